@@ -1,0 +1,55 @@
+"""The contract between trained models and everything that consumes embeddings.
+
+`embed folder`, `index`, `search`, `compare-spaces`, `zeroshot` and HILBERT's segment
+encoders only need an object with this shape, so tests can use a small fake embedder and
+users can plug in other local models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """Row-aligned embeddings: unit-norm means, and per-dimension log-variances for
+    probabilistic models (None for deterministic ones)."""
+
+    mean: np.ndarray  # (n, d) float32, rows L2-normalised
+    logvar: np.ndarray | None = None  # (n, d) float32, log sigma^2
+
+    def __post_init__(self) -> None:
+        if self.mean.ndim != 2:
+            raise ValueError(f"mean must be (n, d), got shape {self.mean.shape}")
+        if self.logvar is not None and self.logvar.shape != self.mean.shape:
+            raise ValueError(f"logvar shape {self.logvar.shape} != mean shape {self.mean.shape}")
+
+    def __len__(self) -> int:
+        return self.mean.shape[0]
+
+    @property
+    def probabilistic(self) -> bool:
+        return self.logvar is not None
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What a model must offer to embed audio and text into one space."""
+
+    model_id: str  # stable identifier (name + content hash of the weights)
+    dim: int
+    sample_rate: int  # rate the waveforms passed to embed_waveforms must have
+    probabilistic: bool
+
+    def embed_waveforms(self, waves: Sequence[np.ndarray]) -> Embeddings:
+        """Mono float32 waveforms at `sample_rate`, any lengths -> one row each.
+        Deterministic: a waveform gives the same row alone or in any batch."""
+        ...
+
+    def embed_texts(self, texts: Sequence[str]) -> Embeddings:
+        """Captions -> one row each, in the same space as the audio."""
+        ...
