@@ -1,9 +1,92 @@
-"""CLI commands: placeholder until its issue lands."""
+"""`audiotext data build|validate|stats`: build a corpus from packages, check and describe it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from audiotext_cli.cli import _output
+from audiotext_cli.cli._groups import data_app
+
+
+def build(
+    out: Path = typer.Option(None, "--out", help="Corpus folder [default: <home>/corpus]."),
+    size: str = typer.Option("default", "--size", help="small | default | large."),
+    seed: int = typer.Option(0, "--seed", help="Seed for note lengths, subsets and the val split."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
+    as_json: bool = typer.Option(False, "--json", help="Print build.json to stdout."),
+) -> None:
+    """Download the packages (cached), render and decode every clip, write the manifests."""
+    from audiotext_cli import paths
+    from audiotext_cli.data.build import build_corpus
+
+    out = out or paths.home() / "corpus"
+    with _output.progress() as bar:
+        task = bar.add_task(f"building {size} corpus", total=None)
+        info = build_corpus(
+            out,
+            size,
+            seed,
+            workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        _output.print_json(info)
+        return
+    rows = [(k, v) for k, v in info["counts"]["split_source"].items()]
+    _output.print_table(("split/source", "clips"), rows, title=f"{out}")
+    _output.info(
+        f"{info['rendered_clips']} clips made, {info['reused_clips']} reused, "
+        f"{len(info['dropped'])} dropped, {info['hours']} h, {info['seconds']} s"
+    )
+
+
+def validate(
+    manifest: Path = typer.Argument(..., help="A manifest (JSONL)."),
+    check_audio: bool = typer.Option(
+        True, "--check-audio/--no-check-audio", help="Check that every audio file exists."
+    ),
+) -> None:
+    """Report every problem in a manifest with its line number; exit 1 if there is any."""
+    from audiotext_cli.data.manifest import validate_manifest
+
+    problems = validate_manifest(manifest, check_audio=check_audio)
+    for line in problems:
+        _output.error(line)
+    if problems:
+        raise typer.Exit(1)
+    _output.info(f"{manifest}: ok")
+
+
+def stats(
+    manifest: Path = typer.Argument(..., help="A manifest (JSONL)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON to stdout."),
+) -> None:
+    """Clips, hours, counts per split/source/level, and the chance level of each task."""
+    from audiotext_cli.data.manifest import manifest_stats, read_manifest
+
+    result = manifest_stats(read_manifest(manifest, check_audio=False))
+    if as_json:
+        _output.print_json(result)
+        return
+    rows = [("clips", result["clips"]), ("hours", result["hours"])]
+    rows += [(f"split {k}", v) for k, v in result["split"].items()]
+    rows += [(f"source {k}", v) for k, v in result["source"].items()]
+    rows += [(f"captions at level {k}", v) for k, v in result["captions_per_level"].items()]
+    for name, lv in result["labels"].items():
+        rows.append(
+            (
+                f"{name} classes / chance / majority",
+                f"{lv['classes']} / {lv['chance']:.4f} / {lv['majority']:.4f}",
+            )
+        )
+    rows.append(("retrieval chance R@1", f"{1 / max(result['clips'], 1):.5f}"))
+    _output.print_table(("", "value"), rows, title=str(manifest))
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app` (or to a shared group in `_groups`)."""
+    """Add `build`, `validate` and `stats` to the shared `data` group."""
+    data_app.command("build")(build)
+    data_app.command("validate")(validate)
+    data_app.command("stats")(stats)

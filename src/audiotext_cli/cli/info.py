@@ -1,9 +1,95 @@
-"""CLI commands: placeholder until its issue lands."""
+"""`audiotext info`: one row per file, saying what it is or why it cannot be used."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from audiotext_cli.cli import _output
+from audiotext_cli.errors import AudioError
+
+_COLUMNS = ("path", "duration_s", "rate", "channels", "format", "status")
+_FIELDS = ("duration", "sample_rate", "channels", "frames", "format", "subtype", "size_bytes")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app` (or to a shared group in `_groups`)."""
+    """Add `info` to the top-level app."""
+    app.command("info")(info)
+
+
+def info(
+    paths: list[Path] = typer.Argument(
+        ..., help="Audio files or folders (a folder lists every regular file in it)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print rows as JSON."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any file is unusable."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
+    header_only: bool = typer.Option(
+        False,
+        "--header-only",
+        help="Read headers only: fast, but misses NaN, silence and truncated FLAC/MP3.",
+    ),
+) -> None:
+    """Describe audio files (duration, rate, channels, format) and flag broken ones.
+
+    Each file is decoded once, catching truncation, NaN/inf samples and silence.
+    Bad files are rows, not failures; --strict makes them fail the command.
+    """
+    from audiotext_cli.audio.io import probe, verify
+
+    check = probe if header_only else verify
+    files = _expand(paths, recursive)
+    rows = []
+    with _output.progress(transient=True) as bar:
+        task = bar.add_task("checking", total=len(files))
+        for path in files:
+            rows.append(_row(path, check))
+            bar.advance(task)
+    bad = sum(not r["ok"] for r in rows)
+    if json_out:
+        _output.print_json(rows)
+    else:
+        _output.print_table(_COLUMNS, (_table_row(r) for r in rows))
+    if bad:
+        _output.info(f"{bad} of {len(rows)} files unusable")
+    if strict and bad:
+        raise typer.Exit(1)
+
+
+def _expand(paths: list[Path], recursive: bool) -> list[Path]:
+    """Folders become their regular files (sorted); anything else stays, missing paths too,
+    so they show up as error rows."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        entries = sorted(path.rglob("*") if recursive else path.iterdir())
+        files += [p for p in entries if p.is_file()]
+        skipped = 0 if recursive else sum(p.is_dir() for p in entries)
+        if skipped:
+            _output.info(f"{path}: skipped {skipped} sub-folder(s); use -r to include them")
+    return files
+
+
+def _row(path: Path, check: Any) -> dict[str, Any]:
+    try:
+        meta = check(path)
+    except AudioError as exc:
+        return {"path": str(path), "ok": False, "error": exc.reason}
+    return {"path": str(path), "ok": True, "error": None} | {k: getattr(meta, k) for k in _FIELDS}
+
+
+def _table_row(row: dict[str, Any]) -> list[Any]:
+    if not row["ok"]:
+        return [row["path"], None, None, None, None, f"error: {row['error']}"]
+    return [
+        row["path"],
+        round(row["duration"], 3),
+        row["sample_rate"],
+        row["channels"],
+        f"{row['format']}/{row['subtype']}",
+        "ok",
+    ]

@@ -1,0 +1,108 @@
+"""Throughput of `embed folder` (decode workers + batched model + store commits) against
+decode + log-mel alone, in files/s and seconds of audio per wall second.
+
+Without --model the fake embedder from tests/ stands in for the model, so the row measures
+the job's own overhead (walk, hashing, process pool, store writes); with --model CKPT it
+is the real end-to-end number.
+
+    .venv/bin/python benchmarks/bench_embed.py [--files 32] [--seconds 10] [--workers 2]
+        [--model CKPT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT.parent / "tests"))
+from _report import markdown_table, write_section  # noqa: E402
+
+from audiotext_cli.audio.features import LogMel  # noqa: E402
+from audiotext_cli.audio.io import TARGET_SR, load_audio  # noqa: E402
+from audiotext_cli.index.folder import embed_folder  # noqa: E402
+
+SR_IN = 44100
+
+
+def make_files(folder: Path, n: int, seconds: float) -> list[Path]:
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * SR_IN)) / SR_IN
+    paths = []
+    for i in range(n):
+        wave = 0.3 * np.sin(2 * np.pi * (220 + 40 * i) * t) + 0.05 * rng.standard_normal(t.size)
+        paths.append(folder / f"clip{i:03d}.wav")
+        sf.write(paths[-1], wave.astype(np.float32), SR_IN, subtype="PCM_16")
+    return paths
+
+
+def frontend_only(files: list[Path]) -> float:
+    """Decode + resample + log-mel in this process, one file at a time."""
+    logmel = LogMel()
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for path in files:
+            logmel(torch.from_numpy(load_audio(path, TARGET_SR))[None])
+    return time.perf_counter() - start
+
+
+def folder_job(folder: Path, embedder, out: Path, workers: int, batch: int):
+    """Wall seconds and report of one `embed_folder` run."""
+    start = time.perf_counter()
+    report = embed_folder(embedder, folder, out, workers=workers, batch_size=batch)
+    return time.perf_counter() - start, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--model", help="checkpoint; default: the fake embedder from tests/")
+    args = parser.parse_args()
+
+    if args.model:
+        from audiotext_cli.index.search import load_model
+
+        embedder, label = load_model(args.model), f"embed folder, model {args.model}"
+    else:
+        from fake_embedder import FakeEmbedder
+
+        embedder, label = FakeEmbedder(), "embed folder, fake embedder (job overhead)"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = make_files(Path(tmp) / "audio", args.files, args.seconds)
+        audio_s = args.files * args.seconds
+        frontend_only(files[:2])  # warm page cache and torch kernels
+        rows = [["decode + resample + log-mel (1 process)", frontend_only(files)]]
+        for workers in sorted({0, args.workers}):
+            out = Path(tmp) / f"emb{workers}"
+            seconds, report = folder_job(files[0].parent, embedder, out, workers, args.batch_size)
+            assert report.embedded == args.files, report
+            rows.append([f"{label}, workers={workers}", seconds])
+        rerun, report = folder_job(files[0].parent, embedder, out, args.workers, args.batch_size)
+        assert report.skipped == args.files, report
+    table = markdown_table(
+        ["stage", "wall (s)", "files/s", "x real time"],
+        [[name, s, args.files / s, audio_s / s] for name, s in rows]
+        + [["re-run, nothing changed (all skipped)", rerun, args.files / rerun, "-"]],
+    )
+    body = (
+        f"## Folder embedding ({args.files} x {args.seconds:g} s 44.1 kHz WAV, "
+        f"batch {args.batch_size})\n\n{table}\n"
+    )
+    print(body)
+    write_section("embed_folder", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Search with the auto-chosen index on clustered unit vectors, against exact numpy search.
+
+Data like perf-anchors' clustered set: 1000 Gaussian clusters around unit centres,
+x = normalise(c + 0.7 g / sqrt(d)); queries are fresh draws from the same clusters.
+Reports build time, RSS growth of the build, single-query p50/p99 latency and recall@10
+(against exact numpy top-10) for the auto index, and the same for exact numpy search.
+
+    .venv/bin/python benchmarks/bench_index.py --n 200000     # ~4 min on 2 cores
+    .venv/bin/python benchmarks/bench_index.py --n 1000000    # the 1M x 512 case (~10 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import markdown_table, write_section  # noqa: E402
+
+from audiotext_cli.embedder import Embeddings  # noqa: E402
+from audiotext_cli.index.faiss_index import build_index, choose_index  # noqa: E402
+
+
+def clustered(n: int, dim: int, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = np.empty((n, dim), np.float32)
+    for start in range(0, n, 100_000):  # chunks: keeps the float64 temporaries small
+        m = min(100_000, n - start)
+        x = centres[rng.integers(0, len(centres), m)] + 0.7 * rng.standard_normal(
+            (m, dim)
+        ) / np.sqrt(dim)
+        out[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def latencies(search, queries: np.ndarray) -> tuple[float, float, list[np.ndarray]]:
+    """p50, p99 (ms) of one query at a time, and the result ids."""
+    times, ids = [], []
+    for q in queries:
+        start = time.perf_counter()
+        ids.append(search(q[None]))
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99)), ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--budget-gb", type=float, default=4.0)
+    parser.add_argument("--kind", default="auto", help="force flat|hnsw|ivf|ivfpq")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((1000, args.dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    xb = clustered(args.n, args.dim, centres, rng)
+    xq = clustered(args.queries, args.dim, centres, rng)
+    rows = [{"id": str(i)} for i in range(args.n)]
+    meta = {
+        "model_id": "bench",
+        "model_source": "",
+        "dim": args.dim,
+        "probabilistic": False,
+        "kind": "audio",
+        "sample_rate": 16000,
+    }
+
+    def numpy_top10(q: np.ndarray) -> np.ndarray:
+        scores = xb @ q[0]
+        top = np.argpartition(-scores, 10)[:10]
+        return top[np.argsort(-scores[top])]
+
+    exact_p50, exact_p99, truth = latencies(numpy_top10, xq)
+
+    spec = choose_index(args.n, args.dim, int(args.budget_gb * 1e9), kind=args.kind)
+    rss0, start = rss_bytes(), time.perf_counter()
+    index = build_index((rows, Embeddings(xb), meta), spec)
+    build_s, rss_mb = time.perf_counter() - start, (rss_bytes() - rss0) / 1e6
+    p50, p99, found = latencies(lambda q: [h.id for h in index.search(q, 10)[0]], xq)
+    recall = np.mean(
+        [len({int(i) for i in f} & set(t.tolist())) / 10 for f, t in zip(found, truth, strict=True)]
+    )
+
+    table = markdown_table(
+        ["method", "params", "build (s)", "RSS growth (MB)", "p50 (ms)", "p99 (ms)", "recall@10"],
+        [
+            ["numpy exact (xb @ q, argpartition)", "-", "-", "-", exact_p50, exact_p99, 1.0],
+            [f"auto: {index.meta['factory']}", str(spec.params), build_s, rss_mb, p50, p99, recall],
+        ],
+    )
+    body = (
+        f"## Index search ({args.n:,} x {args.dim} clustered unit vectors, "
+        f"{args.queries} single queries, k=10)\n\n"
+        f"Rule's choice: **{spec.kind}** ({spec.reason}), budget {args.budget_gb} GB.\n\n{table}\n"
+    )
+    print(body)
+    write_section("index", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Captions from real labels: a 3-step label path plus the source's own sentence(s).
+
+Levels 1-3 paraphrase `labels[0..2]` and every paraphrase contains its label verbatim,
+so a caption never claims more than the label says and a test can check the link.
+Level 4 is the specific sentence: a library's description, a transcript, or the render's
+own parameters (instrument, pitch, loudness, length). Several paraphrases per level give
+the text tower variety without inventing facts.
+"""
+
+from __future__ import annotations
+
+import re
+
+L1_CLASSES = ("music", "speech", "animal", "sound effect")
+
+_L1_TEMPLATES = {
+    "music": ("music", "a music sound", "music played on an instrument"),
+    "speech": ("speech", "human speech", "speech from a person"),
+    "animal": ("animal", "an animal sound", "a sound made by an animal"),
+    "sound effect": ("sound effect", "a sound effect", "an everyday sound effect"),
+}
+
+_L2_TEMPLATES = ("{x}", "a {x} sound", "the sound of {x}")
+_L3_TEMPLATES = ("{x}", "{ax}", "the sound of {ax}")
+
+
+def article(noun: str) -> str:
+    """'a dog', 'an owl'; plural or numbered nouns get no article."""
+    if not noun or noun[0].isdigit() or noun.endswith("s") and not noun.endswith("ss"):
+        return noun
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
+
+
+def words(name: str) -> str:
+    """A file stem as words: 'cow_white2' -> 'cow white', 'Washing-machine' -> 'washing machine'."""
+    text = re.sub(r"[_\-!]+", " ", name).strip().lower()
+    text = re.sub(r"(?<=[a-z])\d+$", "", text).strip()
+    return re.sub(r"\s+", " ", text)
+
+
+def sentence(text: str) -> str:
+    """Capitalised, one trailing full stop."""
+    text = " ".join(text.split()).rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
+def build_captions(
+    labels: tuple[str, str, str],
+    specific: list[str],
+    *,
+    l2: tuple[str, ...] = _L2_TEMPLATES,
+    l3: tuple[str, ...] = _L3_TEMPLATES,
+) -> list[dict]:
+    """All four levels: templated paraphrases of each label, then the specific sentences.
+
+    `l2`/`l3` are templates with `{x}` (the label) and `{ax}` (the label with an article);
+    each must contain one of them so the paraphrase keeps the label.
+    """
+    if labels[0] not in _L1_TEMPLATES:
+        raise ValueError(f"level-1 label {labels[0]!r} is not one of {L1_CLASSES}")
+    out = [{"level": 1, "text": t} for t in _L1_TEMPLATES[labels[0]]]
+    for level, label, templates in ((2, labels[1], l2), (3, labels[2], l3)):
+        texts = [t.format(x=label, ax=article(label)) for t in templates]
+        out += [{"level": level, "text": t} for t in dict.fromkeys(texts)]
+    out += [{"level": 4, "text": t} for t in dict.fromkeys(s for s in specific if s.strip())]
+    return out

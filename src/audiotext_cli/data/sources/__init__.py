@@ -1,0 +1,139 @@
+"""Corpus sources: each turns unpacked packages into clip specs (labels, captions, audio recipe).
+
+A spec is pure data and cheap to make, so the builder can list every clip, decide splits
+and skip finished ones before any audio is decoded or rendered. The audio recipe
+(`FileAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from audiotext_cli.data.captions import build_captions
+from audiotext_cli.data.packages import Package
+
+MAX_SECONDS = 10.0
+"""Real recordings longer than this are cut (sound effects) or left out (speech)."""
+
+
+@dataclass(frozen=True)
+class FileAudio:
+    """A recording from a package, decoded to 16 kHz mono and cut at MAX_SECONDS."""
+
+    path: str
+
+    def make(self) -> np.ndarray:
+        from audiotext_cli.audio.io import TARGET_SR, load_audio, resample
+        from audiotext_cli.errors import AudioError
+
+        try:
+            wave = load_audio(self.path, TARGET_SR)
+        except AudioError as exc:
+            # VBR MP3 headers (the OVOS clips) overstate the length by a few frames; the
+            # frames that decode are the whole recording, so take them.
+            if not (self.path.endswith(".mp3") and exc.reason.startswith("truncated")):
+                raise
+            import soundfile as sf
+
+            data, sr = sf.read(self.path, dtype="float32", always_2d=True)
+            wave = resample(data.mean(axis=1), sr, TARGET_SR)
+        return wave[: int(MAX_SECONDS * TARGET_SR)]
+
+
+@dataclass(frozen=True)
+class NoteAudio:
+    """Notes rendered from a soundfont preset (see `soundfont.render`)."""
+
+    sf2: str
+    bank: int
+    program: int
+    notes: tuple[int, ...]
+    velocity: int
+    seconds: float
+    arpeggio: bool = False
+
+    def make(self) -> np.ndarray:
+        from audiotext_cli.data.sources.soundfont import render
+
+        return render(self)
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything about a clip except its audio samples."""
+
+    id: str  # "<source>/<path>", also the FLAC path under audio/
+    source: str
+    group: str  # the unit a validation split takes whole (a pitch, or the clip itself)
+    labels: tuple[str, str, str]
+    captions: tuple[tuple[int, str], ...]
+    license: str
+    audio: FileAudio | NoteAudio
+
+
+def spec(
+    source: str,
+    name: str,
+    labels: tuple[str, str, str],
+    specific: list[str],
+    license: str,
+    audio: FileAudio | NoteAudio,
+    group: str | None = None,
+    **templates: tuple[str, ...],
+) -> ClipSpec:
+    """A ClipSpec with captions built from `labels` and the specific sentences."""
+    caps = build_captions(labels, specific, **templates)
+    clip_id = f"{source}/{name}"
+    return ClipSpec(
+        id=clip_id,
+        source=source,
+        group=group or clip_id,
+        labels=labels,
+        captions=tuple((c["level"], c["text"]) for c in caps),
+        license=license,
+        audio=audio,
+    )
+
+
+def take(specs: list[ClipSpec], limit: int | None, seed: int) -> list[ClipSpec]:
+    """A seeded subset of at most `limit` specs, in their original order (None: all)."""
+    if limit is None or len(specs) <= limit:
+        return specs
+    keep = set(random.Random(f"{seed}:{specs[0].source}").sample(range(len(specs)), limit))
+    return [s for i, s in enumerate(specs) if i in keep]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A named source: its packages, licence files and a function listing its clips.
+
+    `clips(roots, size, role, seed)` gets the unpacked package roots (same order as
+    `packages`), the size preset, "train" or "eval" (soundfonts render different pitches
+    per role) and the seed (for seeded choices such as note lengths or subsets).
+    """
+
+    name: str
+    packages: tuple[Package, ...]
+    license: str
+    license_files: tuple[str, ...]  # paths inside the unpacked packages, copied to LICENSES/
+    clips: Callable[[list[Path], str, str, int], list[ClipSpec]]
+
+
+def registry() -> dict[str, Source]:
+    """Every source by name (imported here so a source module is only loaded when used)."""
+    from audiotext_cli.data.sources import asterisk, lmms, ovos, sonicpi, soundfont, tuxpaint
+
+    found = [
+        *soundfont.SOURCES,
+        tuxpaint.SOURCE,
+        sonicpi.SOURCE,
+        asterisk.SOURCE,
+        ovos.SOURCE,
+        lmms.SOURCE,
+    ]
+    return {s.name: s for s in found}

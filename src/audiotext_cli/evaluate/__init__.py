@@ -1,0 +1,1 @@
+"""Evaluation: cross-modal retrieval and zero-shot classification, each with its chance level."""

@@ -1,0 +1,208 @@
+"""Fit a HILBERT model on cached segment features; save and load it (safetensors + JSON).
+
+Segment features are z-scored with statistics of the *training* documents only (they are
+part of the fitted model and saved in the checkpoint), so cross-validation never sees
+test-fold statistics.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from audiotext_cli.atomic import write_atomic, write_json_atomic
+from audiotext_cli.errors import CheckpointError, ConfigError
+from audiotext_cli.hilbert.features import DocFeatures, features_for
+from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
+from audiotext_cli.losses.document import (
+    CKALoss,
+    DualContrastiveLoss,
+    balance_loss,
+    class_weights,
+    load_balance_loss,
+)
+
+FORMAT = "audiotext-hilbert-1"
+
+
+@dataclass
+class FitConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class Fitted:
+    model: Hilbert
+    stats: dict[str, torch.Tensor]  # audio_mean, audio_std, text_mean, text_std
+
+    def batch(self, feats: DocFeatures, idx: np.ndarray) -> tuple[torch.Tensor, ...]:
+        return padded(feats, idx, self.stats, next(self.model.parameters()).device)
+
+
+def fit_stats(feats: DocFeatures, idx: np.ndarray) -> dict[str, torch.Tensor]:
+    rows = np.concatenate([np.arange(feats.offsets[i], feats.offsets[i + 1]) for i in idx])
+    stats = {}
+    for name in ("audio", "text"):
+        x = getattr(feats, name)[rows]
+        stats[f"{name}_mean"] = torch.from_numpy(x.mean(axis=0))
+        stats[f"{name}_std"] = torch.from_numpy(x.std(axis=0) + 1e-6)
+    return stats
+
+
+def padded(
+    feats: DocFeatures, idx: np.ndarray, stats: dict[str, torch.Tensor], device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Documents idx -> standardised audio (B, N, D_a), text (B, N, D_t), mask (B, N)."""
+    lengths = feats.offsets[idx + 1] - feats.offsets[idx]
+    n = int(lengths.max())
+    audio = torch.zeros(len(idx), n, feats.audio.shape[1])
+    text = torch.zeros(len(idx), n, feats.text.shape[1])
+    mask = torch.zeros(len(idx), n, dtype=torch.bool)
+    for row, i in enumerate(idx):
+        a, t = feats.doc(int(i))
+        audio[row, : len(a)] = (torch.from_numpy(a) - stats["audio_mean"]) / stats["audio_std"]
+        text[row, : len(t)] = (torch.from_numpy(t) - stats["text_mean"]) / stats["text_std"]
+        mask[row, : len(a)] = True
+    return audio.to(device), text.to(device), mask.to(device)
+
+
+def objective(
+    out: dict[str, torch.Tensor], y: torch.Tensor, weights: torch.Tensor, cfg: HilbertConfig,
+    dual: DualContrastiveLoss, cka: CKALoss,
+) -> dict[str, torch.Tensor]:
+    """Every weighted term of HILBERT's loss as `{"*_loss": ...}` (the caller sums them)."""
+    losses = {"ce_loss": F.nll_loss(out["log_probs"], y, weight=weights)}
+    if y.shape[0] >= 4:  # contrastive and debiased CKA need a few documents
+        if cfg.w_dual > 0 or cfg.w_balance > 0:
+            terms = dual(out["g_a"], out["g_t"], out["g_j"])
+            losses["dual_loss"] = cfg.w_dual * terms["dual_loss"]
+            losses["balance_loss"] = cfg.w_balance * balance_loss(terms["aj"], terms["tj"])
+        if cfg.w_cka > 0:
+            losses["cka_loss"] = cfg.w_cka * cka(out["z_a"], out["z_t"], out["z_j"])["cka_loss"]
+    if "gates" in out:
+        losses["load_loss"] = cfg.w_load * load_balance_loss(out["gates"])
+    losses["penalty_loss"] = cfg.w_penalty * out["penalty"]
+    return losses
+
+
+def fit(
+    feats: DocFeatures, labels: np.ndarray, idx: np.ndarray, cfg: HilbertConfig,
+    run: FitConfig | None = None,
+) -> Fitted:
+    """Train on documents `idx` (labels >= 0) with AdamW; deterministic for a given seed."""
+    run = run or FitConfig()
+    torch.manual_seed(run.seed)
+    rng = np.random.default_rng(run.seed)
+    stats = fit_stats(feats, idx)
+    model = Hilbert(cfg).to(run.device)
+    audio, text, mask = padded(feats, idx, stats, run.device)
+    y = torch.as_tensor(labels[idx], device=run.device)
+    weights = class_weights(y, cfg.n_classes).to(run.device)
+    dual = DualContrastiveLoss(cfg.temperature, direct=cfg.dual == "direct")
+    cka = CKALoss()
+    opt = torch.optim.AdamW(model.parameters(), lr=run.lr, weight_decay=run.weight_decay)
+    n_batches = max(1, round(len(idx) / run.batch_size))
+    model.train()
+    for _ in range(run.epochs):
+        for b in np.array_split(rng.permutation(len(idx)), n_batches):
+            out = model(audio[b], text[b], mask[b])
+            loss = sum(objective(out, y[b], weights, cfg, dual, cka).values())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+    model.eval()
+    return Fitted(model, stats)
+
+
+@torch.no_grad()
+def infer(fitted: Fitted, feats: DocFeatures, idx: np.ndarray, batch: int = 256) -> dict:
+    """Class probabilities and document embeddings (z_a, z_t, z_j) for documents idx."""
+    fitted.model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    for chunk in np.array_split(idx, max(1, -(-len(idx) // batch))):
+        out = fitted.model(*fitted.batch(feats, chunk))
+        out["probs"] = out["log_probs"].exp()
+        for key in ("probs", "z_a", "z_t", "z_j"):
+            parts.setdefault(key, []).append(out[key].cpu().numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def save_checkpoint(fitted: Fitted, out: Path, extra: dict) -> dict[str, Path]:
+    """out/model.safetensors (weights + feature statistics) and out/config.json."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v.detach().cpu().contiguous()
+               for k, v in fitted.model.state_dict().items()}
+    tensors.update({f"stats.{k}": v.contiguous() for k, v in fitted.stats.items()})
+    weights = write_atomic(Path(out) / "model.safetensors", lambda p: save_file(tensors, str(p)))
+    config = write_json_atomic(
+        Path(out) / "config.json",
+        {"format": FORMAT, "model": fitted.model.cfg.to_dict(), **extra},
+    )
+    return {"weights": weights, "config": config}
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> tuple[Fitted, dict]:
+    """A checkpoint folder (or its model.safetensors) -> (Fitted, config dict)."""
+    from safetensors import SafetensorsError
+    from safetensors.torch import load_file
+
+    folder = Path(path).parent if Path(path).is_file() else Path(path)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        tensors = load_file(str(folder / "model.safetensors"), device=device)
+    except (OSError, json.JSONDecodeError, SafetensorsError) as exc:
+        raise CheckpointError(f"not a HILBERT checkpoint: {exc}", folder) from None
+    if config.get("format") != FORMAT:
+        raise CheckpointError(f"format is {config.get('format')!r}, expected {FORMAT}", folder)
+    model = Hilbert(HilbertConfig(**config["model"])).to(device)
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError as exc:
+        raise CheckpointError(f"weights do not match config: {str(exc)[:200]}", folder) from None
+    stats = {k[6:]: v.cpu() for k, v in tensors.items() if k.startswith("stats.")}
+    model.eval()
+    return Fitted(model, stats), config
+
+
+def pick_label(feats: DocFeatures, label: str) -> np.ndarray:
+    """The named label column; a single-label collection answers to any name."""
+    if label not in feats.labels and len(feats.labels) == 1:
+        label = next(iter(feats.labels))
+    if label not in feats.labels:
+        raise ConfigError(f"no label {label!r}; have {sorted(feats.labels) or 'none'}")
+    return feats.labels[label]
+
+
+def train_from_cli(
+    corpus: Path, out: Path, *, seed: int = 0, epochs: int = 30, device: str = "cpu",
+    label: str = "binary", audio: tuple[str, ...] = ("oww", "prosody"),
+    audio_checkpoint: Path | None = None, d: int = 32, head: str = "moe",
+) -> dict:
+    """Train on every labelled document of `corpus` (folder or features .npz) and save."""
+    start = time.perf_counter()
+    feats = features_for(Path(corpus), audio, audio_checkpoint)
+    y = pick_label(feats, label)
+    idx = np.flatnonzero(y >= 0)
+    if len(np.unique(y[idx])) < 2:
+        raise ConfigError(f"label {label!r} needs at least two classes among labelled documents")
+    cfg = HilbertConfig(
+        feats.audio.shape[1], feats.text.shape[1], n_classes=int(y.max()) + 1, d=d, head=head
+    )
+    fitted = fit(feats, y, idx, cfg, FitConfig(epochs=epochs, seed=seed, device=device))
+    files = save_checkpoint(fitted, Path(out), {"label": label, "features": feats.info,
+                                                "seed": seed, "epochs": epochs})
+    return {"checkpoint": str(files["weights"]), "config": str(files["config"]),
+            "documents": len(idx), "label": label, "seconds": round(time.perf_counter() - start, 2)}

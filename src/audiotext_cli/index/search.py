@@ -1,0 +1,88 @@
+"""Search an index by text or by audio; the index names its model, so only its path is needed.
+
+index.json records `model_source` (the checkpoint path) and `model_id` (name + weights
+hash): the checkpoint is loaded once per process and must still have that id, so a
+checkpoint retrained in place cannot silently answer queries for an index it did not build.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from audiotext_cli.embedder import Embedder
+from audiotext_cli.errors import IndexFileError
+from audiotext_cli.index.faiss_index import FaissIndex, Hit
+
+
+def resolve_embedder(source: str) -> Embedder:
+    """Checkpoint path -> Embedder. The one place the model loader is reached (tests
+    replace this function with a fake)."""
+    from audiotext_cli.models import load_embedder
+
+    return load_embedder(source)
+
+
+_models: dict[str, Embedder] = {}
+
+
+def load_model(source: str | Path) -> Embedder:
+    """`resolve_embedder`, cached per process."""
+    key = str(source)
+    if key not in _models:
+        _models[key] = resolve_embedder(key)
+    return _models[key]
+
+
+@lru_cache(maxsize=8)
+def _cached_index(folder: str, stamp: float) -> FaissIndex:
+    return FaissIndex.load(folder)
+
+
+def open_index(index_dir: str | Path) -> FaissIndex:
+    """Load (and verify) an index once per process, again only if index.json changed."""
+    folder = Path(index_dir).resolve()
+    meta = folder / "index.json"
+    if not meta.exists():
+        raise IndexFileError("not an index folder (no index.json)", folder)
+    return _cached_index(str(folder), meta.stat().st_mtime_ns)
+
+
+def model_for(index: FaissIndex) -> Embedder:
+    """The embedder that built `index`, checked by model_id."""
+    source = index.meta.get("model_source")
+    if not source:
+        raise IndexFileError("index.json names no model_source; cannot embed queries")
+    model = load_model(source)
+    if model.model_id != index.meta["model_id"]:
+        raise IndexFileError(
+            f"model at {source} is {model.model_id!r}, the index was built with "
+            f"{index.meta['model_id']!r}; rebuild the index or restore that checkpoint"
+        )
+    return model
+
+
+def search_text(index_dir: str | Path, query: str, k: int = 10) -> list[Hit]:
+    """Text -> the nearest audio clips (or captions, in a caption index)."""
+    index = open_index(index_dir)
+    return index.search(model_for(index).embed_texts([query]), k)[0]
+
+
+def search_audio(index_dir: str | Path, audio_path: str | Path, k: int = 10) -> list[Hit]:
+    """Audio file -> nearest clips in an audio index, or nearest captions in a caption index."""
+    from audiotext_cli.audio.io import load_audio
+
+    index = open_index(index_dir)
+    model = model_for(index)
+    wave = load_audio(audio_path, model.sample_rate)
+    return index.search(model.embed_waveforms([wave]), k)[0]
+
+
+def search_captions(
+    caption_index_dir: str | Path, audio_path: str | Path, k: int = 10
+) -> list[Hit]:
+    """Audio -> text: captions from an index built with `embed text`."""
+    kind = open_index(caption_index_dir).meta["kind"]
+    if kind != "text":
+        raise IndexFileError(f"not a caption index (it holds {kind} embeddings)", caption_index_dir)
+    return search_audio(caption_index_dir, audio_path, k)

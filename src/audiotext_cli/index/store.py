@@ -1,0 +1,254 @@
+"""EmbeddingStore: a folder of safetensors shards + JSONL metadata that survives kill -9.
+
+Layout:
+    meta.json              model_id, model_source, dim, probabilistic, sample_rate, kind, ...
+    part-00000.safetensors tensors "mean" (n, d) and, for probabilistic models, "logvar"
+    part-00000.jsonl       one metadata row per vector (id, path, duration, size, mtime, sha256,
+                           model_id), readable by pandas.read_json(lines=True)
+    manifest.json          the committed shards, in order: the only commit point
+    errors.jsonl           files that could not be embedded, with a one-line reason
+
+`append` writes a shard's two files atomically and then rewrites `manifest.json`
+atomically. A kill before the manifest rename leaves files the manifest does not name;
+readers ignore them and the next writer deletes them, so the rows are neither lost twice
+nor duplicated: the job that re-runs embeds exactly the files that were not committed.
+One writer per store at a time (shards of a sharded job write to separate stores).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
+from audiotext_cli.embedder import Embeddings
+from audiotext_cli.errors import EmbeddingFileError
+
+FORMAT_VERSION = 1
+KINDS = ("audio", "text")
+_META_KEYS = ("model_id", "model_source", "dim", "probabilistic", "sample_rate", "kind")
+_SAME_MODEL_KEYS = ("model_id", "dim", "probabilistic", "kind")
+DoneKey = tuple[int | None, float | None, str | None]
+
+
+class EmbeddingStore:
+    """Append-only embedding shards under one model; the latest row per id wins."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]) -> None:
+        self.path = path
+        self.meta = meta
+        self._cleaned = False
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, meta: dict[str, Any]) -> EmbeddingStore:
+        """Start a store, or reopen it to resume when it already holds the same model."""
+        path = Path(path)
+        missing = [k for k in _META_KEYS if k not in meta]
+        if missing:
+            raise EmbeddingFileError(f"store metadata lacks {', '.join(missing)}", path)
+        if meta["kind"] not in KINDS:
+            raise EmbeddingFileError(f"kind must be one of {KINDS}, got {meta['kind']!r}", path)
+        if (path / "meta.json").exists():
+            store = cls.open(path)
+            store.check_same_model(meta)
+            return store
+        if path.exists() and any(path.iterdir()):
+            raise EmbeddingFileError("folder exists, is not empty and is not a store", path)
+        full = {k: meta[k] for k in _META_KEYS}
+        full |= {"format_version": FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_json_atomic(path / "meta.json", full)
+        write_json_atomic(path / "manifest.json", {"shards": []})
+        return cls(path, full)
+
+    @classmethod
+    def open(cls, path: str | Path) -> EmbeddingStore:
+        path = Path(path)
+        meta = _read_json(path / "meta.json", "not an embedding store (no meta.json)")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise EmbeddingFileError(
+                f"store format {meta.get('format_version')!r}, this version reads {FORMAT_VERSION}",
+                path,
+            )
+        return cls(path, meta)
+
+    def check_same_model(self, other: dict[str, Any]) -> None:
+        """Raise unless `other` (store meta or embedder facts) matches this store's model."""
+        for key in _SAME_MODEL_KEYS:
+            if key in other and other[key] != self.meta[key]:
+                raise EmbeddingFileError(
+                    f"{key} mismatch: store has {self.meta[key]!r}, got {other[key]!r}",
+                    self.path,
+                )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def shards(self) -> list[str]:
+        """Committed shard names, in commit order."""
+        manifest = _read_json(self.path / "manifest.json", "store has no manifest.json")
+        return list(manifest["shards"])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Current metadata rows (latest per id), without reading any tensor."""
+        return [row for _, _, row in self._latest()]
+
+    def load(self) -> tuple[list[str], Embeddings, list[dict[str, Any]]]:
+        """(ids, embeddings, rows), row-aligned, latest row per id, in commit order."""
+        from safetensors.numpy import load_file
+
+        latest = self._latest()
+        dim = int(self.meta["dim"])
+        by_shard: dict[str, list[int]] = {}
+        for name, index, _ in latest:
+            by_shard.setdefault(name, []).append(index)
+        tensors = {name: load_file(str(self.path / f"{name}.safetensors")) for name in by_shard}
+        mean = np.empty((len(latest), dim), np.float32)
+        logvar = np.empty((len(latest), dim), np.float32) if self.meta["probabilistic"] else None
+        for out, (name, index, _) in enumerate(latest):
+            mean[out] = tensors[name]["mean"][index]
+            if logvar is not None:
+                logvar[out] = tensors[name]["logvar"][index]
+        rows = [row for _, _, row in latest]
+        return [r["id"] for r in rows], Embeddings(mean, logvar), rows
+
+    def done_keys(self) -> dict[str, DoneKey]:
+        """path (or id for captions) -> (size, mtime, sha256) of what is embedded now."""
+        return {
+            row.get("path") or row["id"]: (row.get("size"), row.get("mtime"), row.get("sha256"))
+            for row in self.rows()
+        }
+
+    def __len__(self) -> int:
+        return len(self._latest())
+
+    def _latest(self) -> list[tuple[str, int, dict[str, Any]]]:
+        """(shard, row index, row) for the latest row of each id, ordered by that row."""
+        latest: dict[str, tuple[str, int, dict[str, Any]]] = {}
+        for name in self.shards():
+            for index, row in enumerate(_read_jsonl(self.path / f"{name}.jsonl")):
+                latest.pop(row["id"], None)  # re-insert so order follows the newest row
+                latest[row["id"]] = (name, index, row)
+        return list(latest.values())
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(self, rows: list[dict[str, Any]], emb: Embeddings) -> str | None:
+        """Commit one shard holding `rows` and their embeddings; returns its name."""
+        if not rows:
+            return None
+        self._check_batch(rows, emb)
+        from safetensors.numpy import save_file
+
+        self._clean_uncommitted()
+        shards = self.shards()
+        name = f"part-{_next_number(self.path):05d}"
+        tensors = {"mean": np.ascontiguousarray(emb.mean, np.float32)}
+        if emb.logvar is not None:
+            tensors["logvar"] = np.ascontiguousarray(emb.logvar, np.float32)
+        write_atomic(self.path / f"{name}.safetensors", lambda p: save_file(tensors, str(p)))
+        write_text_atomic(self.path / f"{name}.jsonl", "".join(_jsonl_line(r) for r in rows))
+        write_json_atomic(self.path / "manifest.json", {"shards": [*shards, name]})
+        return name
+
+    def _check_batch(self, rows: list[dict[str, Any]], emb: Embeddings) -> None:
+        if len(rows) != len(emb):
+            raise EmbeddingFileError(f"{len(rows)} rows for {len(emb)} vectors", self.path)
+        if emb.mean.shape[1] != self.meta["dim"]:
+            raise EmbeddingFileError(
+                f"vectors have dim {emb.mean.shape[1]}, store has {self.meta['dim']}", self.path
+            )
+        if emb.probabilistic != self.meta["probabilistic"]:
+            raise EmbeddingFileError(
+                f"probabilistic={emb.probabilistic} vectors in a store with "
+                f"probabilistic={self.meta['probabilistic']}",
+                self.path,
+            )
+        for row in rows:
+            if "id" not in row:
+                raise EmbeddingFileError("a metadata row has no id", self.path)
+            if row.get("model_id", self.meta["model_id"]) != self.meta["model_id"]:
+                raise EmbeddingFileError(
+                    f"model_id mismatch: store has {self.meta['model_id']!r}, "
+                    f"row {row['id']!r} has {row['model_id']!r}",
+                    self.path,
+                )
+
+    def _clean_uncommitted(self) -> None:
+        """Delete shard files a killed writer left behind (not named in the manifest)."""
+        if self._cleaned:
+            return
+        committed = set(self.shards())
+        for file in self.path.glob("part-*.*"):
+            if file.name.split(".", 1)[0] not in committed:
+                file.unlink(missing_ok=True)
+        for tmp in self.path.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        self._cleaned = True
+
+    # -- errors --------------------------------------------------------------------------
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Files that failed in the latest attempt and have not been embedded since."""
+        file = self.path / "errors.jsonl"
+        return _read_jsonl(file) if file.exists() else []
+
+    def record_errors(self, failed: Iterable[dict[str, Any]], cleared: Iterable[str] = ()) -> None:
+        """Merge `failed` rows (keyed by path) into errors.jsonl and drop `cleared` paths."""
+        current = {row["path"]: row for row in self.errors()}
+        for path in cleared:
+            current.pop(path, None)
+        for row in failed:
+            current[row["path"]] = row
+        text = "".join(_jsonl_line(r) for r in current.values())
+        write_text_atomic(self.path / "errors.jsonl", text)
+
+
+def _next_number(folder: Path) -> int:
+    numbers = [int(f.name[5:10]) for f in folder.glob("part-*.*") if f.name[5:10].isdigit()]
+    return max(numbers, default=-1) + 1
+
+
+def _jsonl_line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _read_json(path: Path, missing: str) -> dict[str, Any]:
+    if not path.exists():
+        raise EmbeddingFileError(missing, path.parent)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EmbeddingFileError(f"{path.name} is not valid JSON ({exc})", path.parent) from None
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise EmbeddingFileError(f"line {number} is not valid JSON", path) from None
+    return rows
+
+
+def merge_stores(stores: Iterable[str | Path | EmbeddingStore], out: str | Path) -> EmbeddingStore:
+    """Join stores of one model (e.g. the shards of `embed folder --shard i/n`) into `out`."""
+    sources = [s if isinstance(s, EmbeddingStore) else EmbeddingStore.open(s) for s in stores]
+    if not sources:
+        raise EmbeddingFileError("nothing to merge")
+    first = sources[0]
+    for other in sources[1:]:
+        first.check_same_model(other.meta)
+    target = EmbeddingStore.create(out, first.meta)
+    for source in sources:
+        ids, emb, rows = source.load()
+        target.append(rows, emb)
+        target.record_errors(source.errors())
+    return target

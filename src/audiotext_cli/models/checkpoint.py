@@ -1,0 +1,202 @@
+"""Checkpoints: a folder with `config.json` + `model.safetensors` (+ optimizer state to resume).
+
+Weights are only ever read with safetensors: nothing is unpickled, so a checkpoint from a
+stranger cannot run code. Every failure is a one-line `CheckpointError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from audiotext_cli.atomic import write_atomic, write_json_atomic
+from audiotext_cli.errors import AudiotextError, CheckpointError
+from audiotext_cli.models.config import (
+    ModelConfig,
+    TrainConfig,
+    model_config_from_dict,
+    to_dict,
+    train_config_from_dict,
+)
+from audiotext_cli.models.model import AudioTextModel
+
+FORMAT = "audiotext-checkpoint"
+VERSION = 1
+
+
+def save_checkpoint(
+    path: Path,
+    model: AudioTextModel,
+    train_cfg: TrainConfig,
+    state: dict[str, Any],
+    optimizer: torch.optim.Optimizer | None = None,
+) -> Path:
+    """Write a checkpoint folder; each file is written atomically, config.json last."""
+    path.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    write_atomic(path / "model.safetensors", lambda p: save_file(weights, str(p)))
+    if optimizer is not None:
+        tensors, groups = _flatten_optimizer(optimizer)
+        write_atomic(path / "optimizer.safetensors", lambda p: save_file(tensors, str(p)))
+        state = {**state, "optimizer_param_groups": groups}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": to_dict(model.cfg),
+        "train": to_dict(train_cfg),
+        "state": state,
+        "weights_sha256": file_sha256(path / "model.safetensors"),
+    }
+    write_json_atomic(path / "config.json", meta)
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """Resolve a checkpoint folder (or its model.safetensors) and read its config.json."""
+    root = Path(path)
+    if root.is_file() and root.suffix == ".safetensors":
+        root = root.parent
+    if not root.exists():
+        raise CheckpointError("checkpoint not found", path)
+    cfg_path = root / "config.json"
+    if not cfg_path.is_file():
+        raise CheckpointError("not an audiotext checkpoint (no config.json)", path)
+    try:
+        meta = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError("config.json is not valid JSON", cfg_path) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError("not an audiotext checkpoint (wrong format tag)", cfg_path)
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"unsupported checkpoint version {meta.get('version')}", cfg_path)
+    return root, meta
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError("missing weights file", path)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"truncated or corrupt safetensors file ({exc})", path) from None
+
+
+def load_model(path: str | Path, device: str = "cpu") -> tuple[AudioTextModel, dict[str, Any]]:
+    """Build the model from the checkpoint's own config and load its weights strictly."""
+    root, meta = read_config(path)
+    try:
+        cfg = model_config_from_dict(meta["model"])
+    except (KeyError, TypeError, AudiotextError) as exc:
+        raise CheckpointError(f"bad model config in config.json ({exc})", root) from None
+    model = AudioTextModel(cfg)
+    load_state(model, _read_tensors(root / "model.safetensors"), root / "model.safetensors")
+    return model.to(device).eval(), meta
+
+
+def load_state(
+    module: torch.nn.Module,
+    tensors: dict[str, torch.Tensor],
+    where: Path,
+    may_be_missing: tuple[str, ...] = (),
+) -> None:
+    """Strict load with a readable error: which keys are missing, unexpected or misshapen.
+    Keys starting with a `may_be_missing` prefix keep their initial values when absent."""
+    expected = module.state_dict()
+    missing = sorted(k for k in set(expected) - set(tensors) if not k.startswith(may_be_missing))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
+    if missing or unexpected or wrong:
+        parts = []
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+            if keys:
+                parts.append(f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}")
+        raise CheckpointError("weights do not match the model (" + "; ".join(parts) + ")", where)
+    module.load_state_dict(tensors, strict=not may_be_missing)
+
+
+# A deterministic checkpoint initialises a probabilistic model: the variance heads start fresh.
+VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
+
+
+def init_from_checkpoint(model: AudioTextModel, path: str | Path) -> None:
+    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline)."""
+    root, _ = read_config(path)
+    load_state(model, _read_tensors(root / "model.safetensors"), root, may_be_missing=VARIANCE_HEADS)
+
+
+def load_training_state(
+    path: str | Path, model: AudioTextModel, optimizer: torch.optim.Optimizer
+) -> dict[str, Any]:
+    """Restore weights and optimizer for `--resume`; returns the saved trainer state."""
+    root, meta = read_config(path)
+    load_state(model, _read_tensors(root / "model.safetensors"), root / "model.safetensors")
+    state = dict(meta.get("state", {}))
+    groups = state.pop("optimizer_param_groups", None)
+    if groups is None:
+        raise CheckpointError("checkpoint has no optimizer state to resume from", root)
+    _restore_optimizer(optimizer, _read_tensors(root / "optimizer.safetensors"), groups)
+    return state
+
+
+def train_config_of(meta: dict[str, Any]) -> TrainConfig:
+    return train_config_from_dict(meta.get("train", {}))
+
+
+def model_config_of(meta: dict[str, Any]) -> ModelConfig:
+    return model_config_from_dict(meta["model"])
+
+
+def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[dict]]:
+    sd = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    for pid, pstate in sd["state"].items():
+        for name, value in pstate.items():
+            t = value if torch.is_tensor(value) else torch.tensor(value)
+            tensors[f"{pid}.{name}"] = t.detach().cpu().contiguous()
+    return tensors, sd["param_groups"]
+
+
+def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list[dict]) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    try:
+        opt.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError) as exc:
+        raise CheckpointError(f"optimizer state does not match the model ({exc})") from None
+
+
+_PREFIXES = ("module.", "model.", "audio_encoder.", "encoder.")
+
+
+def load_audio_encoder_weights(model: AudioTextModel, path: str | Path) -> None:
+    """Initialise the audio CNN from a local pretrained safetensors file.
+
+    Common wrapper prefixes (`module.`, `model.`, `audio_encoder.`, `encoder.`) are stripped;
+    pickled formats (.pt/.pth/.ckpt) are refused rather than unpickled.
+    """
+    path = Path(path)
+    if path.suffix in {".pt", ".pth", ".ckpt", ".bin", ".pkl"}:
+        raise CheckpointError("refusing to unpickle; convert the weights to .safetensors", path)
+    tensors = _read_tensors(path)
+    stripped: dict[str, torch.Tensor] = {}
+    for key, value in tensors.items():
+        while key.startswith(_PREFIXES):
+            key = key.split(".", 1)[1]
+        stripped[key] = value
+    load_state(model.audio_encoder, stripped, path)

@@ -1,0 +1,58 @@
+"""Markdown reports that scripts regenerate: tables, and named sections rewritten in place.
+
+Benchmarks and experiments each own one section of a document (between
+`<!-- section:NAME -->` markers), so rerunning one script never disturbs the others.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def markdown_table(columns: list[str], rows: list[list[object]]) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line describing where the numbers came from."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    )
+
+
+def command_line() -> str:
+    return "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+
+
+def write_section(doc: Path, name: str, body: str, header: str) -> None:
+    """Replace (or append) the section `name` of `doc`; `header` starts a new document."""
+    start, end = f"<!-- section:{name} -->", f"<!-- /section:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    text = doc.read_text() if doc.exists() else header
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    tmp = doc.with_suffix(doc.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, doc)

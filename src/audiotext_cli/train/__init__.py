@@ -1,0 +1,1 @@
+"""Training: precomputed log-mel windows, the loop, its schedule, resume and DDP."""

@@ -1,0 +1,284 @@
+"""The training loop (nanoGPT-style, top to bottom): data, model, optimiser, steps, evaluation.
+
+Resume is bit-for-bit: the epoch order is a function of (seed, epoch) and every step
+re-seeds its own randomness from (seed, step, rank), so a run restarted from its last
+checkpoint takes exactly the steps the uninterrupted run would have taken.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from audiotext_cli.atomic import write_text_atomic
+from audiotext_cli.data.manifest import ClipRecord, captions_at
+from audiotext_cli.embedder import Embeddings
+from audiotext_cli.errors import ConfigError
+from audiotext_cli.evaluate.run import evaluate
+from audiotext_cli.models.checkpoint import init_from_checkpoint, load_training_state, save_checkpoint
+from audiotext_cli.models.config import ModelConfig, TrainConfig
+from audiotext_cli.models.model import AudioTextModel, pool_windows
+from audiotext_cli.paths import cache_dir
+from audiotext_cli.train.bank import LogmelBank, build_bank
+from audiotext_cli.train.distributed import World, all_gather_ids, barrier, init_world, shutdown
+from audiotext_cli.train.objective import Objective
+from audiotext_cli.train.schedule import warmup_cosine
+from audiotext_cli.train.texts import TextTable
+
+StepCallback = Callable[[dict], None]
+
+
+@dataclass
+class Split:
+    records: list[ClipRecord]
+    bank: LogmelBank
+    caption_ids: list[list[list[int]]]  # clip -> level (0..3) -> caption ids
+
+
+def _split(records: list[ClipRecord], cfg: ModelConfig, table: TextTable, progress=None) -> Split:
+    bank = build_bank([r.audio for r in records], cfg, cache_dir("banks"), progress)
+    caps = [[[table.ids[t] for t in captions_at(r, lv)] for lv in (1, 2, 3, 4)] for r in records]
+    return Split(records, bank, caps)
+
+
+def selection_metric(result: dict) -> float:
+    """Model selection on the validation split (training sources only): mean of R@5 both
+    ways and zero-shot accuracy at levels 2 and 3."""
+    parts = [result["text_to_audio"]["R@5"], result["audio_to_text"]["R@5"]]
+    parts += [result["zeroshot"][lv]["accuracy"] for lv in ("2", "3") if lv in result["zeroshot"]]
+    return float(np.mean(parts))
+
+
+class _BankEmbedder:
+    """Evaluation adapter: audio from the bank, text through the cached MiniLM features."""
+
+    def __init__(self, model: AudioTextModel, table: TextTable) -> None:
+        self.model, self.table = model, table
+        self.sample_rate = model.cfg.sample_rate
+
+    @torch.inference_mode()
+    def embed_texts(self, texts: Sequence[str]) -> Embeddings:
+        mu, lv = self.model.encode_text(torch.from_numpy(self.table.encode(texts)))
+        return Embeddings(mu.numpy(), None if lv is None else lv.numpy())
+
+    @torch.inference_mode()
+    def embed_bank(self, bank: LogmelBank, batch: int = 256) -> Embeddings:
+        mus, lvs = [], []
+        for i in range(0, bank.logmel.shape[0], batch):
+            mu, lv = self.model.encode_logmel(bank.logmel[i : i + batch].float(), bank.valid_frames[i : i + batch])
+            mus.append(mu.numpy())
+            if lv is not None:
+                lvs.append(lv.numpy())
+        mean = np.concatenate(mus)
+        logvar = np.concatenate(lvs) if lvs else None
+        weights = bank.valid_samples.numpy().astype(np.float64)
+        out_mu, out_lv = [], []
+        for c in range(len(bank)):
+            s, e = int(bank.offsets[c]), int(bank.offsets[c + 1])
+            mu, lv = pool_windows(mean[s:e], None if logvar is None else logvar[s:e], weights[s:e])
+            out_mu.append(mu)
+            if lv is not None:
+                out_lv.append(lv)
+        return Embeddings(np.stack(out_mu), np.stack(out_lv) if out_lv else None)
+
+
+def param_groups(model: AudioTextModel, cfg: TrainConfig) -> list[dict]:
+    """Weight decay on matrices only; the contrastive scalars get their own faster lr."""
+    scalars = [model.logit_scale, model.logit_bias]
+    scalar_ids = {id(p) for p in scalars}
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if id(p) in scalar_ids or not p.requires_grad:
+            continue
+        (decay if p.ndim >= 2 and not name.endswith("mask_patch") else no_decay).append(p)
+    return [
+        {"params": decay, "weight_decay": cfg.weight_decay, "base_lr": cfg.lr},
+        {"params": no_decay, "weight_decay": 0.0, "base_lr": cfg.lr},
+        {"params": scalars, "weight_decay": 0.0, "base_lr": cfg.scalar_lr},
+    ]
+
+
+def _spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """One time mask (<= 24 frames) and one frequency mask (<= 8 bins) per window."""
+    b, m, t = x.shape
+    fill = x.mean(dim=(1, 2), keepdim=True)
+    t0 = torch.randint(0, t, (b,), generator=g)
+    tw = torch.randint(0, 25, (b,), generator=g)
+    f0 = torch.randint(0, m, (b,), generator=g)
+    fw = torch.randint(0, 9, (b,), generator=g)
+    ti = torch.arange(t)[None, :]
+    fi = torch.arange(m)[None, :]
+    tmask = (ti >= t0[:, None]) & (ti < (t0 + tw)[:, None])
+    fmask = (fi >= f0[:, None]) & (fi < (f0 + fw)[:, None])
+    mask = tmask[:, None, :] | fmask[:, :, None]
+    return torch.where(mask, fill, x)
+
+
+def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
+    s = (seed * 1_000_003 + step * 7919 + rank * 104_729) % (2**63 - 1)
+    torch.manual_seed(s)  # dropout and anything else drawing from the global generator
+    return torch.Generator().manual_seed(s)
+
+
+def train(
+    train_records: list[ClipRecord],
+    val_records: list[ClipRecord],
+    out: Path,
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    device: str = "cpu",
+    init_from: Path | None = None,
+    teacher: Path | None = None,
+    on_step: StepCallback | None = None,
+    on_prepare: Callable[[str, int], Callable[[int], None]] | None = None,
+    max_steps: int | None = None,
+) -> dict:
+    """Train, evaluate each epoch on `val_records`, keep `out/best` and a resumable `out/last`.
+
+    `max_steps` stops early (as a kill would) after that many global steps: used by tests.
+    Returns the trainer state (history, best metric, paths).
+    """
+    world = init_world(device)
+    try:
+        return _train(train_records, val_records, out, model_cfg, cfg, world, resume, device,
+                      init_from, teacher, on_step, on_prepare, max_steps)
+    finally:
+        shutdown(world)
+
+
+def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume, device,
+           init_from, teacher, on_step, on_prepare, max_steps) -> dict:
+    if not train_records or not val_records:
+        raise ConfigError("training needs a non-empty training and validation manifest")
+    torch.manual_seed(cfg.seed)
+    all_texts = [c["text"] for r in [*train_records, *val_records] for c in r.captions]
+    table = TextTable(all_texts)
+
+    def prep(name: str, n: int):
+        return on_prepare(name, n) if (on_prepare and world.is_main) else None
+
+    if world.is_main:  # rank 0 fills the caches, the others then read them
+        tr = _split(train_records, model_cfg, table, prep("log-mel train", len(train_records)))
+        va = _split(val_records, model_cfg, table, prep("log-mel val", len(val_records)))
+    barrier(world)
+    if not world.is_main:
+        tr = _split(train_records, model_cfg, table)
+        va = _split(val_records, model_cfg, table)
+
+    model = AudioTextModel(model_cfg).to(device)
+    if init_from is not None and not (resume and (out / "last" / "config.json").is_file()):
+        init_from_checkpoint(model, init_from)
+    model.freeze_unused(cfg.loss)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+    teacher_emb = None
+    if teacher is not None:
+        from audiotext_cli.train.teacher import teacher_embeddings
+
+        teacher_emb = teacher_embeddings(teacher, tr.records, table.texts)
+    objective = Objective(model, cfg, table, teacher_emb)
+
+    per_step = cfg.batch_size * world.size
+    steps_per_epoch = len(tr.records) // per_step
+    if steps_per_epoch == 0:
+        raise ConfigError(f"batch {per_step} is larger than the training set ({len(tr.records)} clips)")
+    total = steps_per_epoch * cfg.epochs
+    warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
+    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_metric": -math.inf,
+             "best_epoch": -1, "history": [], "steps_per_epoch": steps_per_epoch}
+    last, best = out / "last", out / "best"
+    if resume and (last / "config.json").is_file():
+        state.update(load_training_state(last, model, optimizer))
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise ConfigError(f"output folder {out} is not empty: pass --resume to continue it, or another --out")
+    ddp_model = model
+    if world.size > 1:
+        ddp_model = torch.nn.parallel.DistributedDataParallel(model)
+    objective.forward_model = ddp_model
+
+    t0, seen = time.perf_counter(), 0
+    for epoch in range(state["epoch"], cfg.epochs):
+        perm = torch.randperm(len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch))
+        model.train()
+        for s in range(state["step_in_epoch"], steps_per_epoch):
+            gstep = epoch * steps_per_epoch + s
+            if max_steps is not None and gstep >= max_steps:
+                return state
+            g = _step_generator(cfg.seed, gstep, world.rank)
+            lr_factor = warmup_cosine(gstep, total, warmup, 1.0)
+            for group in optimizer.param_groups:
+                group["lr"] = group["base_lr"] * lr_factor
+            start = s * per_step + world.rank * cfg.batch_size
+            clips = perm[start : start + cfg.batch_size]
+            batch = _sample_batch(tr, clips, g, cfg.spec_augment)
+            batch["caption_ids_all"] = all_gather_ids(batch["caption_ids"], world)
+            losses = objective(batch, g)
+            loss = sum(v for k, v in losses.items() if k.endswith("_loss"))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            seen += per_step
+            state.update(global_step=gstep + 1, epoch=epoch, step_in_epoch=s + 1)
+            if on_step and world.is_main:
+                on_step({"epoch": epoch, "step": gstep + 1, "total": total, "loss": float(loss.detach()),
+                         "lr": cfg.lr * lr_factor, "clips_per_s": seen / (time.perf_counter() - t0),
+                         "grad_norm": float(grad_norm), **{k: float(v.detach()) for k, v in losses.items()}})
+            if world.is_main and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps_per_epoch:
+                save_checkpoint(last, model, cfg, state, optimizer)
+        state.update(epoch=epoch + 1, step_in_epoch=0)
+        if world.is_main:
+            result = evaluate_split(model, table, va)
+            metric = selection_metric(result)
+            state["history"].append({"epoch": epoch + 1, "selection": metric, "val": result,
+                                     "clips_per_s": seen / (time.perf_counter() - t0)})
+            if metric > state["best_metric"]:
+                state.update(best_metric=metric, best_epoch=epoch + 1)
+                save_checkpoint(best, model, cfg, {k: v for k, v in state.items() if k != "history"})
+            save_checkpoint(last, model, cfg, state, optimizer)
+            _write_log(out, state)
+        barrier(world)
+    return state
+
+
+def evaluate_split(model: AudioTextModel, table: TextTable, split: Split) -> dict:
+    was_training = model.training
+    model.eval()
+    adapter = _BankEmbedder(model, table)
+    result = evaluate(adapter, split.records, audio=adapter.embed_bank(split.bank))
+    model.train(was_training)
+    return result
+
+
+def _sample_batch(split: Split, clips: torch.Tensor, g: torch.Generator, augment: bool) -> dict:
+    """One random window, caption level and paraphrase per clip (training-time randomness only)."""
+    bank = split.bank
+    starts, stops = bank.offsets[clips], bank.offsets[clips + 1]
+    win = starts + (torch.rand(len(clips), generator=g) * (stops - starts)).long()
+    levels = torch.randint(0, 4, (len(clips),), generator=g)
+    cap_ids = []
+    for c, lv in zip(clips.tolist(), levels.tolist(), strict=True):
+        options = split.caption_ids[c][lv]
+        cap_ids.append(options[int(torch.randint(0, len(options), (1,), generator=g))])
+    logmel = bank.logmel[win].float()
+    if augment:
+        logmel = _spec_augment(logmel, g)
+    return {
+        "logmel": logmel,
+        "valid_frames": bank.valid_frames[win],
+        "caption_ids": torch.tensor(cap_ids),
+        "clips": clips,
+    }
+
+
+def _write_log(out: Path, state: dict) -> None:
+    """log.jsonl is rewritten from the checkpointed history, so a resumed run never repeats lines."""
+    write_text_atomic(out / "log.jsonl", "".join(json.dumps(h) + "\n" for h in state["history"]))
