@@ -12,7 +12,12 @@ export TRANSFORMERS_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
 # Where corpora, demo models and indexes go (outside the repo; override to relocate).
 export AUDIOTEXT_HOME ?= $(HOME)/.cache/audiotext
+# Downloaded .deb/.whl packages, shared by demo builds and test sessions (no re-downloads).
+export AUDIOTEXT_PACKAGES ?= $(AUDIOTEXT_HOME)/packages
 DEMO := $(AUDIOTEXT_HOME)/demo
+AT := $(BIN)/audiotext
+# The held-out sources the demo indexes: other soundfonts and other sound libraries.
+EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*'
 
 .PHONY: help setup apt demo test lint bench results clean
 
@@ -49,12 +54,19 @@ lint: setup
 
 bench: setup
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@echo "(bench_index.py defaults to 1M vectors, about 10 minutes; pass --n to shrink)"
 
 demo: setup
-	$(BIN)/audiotext data build --out $(AUDIOTEXT_HOME)/corpus --size default
+	$(AT) data build --size default
+	$(AT) train --out $(DEMO)/clap --resume
+	$(AT) eval $(DEMO)/clap/best
+	$(AT) embed folder $(AUDIOTEXT_HOME)/corpus/audio $(EVAL_SOURCES) --model $(DEMO)/clap/best --out $(DEMO)/library.emb
+	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx
+	@for q in "violin" "drums" "a dog barking"; do $(AT) search "$$q" --index $(DEMO)/library.idx -k 5 || exit 1; done
 
 results: setup
-	@echo "results: filled in by the training issues"
+	$(AT) data build --size default
+	$(BIN)/python experiments/results.py --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -1,10 +1,11 @@
-"""Shared by every benchmark: write one section of docs/benchmarks.md with its command and machine."""
+"""Shared by every benchmark: write one section of docs/benchmarks.md, with command and machine."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from audiotext_cli.reporting import command_line, machine, markdown_table, write_section as _write
+from audiotext_cli.reporting import command_line, machine, markdown_table
+from audiotext_cli.reporting import write_section as _write
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"

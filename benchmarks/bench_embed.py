@@ -12,6 +12,7 @@ is the real end-to-end number.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -19,14 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests"))
 from _report import markdown_table, write_section  # noqa: E402
 
-from audiotext_cli.audio.features import LogMel  # noqa: E402
 from audiotext_cli.audio.io import TARGET_SR, load_audio  # noqa: E402
 from audiotext_cli.index.folder import embed_folder  # noqa: E402
 
@@ -35,6 +34,7 @@ SR_IN = 44100
 
 def make_files(folder: Path, n: int, seconds: float) -> list[Path]:
     rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * SR_IN)) / SR_IN
     paths = []
     for i in range(n):
@@ -45,7 +45,12 @@ def make_files(folder: Path, n: int, seconds: float) -> list[Path]:
 
 
 def frontend_only(files: list[Path]) -> float:
-    """Decode + resample + log-mel in this process, one file at a time."""
+    """Decode + resample + log-mel in this process, one file at a time. (torch is imported
+    here, not at the top, so spawned decoder processes do not pay for it.)"""
+    import torch
+
+    from audiotext_cli.audio.features import LogMel
+
     logmel = LogMel()
     start = time.perf_counter()
     with torch.inference_mode():
@@ -98,7 +103,8 @@ def main() -> None:
     )
     body = (
         f"## Folder embedding ({args.files} x {args.seconds:g} s 44.1 kHz WAV, "
-        f"batch {args.batch_size})\n\n{table}\n"
+        f"batch {args.batch_size})\n\n{table}\n\n"
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box: compare rows, not runs).\n"
     )
     print(body)
     write_section("embed_folder", body)

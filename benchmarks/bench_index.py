@@ -12,6 +12,7 @@ Reports build time, RSS growth of the build, single-query p50/p99 latency and re
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -103,7 +104,9 @@ def main() -> None:
     body = (
         f"## Index search ({args.n:,} x {args.dim} clustered unit vectors, "
         f"{args.queries} single queries, k=10)\n\n"
-        f"Rule's choice: **{spec.kind}** ({spec.reason}), budget {args.budget_gb} GB.\n\n{table}\n"
+        f"Rule's choice: **{spec.kind}** ({spec.reason}), budget {args.budget_gb} GB.\n\n"
+        f"{table}\n\n"
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box: compare rows, not runs).\n"
     )
     print(body)
     write_section("index", body)

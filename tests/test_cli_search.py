@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from audio_fixtures import write_sine, write_zero_byte
 from audiotext_cli.cli import app
 from audiotext_cli.cli.search import parse_bytes
-from audiotext_cli.errors import ConfigError
+from audiotext_cli.errors import ConfigError, IndexFileError
 from audiotext_cli.index import search as search_module
 from fake_embedder import FakeEmbedder
 
@@ -184,3 +184,34 @@ def test_usage_and_model_errors(corpus, monkeypatch):
     assert parse_bytes("4GB") == 4 * 10**9 and parse_bytes("512MiB") == 512 << 20
     with pytest.raises(ConfigError):
         parse_bytes("lots")
+
+
+def test_search_captions_needs_a_caption_index(corpus):
+    run(
+        "embed",
+        "folder",
+        corpus / "audio",
+        "--model",
+        "m.ckpt",
+        "--out",
+        corpus / "emb",
+        "--workers",
+        "0",
+    )
+    run("index", "build", corpus / "emb", "--out", corpus / "idx")
+    with pytest.raises(IndexFileError, match="not a caption index"):
+        search_module.search_captions(corpus / "idx", corpus / "audio" / "tone01.wav")
+    hits = search_module.search_audio(corpus / "idx", corpus / "audio" / "tone01.wav", k=2)
+    assert hits[0].id == "tone01.wav" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    run(
+        "index",
+        "build",
+        corpus / "emb",
+        "--out",
+        corpus / "i2",
+        "--like",
+        corpus / "idx",
+        "--kind",
+        "hnsw",
+        code=2,
+    )

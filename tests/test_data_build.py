@@ -63,7 +63,7 @@ def test_every_clip_decodes_as_16k_mono_flac(records):
         assert (info.format, info.subtype, info.channels) == ("FLAC", "PCM_16", 1)
         assert info.samplerate == rec.sample_rate == 16000
         assert info.frames == round(rec.duration * 16000)
-        assert 0.1 < rec.duration <= 10.0
+        assert 0 < rec.duration <= 10.0
         wave, _ = sf.read(rec.audio)
         assert abs(wave).max() > 0
 

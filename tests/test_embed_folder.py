@@ -15,7 +15,13 @@ import pytest
 from audio_fixtures import make_mixed_folder, write_sine
 from audiotext_cli.audio.io import load_audio
 from audiotext_cli.errors import EmbeddingFileError
-from audiotext_cli.index.folder import embed_captions, embed_folder, list_files, parse_shard
+from audiotext_cli.index.folder import (
+    MIN_FILES_FOR_WORKERS,
+    embed_captions,
+    embed_folder,
+    list_files,
+    parse_shard,
+)
 from audiotext_cli.index.store import EmbeddingStore, merge_stores
 from fake_embedder import FakeEmbedder
 
@@ -57,6 +63,10 @@ def test_batch_equals_single_and_direct_embedding(tmp_path):
 
 def test_bad_files_are_reported_and_the_run_goes_on(tmp_path):
     good, bad = make_mixed_folder(tmp_path / "mixed")
+    for i in range(4):
+        write_sine(tmp_path / "mixed" / f"extra{i}.wav", 300 + 100 * i, 0.2)
+        good[f"extra{i}.wav"] = {}
+    assert len(good) + len(bad) >= MIN_FILES_FOR_WORKERS  # so the decoder pool is used
     progress = []
     report = embed_folder(
         FakeEmbedder(probabilistic=True),

@@ -193,3 +193,65 @@ def test_corruption_and_mismatch_raise(tmp_path):
         FaissIndex.load(tmp_path / "idx2")
     with pytest.raises(IndexFileError, match="no index.json"):
         FaissIndex.load(tmp_path)
+
+
+def test_interrupted_add_leaves_old_or_new_index(tmp_path, monkeypatch):
+    from audiotext_cli.index import faiss_index
+
+    rows, emb, meta = _data(120)
+    build_index((rows[:100], Embeddings(emb.mean[:100]), meta), None, tmp_path / "idx")
+    everything = _store(tmp_path / "all", rows, emb, meta)
+
+    def killed(folder):
+        raise KeyboardInterrupt("kill -9 after staging")
+
+    monkeypatch.setattr(faiss_index, "_install_staged", killed)
+    with pytest.raises(KeyboardInterrupt):
+        add(tmp_path / "idx", everything)
+    monkeypatch.undo()
+    assert len(FaissIndex.load(tmp_path / "idx")) == 120  # rolled forward
+    assert not list((tmp_path / "idx").glob("*.new"))
+
+    real = faiss_index.write_json_atomic
+
+    def killed_while_staging(path, obj):
+        if path.name == "index.json.new":
+            raise KeyboardInterrupt("kill -9 while staging")
+        return real(path, obj)
+
+    build_index((rows[:100], Embeddings(emb.mean[:100]), meta), None, tmp_path / "idx2")
+    monkeypatch.setattr(faiss_index, "write_json_atomic", killed_while_staging)
+    with pytest.raises(KeyboardInterrupt):
+        add(tmp_path / "idx2", everything)
+    monkeypatch.undo()
+    assert (tmp_path / "idx2" / "index.faiss.new").exists()
+    assert len(FaissIndex.load(tmp_path / "idx2")) == 100  # the old index, intact
+    assert not list((tmp_path / "idx2").glob("*.new"))
+    assert add(tmp_path / "idx2", everything)["added"] == 20
+
+
+def test_ivfpq_with_exact_refine_and_merge_rules(tmp_path):
+    rows, emb, meta = _data(2000)
+    spec = choose_index(2000, DIM, 10**9, kind="ivfpq", k_factor=40)
+    assert spec.params["refine"] == "flat" and spec.factory(DIM).endswith(",RFlat")
+    spec.params["nprobe"] = spec.params["nlist"]
+    build_index((rows, emb, meta), spec, tmp_path / "pq")
+    queries = emb.mean[:20]
+    exact = queries @ emb.mean.T
+    expected = np.argsort(-exact, axis=1, kind="stable")[:, :10]
+    hits = FaissIndex.load(tmp_path / "pq").search(queries, 10)
+    overlap = [
+        len({h.id for h in row} & {rows[i]["id"] for i in top}) / 10
+        for row, top in zip(hits, expected, strict=True)
+    ]
+    assert np.mean(overlap) >= 0.95
+    position = {r["id"]: i for i, r in enumerate(rows)}
+    for q, row in enumerate(hits):  # the refine stage re-scores with exact inner products
+        got = [h.score for h in row]
+        np.testing.assert_allclose(got, exact[q, [position[h.id] for h in row]], atol=1e-5)
+
+    lossy = choose_index(1000, DIM, 10**9, kind="ivfpq", refine="sq8")
+    build_index((rows[:1000], Embeddings(emb.mean[:1000]), meta), lossy, tmp_path / "s0")
+    build_index((rows[1000:], Embeddings(emb.mean[1000:]), meta), lossy, tmp_path / "s1")
+    with pytest.raises(IndexFileError, match="do not hold exact vectors"):
+        merge([tmp_path / "s0", tmp_path / "s1"], tmp_path / "m")

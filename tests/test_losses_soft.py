@@ -30,6 +30,19 @@ def test_beta_zero_is_exactly_clip_loss(temperature):
     assert torch.equal(out["contrastive_loss"], ClipLoss()(audio, text, scale)["contrastive_loss"])
 
 
+def test_beta_zero_keeps_multi_positive_targets():
+    """Equal captions are positives in ClipLoss; beta=0 must keep exactly those targets."""
+    audio, text = unit_rows(4, 8, 0), unit_rows(4, 8, 1)
+    scale = torch.tensor(12.0, dtype=torch.float64)
+    captions = torch.tensor([0, 1, 0, 2])
+    pos = captions[:, None] == captions[None, :]
+    teacher = cosine(unit_rows(4, 4, 2))
+    soft = SoftClipLoss(beta=0.0)(audio, text, scale, teacher, teacher, pos)["contrastive_loss"]
+    clip = ClipLoss()(audio, text, scale, pos)["contrastive_loss"]
+    assert torch.equal(soft, clip)
+    assert not torch.equal(clip, ClipLoss()(audio, text, scale)["contrastive_loss"])
+
+
 def test_hand_computed_two_by_two():
     """Student logits s * a @ t.T with a = I, t = [[1, 0], [.6, .8]], s = 1: a2t rows
     [1, .6] and [0, .8], t2a rows [1, 0] and [.6, .8]. Teacher audio similarity .5 off the

@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from audiotext_cli.evaluate.retrieval import caption_relevance, chance_metrics, rank_metrics, similarity
+from audiotext_cli.evaluate.retrieval import (
+    caption_relevance,
+    chance_metrics,
+    rank_metrics,
+    similarity,
+)
 from audiotext_cli.evaluate.zeroshot import accuracy_report
 
 

@@ -14,13 +14,13 @@ import pytest
 import soundfile as sf
 import torch
 from safetensors.torch import load_file
-from synthetic_corpus import make_corpus
 from typer.testing import CliRunner
 
 from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.models.config import load_preset
 from audiotext_cli.train.loop import train
+from synthetic_corpus import make_corpus
 
 runner = CliRunner()
 
@@ -41,7 +41,10 @@ def trained(corpus, tmp_path_factory) -> Path:
 def test_training_writes_checkpoints_and_log(trained: Path) -> None:
     for name in ("best", "last"):
         assert (trained / name / "model.safetensors").is_file()
-        assert json.loads((trained / name / "config.json").read_text())["format"] == "audiotext-checkpoint"
+        assert (
+            json.loads((trained / name / "config.json").read_text())["format"]
+            == "audiotext-checkpoint"
+        )
     log = [json.loads(line) for line in (trained / "log.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in log] == [1, 2]
     assert all(0 <= h["selection"] <= 1 for h in log)
@@ -66,14 +69,28 @@ def test_resume_is_bit_for_bit(corpus, trained: Path, tmp_path: Path) -> None:
 
 
 def test_refuses_to_overwrite_a_run_without_resume(corpus, trained: Path) -> None:
-    result = runner.invoke(app, ["train", "--preset", "tiny", "--train", str(corpus["train"]),
-                                 "--val", str(corpus["val"]), "--out", str(trained)])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--preset",
+            "tiny",
+            "--train",
+            str(corpus["train"]),
+            "--val",
+            str(corpus["val"]),
+            "--out",
+            str(trained),
+        ],
+    )
     assert result.exit_code == 1
     assert "--resume" in result.output and "Traceback" not in result.output
 
 
 def test_eval_cli_reports_metrics_with_chance(corpus, trained: Path) -> None:
-    result = runner.invoke(app, ["eval", str(trained / "best"), "--manifest", str(corpus["eval"]), "--json"])
+    result = runner.invoke(
+        app, ["eval", str(trained / "best"), "--manifest", str(corpus["eval"]), "--json"]
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     for direction in ("text_to_audio", "audio_to_text"):
@@ -164,7 +181,9 @@ def test_overrides_are_type_checked() -> None:
     from audiotext_cli.models.config import apply_overrides
 
     model_cfg, train_cfg = load_preset("tiny")
-    apply_overrides(model_cfg, train_cfg, ["train.lr=0.01", "model.embed_dim=16", "train.loss=siglip"])
+    apply_overrides(
+        model_cfg, train_cfg, ["train.lr=0.01", "model.embed_dim=16", "train.loss=siglip"]
+    )
     assert (train_cfg.lr, model_cfg.embed_dim, train_cfg.loss) == (0.01, 16, "siglip")
     for bad in ("train.lr=fast", "model.nope=1", "lr=1", "train.spec_augment=1"):
         with pytest.raises(ConfigError):
@@ -176,10 +195,31 @@ def test_torchrun_two_processes(corpus, tmp_path: Path) -> None:
     """DDP with gloo on CPU: two ranks train together and rank 0 writes the checkpoints."""
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-           "-m", "audiotext_cli", "train", "--preset", "tiny", "--train", str(corpus["train"]),
-           "--val", str(corpus["val"]), "--out", str(out), "--epochs", "1", "--set", "train.batch_size=4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29517",
+        "-m",
+        "audiotext_cli",
+        "train",
+        "--preset",
+        "tiny",
+        "--train",
+        str(corpus["train"]),
+        "--val",
+        str(corpus["val"]),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--set",
+        "train.batch_size=4",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     state = json.loads((out / "last" / "config.json").read_text())["state"]
-    assert state["global_step"] == state["steps_per_epoch"] == len(read_manifest(corpus["train"])) // 8
+    assert (
+        state["global_step"] == state["steps_per_epoch"] == len(read_manifest(corpus["train"])) // 8
+    )

@@ -6,13 +6,17 @@ import typer
 
 _SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
-data_app = typer.Typer(help="Build and check corpora.", no_args_is_help=True, context_settings=_SETTINGS)
+data_app = typer.Typer(
+    help="Build and check corpora.", no_args_is_help=True, context_settings=_SETTINGS
+)
 embed_app = typer.Typer(
-    help="Embed audio folders, caption lists or documents.", no_args_is_help=True,
+    help="Embed audio folders, caption lists or documents.",
+    no_args_is_help=True,
     context_settings=_SETTINGS,
 )
 index_app = typer.Typer(
-    help="Build, extend, merge and describe FAISS indexes.", no_args_is_help=True,
+    help="Build, extend, merge and describe FAISS indexes.",
+    no_args_is_help=True,
     context_settings=_SETTINGS,
 )
 

@@ -12,7 +12,12 @@ from audiotext_cli.paths import home
 
 def eval_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. RUN/best)."),
-    manifest: Path = typer.Option(None, "--manifest", "-m", help="Manifest to evaluate on [default: $AUDIOTEXT_HOME/corpus/eval.jsonl, the cross-source split]."),
+    manifest: Path = typer.Option(
+        None,
+        "--manifest",
+        "-m",
+        help="Manifest (default: $AUDIOTEXT_HOME/corpus/eval.jsonl, the cross-source split).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print all metrics as JSON."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
@@ -34,8 +39,10 @@ def eval_command(
         _output.print_json(result)
         return
     _output.print_table(
-        ["metric", "value", "chance"], summary_rows(result),
-        title=f"{embedder.model_id} on {manifest.name} ({result['n_audio']} clips, {result['n_captions']} captions)",
+        ["metric", "value", "chance"],
+        summary_rows(result),
+        title=f"{embedder.model_id} on {manifest.name} "
+        f"({result['n_audio']} clips, {result['n_captions']} captions)",
     )
 
 

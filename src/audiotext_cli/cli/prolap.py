@@ -1,9 +1,255 @@
-"""CLI commands: placeholder until its issue lands."""
+"""`audiotext traverse`, `traverse-eval`, `uncertainty`, `inclusion-stats`: ProLAP analyses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from audiotext_cli.cli import _output
+from audiotext_cli.paths import home
+
+_CKPT = typer.Argument(..., help="Checkpoint folder (e.g. RUN/best).")
+_ROOT_HELP = (
+    "Traversal end point: empty (embedding of the empty caption), inclusion (caption that "
+    "best includes the input; probabilistic models) or inclusion+empty (their normalised sum)."
+)
+
+
+def _eval_manifest(manifest: Path | None) -> Path:
+    return manifest or home() / "corpus" / "eval.jsonl"
+
+
+def _gallery(path: Path | None) -> list[str]:
+    """Caption strings: a .txt (one per line) or every caption of a manifest."""
+    path = _eval_manifest(path)
+    if path.suffix == ".txt":
+        from audiotext_cli.errors import ConfigError
+
+        texts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        texts = list(dict.fromkeys(t for t in texts if t))
+        if not texts:
+            raise ConfigError("caption list is empty", path)
+        return texts
+    from audiotext_cli.data.manifest import read_manifest
+
+    records = read_manifest(path, check_audio=False)
+    return list(dict.fromkeys(c["text"] for r in records for c in r.captions))
+
+
+def traverse_command(
+    checkpoint: Path = _CKPT,
+    audio: Path = typer.Option(None, "--audio", "-a", help="Start from this audio file."),
+    text: str = typer.Option(None, "--text", "-t", help="Start from this caption."),
+    gallery: Path = typer.Option(
+        None,
+        "--gallery",
+        "-g",
+        help="Captions to retrieve from: a manifest (all its captions, every level and "
+        "paraphrase) or a .txt, one caption per line (default: $AUDIOTEXT_HOME/corpus/eval.jsonl).",
+    ),
+    steps: int = typer.Option(50, "--steps", min=1, help="Number of queries from start to root."),
+    root: str = typer.Option("empty", "--root", help=_ROOT_HELP),
+    png: Path = typer.Option(None, "--png", help="Also save a plot of the path here."),
+    json_out: bool = typer.Option(False, "--json", help="Print every step as JSON."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Walk from an audio clip (or a caption) towards the most general text, the empty
+    caption, printing the caption retrieved at each step (consecutive repeats collapsed)."""
+    if (audio is None) == (text is None):
+        raise typer.BadParameter(
+            "give exactly one of --audio and --text", param_hint="--audio/--text"
+        )
+    from audiotext_cli.models import load_embedder
+    from audiotext_cli.prolap.traverse import (
+        collapse,
+        plot_traversal,
+        traverse_from_audio,
+        traverse_from_text,
+    )
+
+    texts = _gallery(gallery)
+    embedder = load_embedder(checkpoint, device)
+    if audio is not None:
+        from audiotext_cli.audio.io import load_audio
+
+        wave = load_audio(audio, embedder.sample_rate)
+        path = traverse_from_audio(embedder, wave, texts, steps, root)
+    else:
+        path = traverse_from_text(embedder, text, texts, steps, root)
+    title = f"{embedder.model_id}: {audio.name if audio else repr(text)} -> root ({root})"
+    if png is not None:
+        _output.info(f"plot: {plot_traversal(path, png, title)}")
+    if json_out:
+        _output.print_json(
+            {
+                "start": str(audio) if audio else text,
+                "root": root,
+                "gallery_size": len(texts),
+                "steps": path,
+            }
+        )
+        return
+    rows = [(s.step, s.alpha, s.text, s.score, n) for s, n in collapse(path)]
+    _output.print_table(["step", "alpha", "caption", "score", "steps"], rows, title=title)
+
+
+def traverse_eval_command(
+    checkpoint: Path = _CKPT,
+    manifest: Path = typer.Option(
+        None, "--manifest", "-m", help="Manifest (default: $AUDIOTEXT_HOME/corpus/eval.jsonl)."
+    ),
+    steps: int = typer.Option(50, "--steps", min=1, help="Number of queries from start to root."),
+    root: str = typer.Option("empty", "--root", help=_ROOT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Audio traversal benchmark: precision, recall and per-level recall of each clip's
+    4-level caption chain along its path (x100; HierarCaps protocol)."""
+    from audiotext_cli.data.manifest import read_manifest
+    from audiotext_cli.evaluate.run import embed_records
+    from audiotext_cli.models import load_embedder
+    from audiotext_cli.prolap.traverse import evaluate_traversal
+
+    manifest = _eval_manifest(manifest)
+    records = read_manifest(manifest)
+    embedder = load_embedder(checkpoint, device)
+    with _output.progress(transient=True) as bar:
+        task = bar.add_task("embedding audio", total=len(records))
+        audio = embed_records(embedder, records, progress=lambda k: bar.advance(task, k))
+    result = evaluate_traversal(embedder, records, steps, root, audio=audio)
+    result["checkpoint"], result["manifest"] = str(checkpoint), str(manifest)
+    if json_out:
+        _output.print_json(result)
+        return
+    rows = [("precision", result["precision"]), ("recall", result["recall"])]
+    rows += [(f"recall level {i + 1}", v) for i, v in enumerate(result["per_level_recall"])]
+    rows += [
+        ("any-recall", result["any_recall"]),
+        ("distinct captions per path", result["mean_path_length"]),
+    ]
+    _output.print_table(
+        ["traversal metric (x100)", "value"],
+        rows,
+        title=f"{embedder.model_id} on {manifest.name} ({len(records)} clips, "
+        f"{result['n_gallery']} captions, {steps} steps, root={root})",
+    )
+
+
+def uncertainty_command(
+    checkpoint: Path = _CKPT,
+    manifest: Path = typer.Option(
+        None,
+        "--manifest",
+        "-m",
+        help="Manifest whose clips and captions to rank "
+        "(default: $AUDIOTEXT_HOME/corpus/eval.jsonl).",
+    ),
+    store: Path = typer.Option(
+        None,
+        "--store",
+        help="Rank an embedding store made by this checkpoint instead "
+        "(from embed folder / embed captions).",
+    ),
+    kind: str = typer.Option("both", "--kind", help="audio, text or both (manifest only)."),
+    top: int = typer.Option(10, "--top", min=1, help="How many to list at each end."),
+    json_out: bool = typer.Option(False, "--json", help="Print the rankings as JSON."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """The clips and captions a probabilistic model is most and least certain of (total
+    variance = sum of the per-dimension variances)."""
+    if manifest is not None and store is not None:
+        raise typer.BadParameter(
+            "give --manifest or --store, not both", param_hint="--manifest/--store"
+        )
+    if kind not in ("audio", "text", "both"):
+        raise typer.BadParameter(f"unknown kind {kind!r}: audio, text or both", param_hint="--kind")
+    from audiotext_cli.models import load_embedder
+    from audiotext_cli.prolap.uncertainty import (
+        check_probabilistic,
+        manifest_items,
+        store_items,
+        uncertainty_report,
+    )
+
+    embedder = load_embedder(checkpoint, device)
+    check_probabilistic(embedder)
+    items = {}
+    if store is not None:
+        store_kind, labels, emb = store_items(store, embedder)
+        items[store_kind] = (labels, emb)
+    else:
+        from audiotext_cli.data.manifest import read_manifest
+
+        records = read_manifest(_eval_manifest(manifest))
+        for k in ("audio", "text") if kind == "both" else (kind,):
+            items[k] = manifest_items(embedder, records, k)
+    result = {"model_id": embedder.model_id}
+    result |= {k: uncertainty_report(labels, emb.logvar, top) for k, (labels, emb) in items.items()}
+    if json_out:
+        _output.print_json(result)
+        return
+    for k, (labels, _) in items.items():
+        rep = result[k]
+        rows = [("most certain", r["id"], r["total_variance"]) for r in rep["most_certain"]]
+        rows += [("least certain", r["id"], r["total_variance"]) for r in rep["least_certain"]]
+        _output.print_table(
+            ["", k, "total variance"],
+            rows,
+            title=f"{k}: {len(labels)} items, mean total variance {rep['mean_total_variance']:.4g}",
+        )
+
+
+def inclusion_stats_command(
+    checkpoint: Path = _CKPT,
+    manifest: Path = typer.Option(
+        None, "--manifest", "-m", help="Manifest (default: $AUDIOTEXT_HOME/corpus/eval.jsonl)."
+    ),
+    masks: int = typer.Option(
+        1, "--masks", min=1, help="Random masks drawn per caption and per audio window."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the masks."),
+    json_out: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Whether a probabilistic model learned its inclusions: full ⊂ masked (text, audio),
+    audio ⊂ caption per level, and uncertainty against caption length and level."""
+    from audiotext_cli.data.manifest import read_manifest
+    from audiotext_cli.models import load_embedder
+    from audiotext_cli.prolap.inclusion_stats import inclusion_statistics
+
+    records = read_manifest(_eval_manifest(manifest))
+    embedder = load_embedder(checkpoint, device)
+    result = inclusion_statistics(embedder, records, masks, seed)
+    if json_out:
+        _output.print_json(result)
+        return
+    text, audio = result["text_in_masked"], result["audio_in_masked"]
+    rows = [
+        (f"% captions ⊂ word-masked caption ({text['pairs']} pairs)", text["full_in_masked_pct"]),
+        (
+            f"% audio windows ⊂ patch-masked window ({audio['pairs']} pairs)",
+            audio["full_in_masked_pct"],
+        ),
+    ]
+    rows += [
+        (f"% audio ⊂ its level-{lv} caption", v) for lv, v in result["audio_in_caption_pct"].items()
+    ]
+    rows += [("Spearman(caption words, total variance)", result["spearman_length_vs_variance"])]
+    rows += [
+        (f"mean total variance, level-{lv} captions", v)
+        for lv, v in result["mean_total_variance_per_level"].items()
+    ]
+    rows += [("mean total variance, audio clips", result["mean_total_variance_audio"])]
+    _output.print_table(
+        ["statistic", "value"],
+        rows,
+        title=f"{embedder.model_id}: {result['n_clips']} clips, {result['n_captions']} captions",
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app` (or to a shared group in `_groups`)."""
+    app.command("traverse")(traverse_command)
+    app.command("traverse-eval")(traverse_eval_command)
+    app.command("uncertainty")(uncertainty_command)
+    app.command("inclusion-stats")(inclusion_stats_command)

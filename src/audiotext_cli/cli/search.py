@@ -34,13 +34,13 @@ def _parse_params(pairs: list[str]) -> dict[str, object]:
 
 
 def _progress_callback(bar, task):
+    """Feed EmbedProgress into a rich task: files/s, and audio-hours/s when there is audio."""
+
     def update(p) -> None:
+        hours = p.audio_hours_per_s
+        audio = f"{hours:.3g} audio-h/s ({hours * 3600:.0f}x real time)" if hours else ""
         bar.update(
-            task,
-            completed=p.done,
-            total=p.total,
-            rate=f"{p.files_per_s:.1f} files/s",
-            hours=f"{p.audio_hours_per_s * 3600:.0f}x real time",
+            task, completed=p.done, total=p.total, rate=f"{p.files_per_s:.1f}/s", hours=audio
         )
 
     return update
@@ -154,6 +154,8 @@ def index_build_cmd(
     from audiotext_cli.index.faiss_index import build_index, choose_index, info
     from audiotext_cli.index.store import EmbeddingStore
 
+    if like is not None and (kind != "auto" or param):
+        raise typer.BadParameter("--like takes the kind and parameters of that index")
     source = EmbeddingStore.open(store)
     budget = parse_bytes(memory_budget)
     spec = None

@@ -17,30 +17,66 @@ def _default(name: str) -> Path:
 
 
 def train_command(
-    out: Path = typer.Option(..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."),
-    train_manifest: Path = typer.Option(None, "--train", help="Training manifest [default: $AUDIOTEXT_HOME/corpus/train.jsonl]."),
-    val_manifest: Path = typer.Option(None, "--val", help="Validation manifest from the training sources [default: .../corpus/val.jsonl]."),
-    model: str = typer.Option("clap", "--model", help="clap (contrastive baseline), prolap (probabilistic) or hilbert (documents)."),
-    preset: str = typer.Option(None, "--preset", help="Preset name or JSON file [default: by --model]."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a field: train.lr=1e-3, model.embed_dim=128 (repeatable)."),
-    loss: str = typer.Option(None, "--loss", help="clip | siglip | soft-clip | prolap (overrides the preset)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."
+    ),
+    train_manifest: Path = typer.Option(
+        None, "--train", help="Training manifest (default: $AUDIOTEXT_HOME/corpus/train.jsonl)."
+    ),
+    val_manifest: Path = typer.Option(
+        None,
+        "--val",
+        help="Validation manifest from the training sources (default: .../corpus/val.jsonl).",
+    ),
+    model: str = typer.Option(
+        "clap",
+        "--model",
+        help="clap (contrastive baseline), prolap (probabilistic) or hilbert (documents).",
+    ),
+    preset: str = typer.Option(
+        None, "--preset", help="Preset name or JSON file (default: by --model)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override a field: train.lr=1e-3, model.embed_dim=128 (repeatable)."
+    ),
+    loss: str = typer.Option(
+        None, "--loss", help="clip | siglip | soft-clip | prolap (overrides the preset)."
+    ),
     epochs: int = typer.Option(None, "--epochs", help="Number of epochs (overrides the preset)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (overrides the preset)."),
-    init_from: Path = typer.Option(None, "--init-from", help="Start from this checkpoint's weights (e.g. ProLAP from the baseline)."),
-    teacher: Path = typer.Option(None, "--teacher", help="Teacher checkpoint for --loss soft-clip."),
-    resume: bool = typer.Option(False, "--resume", help="Continue a killed run from OUT/last, bit for bit."),
+    init_from: Path = typer.Option(
+        None,
+        "--init-from",
+        help="Start from this checkpoint's weights (e.g. ProLAP from the baseline).",
+    ),
+    teacher: Path = typer.Option(
+        None, "--teacher", help="Teacher checkpoint for --loss soft-clip."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue a killed run from OUT/last, bit for bit."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    json_out: bool = typer.Option(False, "--json", help="Print the final validation metrics as JSON."),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print the final validation metrics as JSON."
+    ),
 ) -> None:
     """Train an audio-text model; evaluation each epoch on the validation split picks OUT/best."""
     if model == "hilbert":
         from audiotext_cli.hilbert.train import train_from_cli
 
-        result = train_from_cli(train_manifest or home() / "docs", out, seed=seed or 0, epochs=epochs or 40, device=device)
+        result = train_from_cli(
+            train_manifest or home() / "docs",
+            out,
+            seed=seed or 0,
+            epochs=epochs or 40,
+            device=device,
+        )
         _output.print_json(result) if json_out else _output.info(f"HILBERT checkpoint: {out}")
         return
     if model not in MODEL_PRESETS:
-        raise typer.BadParameter(f"unknown model {model!r}: clap, prolap or hilbert", param_hint="--model")
+        raise typer.BadParameter(
+            f"unknown model {model!r}: clap, prolap or hilbert", param_hint="--model"
+        )
     from audiotext_cli.data.manifest import read_manifest
     from audiotext_cli.models.config import apply_overrides, load_preset
     from audiotext_cli.train.run import train_with_progress
@@ -53,18 +89,30 @@ def train_command(
     records_train = read_manifest(train_manifest or _default("train.jsonl"))
     records_val = read_manifest(val_manifest or _default("val.jsonl"))
     state = train_with_progress(
-        records_train, records_val, out, model_cfg, train_cfg,
-        resume=resume, device=device, init_from=init_from, teacher=teacher,
+        records_train,
+        records_val,
+        out,
+        model_cfg,
+        train_cfg,
+        resume=resume,
+        device=device,
+        init_from=init_from,
+        teacher=teacher,
     )
     if json_out:
-        _output.print_json({k: v for k, v in state.items() if k != "history"} | {"history": state["history"]})
+        _output.print_json(
+            {k: v for k, v in state.items() if k != "history"} | {"history": state["history"]}
+        )
         return
     if state["history"]:
         best = state["history"][state["best_epoch"] - 1]["val"]
         from audiotext_cli.evaluate.run import summary_rows
 
-        _output.print_table(["metric (validation)", "value", "chance"], summary_rows(best),
-                            title=f"best epoch {state['best_epoch']} -> {out / 'best'}")
+        _output.print_table(
+            ["metric (validation)", "value", "chance"],
+            summary_rows(best),
+            title=f"best epoch {state['best_epoch']} -> {out / 'best'}",
+        )
 
 
 def register(app: typer.Typer) -> None:

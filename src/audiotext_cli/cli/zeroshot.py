@@ -1,9 +1,287 @@
-"""CLI commands: placeholder until its issue lands."""
+"""`audiotext zeroshot`, `leakage` and `curate`: classification in detail, where its accuracy
+comes from, and training pairs curated by a teacher."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from audiotext_cli.cli import _output
+from audiotext_cli.paths import home
+
+PromptsOpt = typer.Option(
+    None, "--prompts", help="Prompt templates, one per line, each with {} for the class name."
+)
+
+
+def _corpus(name: str) -> Path:
+    return home() / "corpus" / name
+
+
+def _templates(prompts: Path | None) -> tuple[str, ...]:
+    from audiotext_cli.evaluate.perclass import read_templates
+    from audiotext_cli.evaluate.zeroshot import DEFAULT_TEMPLATES
+
+    return read_templates(prompts) if prompts else DEFAULT_TEMPLATES
+
+
+def _levels(level: int | None) -> tuple[int, ...]:
+    if level is not None and level not in (1, 2, 3):
+        raise typer.BadParameter("must be 1, 2 or 3", param_hint="--level")
+    return (level,) if level else (1, 2, 3)
+
+
+def zeroshot_command(
+    checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. RUN/best)."),
+    manifest: Path = typer.Option(
+        None,
+        "--manifest",
+        "-m",
+        help="Labelled clips [default: $AUDIOTEXT_HOME/corpus/eval.jsonl].",
+    ),
+    prompts: Path = PromptsOpt,
+    level: int = typer.Option(None, "--level", help="Label level 1, 2 or 3 [default: all]."),
+    confusion: Path = typer.Option(
+        None,
+        "--confusion",
+        help="Write the confusion matrix as PNG (LEVEL is appended when several levels).",
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    json_out: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """Zero-shot classification: accuracy, balanced accuracy, chance levels, and per class
+    its recall and the class it is most often mistaken for."""
+    from audiotext_cli.data.manifest import read_manifest
+    from audiotext_cli.evaluate.perclass import plot_confusion, zeroshot_report
+    from audiotext_cli.evaluate.run import embed_records
+    from audiotext_cli.models import load_embedder
+
+    levels, templates = _levels(level), _templates(prompts)
+    manifest = manifest or _corpus("eval.jsonl")
+    records = read_manifest(manifest)
+    embedder = load_embedder(checkpoint, device)
+    with _output.progress(transient=True) as bar:
+        task = bar.add_task("embedding audio", total=len(records))
+        audio = embed_records(embedder, records, progress=lambda k: bar.advance(task, k))
+    report = zeroshot_report(embedder, records, audio, templates, levels)
+    report |= {
+        "checkpoint": str(checkpoint),
+        "manifest": str(manifest),
+        "model_id": embedder.model_id,
+    }
+    if not report["levels"]:
+        _output.warn("fewer than two classes at every requested level: nothing to classify")
+    for lv, rep in report["levels"].items():
+        if confusion:
+            path = (
+                confusion
+                if len(report["levels"]) == 1
+                else confusion.with_name(f"{confusion.stem}-level{lv}{confusion.suffix}")
+            )
+            rep["confusion_png"] = str(
+                plot_confusion(
+                    rep["confusion"],
+                    rep["classes"],
+                    path,
+                    f"{embedder.model_id}: level {lv}, accuracy {rep['accuracy']:.3f}",
+                )
+            )
+    if json_out:
+        _output.print_json(report)
+        return
+    for lv, rep in report["levels"].items():
+        _output.print_table(
+            ["class", "n", "recall", "predicted", "most confused with", "share"],
+            [
+                (
+                    r["class"],
+                    r["n"],
+                    r["recall"],
+                    r["predicted"],
+                    r["most_confused_with"],
+                    r["confused_share"],
+                )
+                for r in rep["per_class"]
+            ],
+            title=(
+                f"level {lv}: accuracy {rep['accuracy']:.3f}, "
+                f"balanced {rep['balanced_accuracy']:.3f}, "
+                f"chance {rep['chance']:.3f} uniform / {rep['majority']:.3f} majority "
+                f"({rep['n_classes']} classes, {rep['n']} clips)"
+            ),
+        )
+        if "confusion_png" in rep:
+            _output.info(f"confusion matrix: {rep['confusion_png']}")
+
+
+def leakage_command(
+    checkpoint: Path = typer.Argument(..., help="Checkpoint folder of the model to analyse."),
+    train_manifest: Path = typer.Option(
+        None, "--train", help="Its training manifest [default: .../corpus/train.jsonl]."
+    ),
+    val_manifest: Path = typer.Option(
+        None, "--val", help="Validation manifest for retraining [default: .../corpus/val.jsonl]."
+    ),
+    eval_manifest: Path = typer.Option(
+        None, "--eval", help="Evaluation manifest [default: .../corpus/eval.jsonl]."
+    ),
+    work: Path = typer.Option(
+        ..., "--work", help="Folder for the retrained models (reused when run again)."
+    ),
+    retrain_preset: str = typer.Option(
+        None,
+        "--retrain-preset",
+        help="Retrain with this preset (tiny, demo, ...) instead of the checkpoint's config; "
+        "adds an unstripped control.",
+    ),
+    epochs: int = typer.Option(
+        None, "--epochs", help="Epochs for the retrained models [default: the checkpoint's]."
+    ),
+    level: int = typer.Option(None, "--level", help="Label level 1, 2 or 3 [default: all]."),
+    prompts: Path = PromptsOpt,
+    n_boot: int = typer.Option(
+        1000, "--bootstrap", help="Bootstrap resamples for the 95% intervals."
+    ),
+    folds: int = typer.Option(5, "--folds", help="Stratified CV folds for the backbone probes."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    json_out: bool = typer.Option(False, "--json", help="Print the full analysis as JSON."),
+) -> None:
+    """Where zero-shot accuracy comes from: the trained model vs one retrained without the
+    evaluation class words, random projection heads on the same backbones, probes on the
+    audio CNN, and MiniLM alone; each with a 95% bootstrap interval (see docs/zeroshot.md)."""
+    from audiotext_cli.data.manifest import read_manifest
+    from audiotext_cli.evaluate.leakage import leakage_analysis, table_rows
+
+    result = leakage_analysis(
+        checkpoint,
+        read_manifest(train_manifest or _corpus("train.jsonl")),
+        read_manifest(val_manifest or _corpus("val.jsonl")),
+        read_manifest(eval_manifest or _corpus("eval.jsonl")),
+        work,
+        levels=_levels(level),
+        templates=_templates(prompts),
+        retrain_preset=retrain_preset,
+        epochs=epochs,
+        n_boot=n_boot,
+        folds=folds,
+        device=device,
+        log=_output.info,
+    )
+    if json_out:
+        _output.print_json(result)
+        return
+    for lv, block in result["levels"].items():
+        _output.print_table(
+            ["condition", "accuracy", "95% CI", "balanced acc.", "95% CI", "share", "95% CI"],
+            table_rows(block),
+            title=(
+                f"level {lv}: {block['n_classes']} classes, {result['n_eval']} clips, "
+                f"seed {result['retrain']['seed']}; "
+                "share = part of the reference's above-chance balanced accuracy"
+            ),
+        )
+
+
+def curate_command(
+    audio: Path = typer.Option(
+        ..., "--audio", help="Folder of unlabelled audio (searched recursively)."
+    ),
+    texts: Path = typer.Option(..., "--texts", help="Text pool: one caption per line."),
+    teacher: Path = typer.Option(
+        ..., "--teacher", help="Teacher checkpoint that scores audio-text pairs."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Manifest to write (accepted by `audiotext train`)."
+    ),
+    mode: str = typer.Option(
+        "unspecific",
+        "--mode",
+        help="unspecific: any caption; specific: only captions near a --labels label.",
+    ),
+    threshold: float = typer.Option(
+        None,
+        "--threshold",
+        help="Keep pairs with teacher cosine >= this [default: the --keep quantile].",
+    ),
+    keep: float = typer.Option(
+        0.5, "--keep", help="Without --threshold, keep this top fraction of audio files."
+    ),
+    labels: Path = typer.Option(
+        None,
+        "--labels",
+        help="Downstream labels, one per line (a path L1/L2/L3 fills caption levels 1-3).",
+    ),
+    label_threshold: float = typer.Option(
+        None,
+        "--label-threshold",
+        help="specific: keep captions with cosine >= this to a prompted label "
+        "[default: the --label-keep quantile].",
+    ),
+    label_keep: float = typer.Option(
+        0.5, "--label-keep", help="Without --label-threshold, keep this top fraction of captions."
+    ),
+    prompts: Path = PromptsOpt,
+    histogram: Path = typer.Option(
+        None, "--histogram", help="Score histogram PNG [default: OUT with .scores.png]."
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print counts, thresholds and score quantiles as JSON."
+    ),
+) -> None:
+    """Pair unlabelled audio with captions from a text pool where a teacher model agrees,
+    and write a training manifest plus a histogram of the teacher scores."""
+    from audiotext_cli.curate import curate, plot_scores, read_lines
+    from audiotext_cli.data.manifest import write_manifest
+    from audiotext_cli.index.folder import list_files
+    from audiotext_cli.models import load_embedder
+
+    embedder = load_embedder(teacher, device)
+    files = list_files(audio)
+    with _output.progress(transient=True) as bar:
+        task = bar.add_task("embedding audio", total=len(files))
+        result = curate(
+            embedder,
+            files,
+            read_lines(texts, "text pool"),
+            mode=mode,
+            threshold=threshold,
+            keep=keep,
+            labels=read_lines(labels, "labels") if labels else None,
+            label_threshold=label_threshold,
+            label_keep=label_keep,
+            templates=_templates(prompts),
+            progress=lambda k: bar.advance(task, k),
+        )
+    write_manifest(out, result.records)
+    png = plot_scores(result, histogram or out.with_suffix(".scores.png"))
+    summary = result.summary() | {"manifest": str(out), "histogram": str(png), "mode": mode}
+    for item in result.skipped:
+        _output.warn(f"{item['path']}: {item['reason']}")
+    if json_out:
+        _output.print_json(summary)
+        return
+    rows = [
+        (k, summary[k])
+        for k in (
+            "audio",
+            "audio_unreadable",
+            "kept",
+            "dropped",
+            "threshold",
+            "texts",
+            "texts_in_domain",
+            "label_threshold",
+        )
+    ]
+    rows += [(f"score {k}", v) for k, v in summary["score_quantiles"].items()]
+    _output.print_table(["", "value"], rows, title=f"curated {summary['kept']} pairs -> {out}")
+    _output.info(f"score histogram: {png}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app` (or to a shared group in `_groups`)."""
+    """Add `zeroshot`, `leakage` and `curate` as top-level commands."""
+    app.command("zeroshot")(zeroshot_command)
+    app.command("leakage")(leakage_command)
+    app.command("curate")(curate_command)

@@ -13,9 +13,12 @@ KS = (1, 5, 10)
 
 
 def similarity(
-    q_mu: np.ndarray, db_mu: np.ndarray, q_logvar: np.ndarray | None = None, db_logvar: np.ndarray | None = None
+    q_mu: np.ndarray,
+    db_mu: np.ndarray,
+    q_logvar: np.ndarray | None = None,
+    db_logvar: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Cosine of unit-norm means; for Gaussians, mu.mu' - (tr_q + tr_db)/2 = 1 - CSD/2 (ranks by CSD)."""
+    """Cosine of unit-norm means; for Gaussians mu.mu' - (tr_q + tr_db)/2 = 1 - CSD/2."""
     sim = q_mu.astype(np.float64) @ db_mu.astype(np.float64).T
     if q_logvar is not None and db_logvar is not None:
         tr_q = np.exp(q_logvar.astype(np.float64)).sum(1)
@@ -24,7 +27,9 @@ def similarity(
     return sim
 
 
-def rank_metrics(sim: np.ndarray, relevant: np.ndarray, ks: tuple[int, ...] = KS) -> dict[str, float]:
+def rank_metrics(
+    sim: np.ndarray, relevant: np.ndarray, ks: tuple[int, ...] = KS
+) -> dict[str, float]:
     """R@k (a relevant item in the top k), mAP@10 (AP truncated at 10, DCASE style), median rank
     of the first relevant item. Queries without any relevant item are an error."""
     if sim.shape != relevant.shape:
@@ -51,7 +56,9 @@ def chance_metrics(relevant: np.ndarray, ks: tuple[int, ...] = KS) -> dict[str, 
     out = {}
     for k in ks:
         kk = min(k, n)
-        log_ratio = gammaln(n - m + 1) - gammaln(n - m - kk + 1) - gammaln(n + 1) + gammaln(n - kk + 1)
+        log_ratio = (
+            gammaln(n - m + 1) - gammaln(n - m - kk + 1) - gammaln(n + 1) + gammaln(n - kk + 1)
+        )
         miss = np.where(n - m >= kk, np.exp(log_ratio), 0.0)
         out[f"R@{k}"] = float((1 - miss).mean())
     return out

@@ -7,14 +7,27 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from audiotext_cli.embedder import Embedder, Embeddings
-from audiotext_cli.evaluate.retrieval import caption_relevance, chance_metrics, rank_metrics, similarity
-from audiotext_cli.evaluate.zeroshot import DEFAULT_TEMPLATES, accuracy_report, class_embeddings, classify
+from audiotext_cli.evaluate.retrieval import (
+    caption_relevance,
+    chance_metrics,
+    rank_metrics,
+    similarity,
+)
+from audiotext_cli.evaluate.zeroshot import (
+    DEFAULT_TEMPLATES,
+    accuracy_report,
+    class_embeddings,
+    classify,
+)
 
 LABEL_LEVELS = (1, 2, 3)
 
 
 def embed_records(
-    embedder: Embedder, records: Sequence, batch: int = 32, progress: Callable[[int], None] | None = None
+    embedder: Embedder,
+    records: Sequence,
+    batch: int = 32,
+    progress: Callable[[int], None] | None = None,
 ) -> Embeddings:
     """Embed every record's audio file, in manifest order."""
     from audiotext_cli.audio.io import load_audio
@@ -78,6 +91,14 @@ def summary_rows(result: dict) -> list[tuple[str, float, float]]:
             rows.append((f"{direction} {k}", block[k], block["chance"][k]))
         rows.append((f"{direction} mAP@10", block["mAP@10"], None))
     for level, rep in result["zeroshot"].items():
-        rows.append((f"zero-shot level {level} accuracy ({rep['n_classes']} classes)", rep["accuracy"], rep["chance"]))
-        rows.append((f"zero-shot level {level} balanced accuracy", rep["balanced_accuracy"], rep["chance"]))
+        rows.append(
+            (
+                f"zero-shot level {level} accuracy ({rep['n_classes']} classes)",
+                rep["accuracy"],
+                rep["chance"],
+            )
+        )
+        rows.append(
+            (f"zero-shot level {level} balanced accuracy", rep["balanced_accuracy"], rep["chance"])
+        )
     return rows

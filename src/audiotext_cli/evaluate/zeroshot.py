@@ -10,7 +10,9 @@ DEFAULT_TEMPLATES = ("{}", "the sound of {}", "a recording of {}")
 
 
 def class_embeddings(
-    class_names: Sequence[str], embed_texts: Callable[[list[str]], np.ndarray], templates: Sequence[str]
+    class_names: Sequence[str],
+    embed_texts: Callable[[list[str]], np.ndarray],
+    templates: Sequence[str],
 ) -> np.ndarray:
     """Mean over templates of each class's prompt embeddings, re-normalised (CLIP's ensemble)."""
     prompts = [t.format(name) for name in class_names for t in templates]

@@ -32,8 +32,17 @@ HILBERT_VARIANTS: dict[str, dict] = {
 }
 BASELINES = {"text": ("text",), "audio": ("audio",), "meanpool": ("audio", "text")}
 VARIANTS = (*BASELINES, *HILBERT_VARIANTS)
-ABLATION = ("text", "audio", "meanpool", "full", "no-dual", "direct", "no-cka", "no-balance",
-            "linear-head")
+ABLATION = (
+    "text",
+    "audio",
+    "meanpool",
+    "full",
+    "no-dual",
+    "direct",
+    "no-cka",
+    "no-balance",
+    "linear-head",
+)
 
 
 def auc(y: np.ndarray, probs: np.ndarray) -> float:
@@ -65,8 +74,14 @@ def _baseline_predict(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.
 
 
 def cross_validate(
-    feats: DocFeatures, y: np.ndarray, variant: str = "full", folds: int = 5, shuffles: int = 3,
-    seed: int = 0, run: FitConfig | None = None, cfg: HilbertConfig | None = None,
+    feats: DocFeatures,
+    y: np.ndarray,
+    variant: str = "full",
+    folds: int = 5,
+    shuffles: int = 3,
+    seed: int = 0,
+    run: FitConfig | None = None,
+    cfg: HilbertConfig | None = None,
     on_fold: Callable[[], None] | None = None,
 ) -> dict:
     """Out-of-fold AUC per shuffle for one variant; documents with label -1 are left out."""
@@ -79,7 +94,9 @@ def cross_validate(
     n_classes = int(labels.max()) + 1
     smallest = int(np.bincount(labels, minlength=n_classes).min())
     if smallest < folds:
-        raise ConfigError(f"{folds} folds need >= {folds} documents per class; smallest has {smallest}")
+        raise ConfigError(
+            f"{folds} folds need >= {folds} documents per class; smallest has {smallest}"
+        )
     run = run or FitConfig()
     base_cfg = cfg or HilbertConfig(feats.audio.shape[1], feats.text.shape[1])
     base_cfg = replace(base_cfg, n_classes=n_classes)
@@ -99,7 +116,13 @@ def cross_validate(
                 on_fold()
         scores.append(auc(labels, probs))
     return {
-        "variant": variant, "auc_mean": float(np.mean(scores)), "auc_sd": float(np.std(scores)),
-        "aucs": scores, "folds": folds, "shuffles": shuffles, "documents": len(idx),
-        "classes": n_classes, "seconds": round(time.perf_counter() - start, 1),
+        "variant": variant,
+        "auc_mean": float(np.mean(scores)),
+        "auc_sd": float(np.std(scores)),
+        "aucs": scores,
+        "folds": folds,
+        "shuffles": shuffles,
+        "documents": len(idx),
+        "classes": n_classes,
+        "seconds": round(time.perf_counter() - start, 1),
     }

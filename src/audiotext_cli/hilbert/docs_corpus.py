@@ -31,13 +31,43 @@ from audiotext_cli.errors import DataBuildError
 SR = 16000
 MARKER_TOPICS = ("medicine", "law", "politics")
 BACKGROUND_TOPICS = (
-    "art", "computers", "education", "food", "kids", "love", "magic", "news", "people",
-    "pets", "platitudes", "science", "sports", "wisdom", "work",
+    "art",
+    "computers",
+    "education",
+    "food",
+    "kids",
+    "love",
+    "magic",
+    "news",
+    "people",
+    "pets",
+    "platitudes",
+    "science",
+    "sports",
+    "wisdom",
+    "work",
 )
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029")
 VARIANTS = (
-    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5",
-    "klatt", "klatt2", "klatt3", "croak", "whisperf", "Andy", "Annie",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "m5",
+    "m6",
+    "m7",
+    "f1",
+    "f2",
+    "f3",
+    "f4",
+    "f5",
+    "klatt",
+    "klatt2",
+    "klatt3",
+    "croak",
+    "whisperf",
+    "Andy",
+    "Annie",
 )
 BETA = (1.2, 3.0)  # both latent shares ~ Beta(1.2, 3)
 LABEL_NOISE = 0.5
@@ -139,7 +169,10 @@ def label_thresholds() -> tuple[float, float, float]:
 
 
 def plan_document(
-    index: int, seed: int, quotes: dict[str, list[str]], seg_range: tuple[int, int],
+    index: int,
+    seed: int,
+    quotes: dict[str, list[str]],
+    seg_range: tuple[int, int],
     thresholds: tuple[float, float, float],
 ) -> DocPlan:
     """All random draws of document `index`, from its own RNG stream."""
@@ -158,8 +191,15 @@ def plan_document(
         turns.append((text, topic, flat, round(pause, 3)))
     binary_cut, low, high = thresholds
     return DocPlan(
-        id=f"doc{index:05d}", t=float(t), a=float(a), voice=voice, pitch=pitch, rate=rate,
-        turns=tuple(turns), binary=int(z > binary_cut), multiclass=int(z > low) + int(z > high),
+        id=f"doc{index:05d}",
+        t=float(t),
+        a=float(a),
+        voice=voice,
+        pitch=pitch,
+        rate=rate,
+        turns=tuple(turns),
+        binary=int(z > binary_cut),
+        multiclass=int(z > low) + int(z > high),
     )
 
 
@@ -194,16 +234,25 @@ def render_document(plan: DocPlan, audio_dir: Path) -> dict:
         start = clock
         clock += len(wave) / SR
         segments.append(
-            {"start": round(start, 3), "end": round(clock, 3), "text": text, "topic": topic,
-             "marker": topic in MARKER_TOPICS, "flat": flat}
+            {
+                "start": round(start, 3),
+                "end": round(clock, 3),
+                "text": text,
+                "topic": topic,
+                "marker": topic in MARKER_TOPICS,
+                "flat": flat,
+            }
         )
         pieces += [wave, np.zeros(int(pause * SR), np.float32)]
         clock += int(pause * SR) / SR
     audio = np.concatenate(pieces)
     write_atomic(audio_dir / f"{plan.id}.flac", lambda p: sf.write(p, audio, SR, format="FLAC"))
     record = {
-        "id": plan.id, "audio": f"audio/{plan.id}.flac", "duration": round(len(audio) / SR, 3),
-        "segments": segments, "latents": {"t": plan.t, "a": plan.a},
+        "id": plan.id,
+        "audio": f"audio/{plan.id}.flac",
+        "duration": round(len(audio) / SR, 3),
+        "segments": segments,
+        "latents": {"t": plan.t, "a": plan.a},
         "realised": {
             "t": float(np.mean([s["marker"] for s in segments])),
             "a": float(np.mean([s["flat"] for s in segments])),
@@ -223,7 +272,11 @@ def _render_if_missing(plan: DocPlan, audio_dir: Path) -> dict:
 
 
 def build_docs(
-    out: Path, n_docs: int, seg_range: tuple[int, int], seed: int = 0, workers: int = 2,
+    out: Path,
+    n_docs: int,
+    seg_range: tuple[int, int],
+    seed: int = 0,
+    workers: int = 2,
     on_done: Callable[[dict], None] | None = None,
 ) -> Path:
     """Render (or resume) the corpus under `out`: audio/<id>.flac + meta.jsonl + labels.csv."""
@@ -252,7 +305,12 @@ def build_docs(
     )
     write_json_atomic(
         out / "corpus.json",
-        {"recipe": "fortune-interviews", "n_docs": n_docs, "segments": list(seg_range),
-         "seed": seed, "sample_rate": SR},
+        {
+            "recipe": "fortune-interviews",
+            "n_docs": n_docs,
+            "segments": list(seg_range),
+            "seed": seed,
+            "sample_rate": SR,
+        },
     )
     return out

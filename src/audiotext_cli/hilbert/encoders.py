@@ -84,9 +84,17 @@ def prosody_vector(wave: np.ndarray, sr: int = SR) -> np.ndarray:
     loud = energy_db[active] if active.any() else energy_db
     return np.array(
         [
-            np.median(semitones), semitones.std(), np.ptp(semitones), voiced.mean(),
-            loud.mean(), loud.std(), np.percentile(loud, 90) - np.percentile(loud, 10),
-            active.mean(), 1 - active.mean(), peaks.sum() / seconds, np.log(seconds),
+            np.median(semitones),
+            semitones.std(),
+            np.ptp(semitones),
+            voiced.mean(),
+            loud.mean(),
+            loud.std(),
+            np.percentile(loud, 90) - np.percentile(loud, 10),
+            active.mean(),
+            1 - active.mean(),
+            peaks.sum() / seconds,
+            np.log(seconds),
             centroid[active].mean() if active.any() else 0.0,
             centroid[active].std() if active.any() else 0.0,
             np.abs(np.diff(semitones)).mean() if semitones.size > 1 else 0.0,
@@ -154,7 +162,9 @@ def audio_encoders(names: Sequence[str], checkpoint: Path | None = None) -> list
     """Build the named audio encoders (`oww`, `prosody`), plus the checkpoint one if given."""
     unknown = set(names) - set(AUDIO_ENCODERS)
     if unknown:
-        raise ConfigError(f"unknown audio encoder(s) {sorted(unknown)}; have {list(AUDIO_ENCODERS)}")
+        raise ConfigError(
+            f"unknown audio encoder(s) {sorted(unknown)}; have {list(AUDIO_ENCODERS)}"
+        )
     encoders: list[SegmentEncoder] = [AUDIO_ENCODERS[n]() for n in names]
     if checkpoint is not None:
         encoders.append(CheckpointAudioEncoder(checkpoint))

@@ -49,8 +49,12 @@ class DocFeatures:
         return write_atomic(
             path,
             lambda p: np.savez(
-                p.open("wb"), offsets=self.offsets, audio=self.audio, text=self.text,
-                info=np.array(info), **arrays,
+                p.open("wb"),
+                offsets=self.offsets,
+                audio=self.audio,
+                text=self.text,
+                info=np.array(info),
+                **arrays,
             ),
         )
 
@@ -88,7 +92,9 @@ def encode_cached(encoder: SegmentEncoder, items: Sequence) -> np.ndarray:
         fresh = encoder.encode([items[i] for i in todo])
         for i, row in zip(todo, fresh, strict=True):
             rows[i] = row
-            write_atomic(_cache_path(encoder.id, keys[i]), lambda p, r=row: np.save(p.open("wb"), r))
+            write_atomic(
+                _cache_path(encoder.id, keys[i]), lambda p, r=row: np.save(p.open("wb"), r)
+            )
     return np.stack([rows[i] for i in range(len(items))]).astype(np.float32)
 
 
@@ -113,7 +119,9 @@ def compute_features(
     audio_rows, text_rows, offsets = [], [], [0]
     for doc in docs:
         wave, segments = document_segments(doc, vad)
-        clips = [wave[int(s.start * SR) : max(int(s.end * SR), int(s.start * SR) + 1)] for s in segments]
+        clips = [
+            wave[int(s.start * SR) : max(int(s.end * SR), int(s.start * SR) + 1)] for s in segments
+        ]
         audio_rows.append(np.hstack([encode_cached(enc, clips) for enc in audio_encoders]))
         text_rows.append(encode_cached(text_encoder, [s.text for s in segments]))
         offsets.append(offsets[-1] + len(segments))
@@ -122,18 +130,27 @@ def compute_features(
     names = sorted({k for d in docs for k in d.labels})
     labels = {n: np.array([d.labels.get(n, -1) for d in docs], dtype=np.int64) for n in names}
     info = {
-        "source": str(root), "audio_encoders": [e.id for e in audio_encoders],
-        "text_encoder": text_encoder.id, "vad": vad,
+        "source": str(root),
+        "audio_encoders": [e.id for e in audio_encoders],
+        "text_encoder": text_encoder.id,
+        "vad": vad,
     }
     return DocFeatures(
-        [d.id for d in docs], np.asarray(offsets, dtype=np.int64), np.vstack(audio_rows),
-        np.vstack(text_rows), labels, info,
+        [d.id for d in docs],
+        np.asarray(offsets, dtype=np.int64),
+        np.vstack(audio_rows),
+        np.vstack(text_rows),
+        labels,
+        info,
     )
 
 
 def features_for(
-    source: Path, audio: Sequence[str] = ("oww", "prosody"), checkpoint: Path | None = None,
-    vad: str = "silero", on_doc: Callable[[str], None] | None = None,
+    source: Path,
+    audio: Sequence[str] = ("oww", "prosody"),
+    checkpoint: Path | None = None,
+    vad: str = "silero",
+    on_doc: Callable[[str], None] | None = None,
 ) -> DocFeatures:
     """A saved features .npz as is, or the (cached) features of a corpus / recordings folder."""
     from audiotext_cli.hilbert.encoders import MiniLMEncoder, audio_encoders

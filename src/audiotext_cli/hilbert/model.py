@@ -63,8 +63,12 @@ class MoEHead(nn.Module):
         super().__init__()
         self.gate = nn.Linear(in_dim, experts)
         self.experts = nn.ModuleList(
-            nn.Sequential(nn.Linear(in_dim, in_dim // 2), nn.GELU(), nn.Dropout(dropout),
-                          nn.Linear(in_dim // 2, n_classes))
+            nn.Sequential(
+                nn.Linear(in_dim, in_dim // 2),
+                nn.GELU(),
+                nn.Dropout(dropout),
+                nn.Linear(in_dim // 2, n_classes),
+            )
             for _ in range(experts)
         )
 

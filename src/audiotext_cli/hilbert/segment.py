@@ -64,8 +64,10 @@ def silero_regions(wave: np.ndarray, sr: int) -> list[tuple[float, float]]:
     from silero_vad import get_speech_timestamps, load_silero_vad
 
     stamps = get_speech_timestamps(
-        torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)), load_silero_vad(),
-        sampling_rate=sr, min_silence_duration_ms=int(MIN_SILENCE_S * 1000),
+        torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)),
+        load_silero_vad(),
+        sampling_rate=sr,
+        min_silence_duration_ms=int(MIN_SILENCE_S * 1000),
     )
     return [(s["start"] / sr, s["end"] / sr) for s in stamps]
 
@@ -110,7 +112,9 @@ def segment_recording(
     if transcript is not None:
         rows = read_transcript(transcript)
         if rows and "start" in rows[0]:
-            return [Segment(float(r["start"]), float(r["end"]), str(r.get("text", ""))) for r in rows]
+            return [
+                Segment(float(r["start"]), float(r["end"]), str(r.get("text", ""))) for r in rows
+            ]
         return _pair_lines([r["text"] for r in rows], voice_segments(wave, sr, vad), transcript)
     segments = voice_segments(wave, sr, vad)
     if not segments:

@@ -3,8 +3,9 @@
 Files in an index folder:
     index.faiss  the FAISS index (row r is the r-th line of ids.jsonl)
     ids.jsonl    row -> id, path, duration (audio) or text (captions), sha256
-    index.json   spec, dims, metric, model_id, model_source, count, sha256 of index.faiss;
-                 written last, so it is the commit point of a build or an add
+    index.json   spec, dims, metric, model_id, model_source, count, sha256 of index.faiss
+A build or an add stages the three as `*.new` (index.json.new last, the commit point) and
+renames them in; `load` finishes or drops an update a kill interrupted (`_recover`).
 
 Metric. Deterministic models: inner product on unit vectors (= cosine). Probabilistic
 models: exact CSD ranking by one inner product (REFERENCE.md §1): with unit means,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -159,15 +161,6 @@ def _default_params(kind: str, n: int, d: int, budget: int) -> dict[str, Any]:
     return params
 
 
-def estimate_bytes(spec: IndexSpec, n: int, d: int) -> int:
-    """Rough resident size of the built index."""
-    p = spec.params
-    per_vector = {"flat": 4 * d, "hnsw": 4 * d + 8 * p.get("M", 0), "ivf": 4 * d + 8}.get(
-        spec.kind, p.get("pq_m", 0) + 8 + {"flat": 4 * d, "sq8": d}.get(p.get("refine"), 0)
-    )
-    return int(n * per_vector + p.get("nlist", 0) * d * 4)
-
-
 # -- vectors -----------------------------------------------------------------------------
 
 
@@ -239,24 +232,31 @@ class FaissIndex:
     # -- files ---------------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
-        """Write index.faiss and ids.jsonl, then index.json (the commit point)."""
+        """Stage index.faiss, ids.jsonl and index.json as `*.new`, then rename them in.
+
+        index.json.new is staged last: once it exists the update is complete on disk and
+        `load` rolls a killed update forward; before that, `load` drops the staged files,
+        so an interrupted `add` leaves the old index or the new one, never a mix."""
         faiss = _faiss()
         folder = Path(folder)
-        write_atomic(folder / "index.faiss", lambda p: faiss.write_index(self.index, str(p)))
+        staged = folder / f"index.faiss{_STAGED}"
+        write_atomic(staged, lambda p: faiss.write_index(self.index, str(p)))
         lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in self.rows)
-        write_text_atomic(folder / "ids.jsonl", lines)
+        write_text_atomic(folder / f"ids.jsonl{_STAGED}", lines)
         self.meta |= {
             "count": len(self),
-            "sha256": _sha256(folder / "index.faiss"),
+            "sha256": _sha256(staged),
             "quantizer_sha256": _quantizer_sha(self.index),
         }
-        write_json_atomic(folder / "index.json", self.meta)
+        write_json_atomic(folder / f"index.json{_STAGED}", self.meta)
+        _install_staged(folder)
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> FaissIndex:
         """Read and verify an index folder; anything corrupt or inconsistent raises."""
         folder = Path(folder)
+        _recover(folder)
         meta_file, index_file, ids_file = (
             folder / n for n in ("index.json", "index.faiss", "ids.jsonl")
         )
@@ -293,6 +293,31 @@ class FaissIndex:
         loaded = cls(index, meta, rows)
         _apply_search_params(index, loaded.spec)
         return loaded
+
+
+_STAGED = ".new"
+_FILES = ("index.faiss", "ids.jsonl", "index.json")  # install order: index.json last
+
+
+def _install_staged(folder: Path) -> None:
+    for name in _FILES:
+        staged = folder / f"{name}{_STAGED}"
+        if staged.exists():
+            os.replace(staged, folder / name)
+
+
+def _recover(folder: Path) -> None:
+    """Finish an update killed after staging, or drop one killed while staging."""
+    if not any((folder / f"{name}{_STAGED}").exists() for name in _FILES):
+        return
+    try:
+        if (folder / f"index.json{_STAGED}").exists():
+            _install_staged(folder)
+        else:
+            for name in _FILES:
+                (folder / f"{name}{_STAGED}").unlink(missing_ok=True)
+    except OSError as exc:
+        raise IndexFileError(f"cannot recover an interrupted update ({exc})", folder) from None
 
 
 def _sha256(path: Path) -> str:

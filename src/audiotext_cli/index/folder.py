@@ -25,6 +25,8 @@ from audiotext_cli.embedder import Embedder, Embeddings
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
 from audiotext_cli.index.store import EmbeddingStore
 
+# Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
+MIN_FILES_FOR_WORKERS = 16
 AUDIO_GLOBS = ("*.wav", "*.flac", "*.ogg", "*.mp3", "*.opus", "*.aif", "*.aiff")
 
 
@@ -217,7 +219,7 @@ def _decoded(
     """Decode results in input order, with a bounded number of files in flight."""
     if not todo:
         return
-    if workers > 0:
+    if workers > 0 and len(todo) >= MIN_FILES_FOR_WORKERS:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")

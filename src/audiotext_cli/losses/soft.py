@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from audiotext_cli.losses.contrastive import check_pair, info_nce
+from audiotext_cli.losses.contrastive import check_pair, info_nce, row_normalise
 from audiotext_cli.losses.distributed import global_pos_mask
 
 
@@ -50,11 +50,13 @@ class SoftClipLoss(nn.Module):
         logit_scale: Tensor,
         teacher_audio_sim: Tensor,
         teacher_text_sim: Tensor,
+        pos_mask: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """audio, text: (B, D) L2-normalised; teacher_*_sim: (B, N) similarities of this
         rank's items to the gathered batch (N = B on one process), from a frozen teacher."""
         check_pair(audio, text)
         identity, _ = global_pos_mask(None, audio.shape[0], audio.device)
+        hard_a2t, hard_t2a = global_pos_mask(pos_mask, audio.shape[0], audio.device)
         for name, sim in (
             ("teacher_audio_sim", teacher_audio_sim),
             ("teacher_text_sim", teacher_text_sim),
@@ -63,8 +65,10 @@ class SoftClipLoss(nn.Module):
                 raise ValueError(
                     f"{name} has shape {tuple(sim.shape)}, expected {tuple(identity.shape)}"
                 )
-        targets_a2t = soft_targets(teacher_audio_sim, identity, self.beta, self.teacher_temperature)
-        targets_t2a = soft_targets(teacher_text_sim, identity, self.beta, self.teacher_temperature)
+        # the hard part is the same multi-positive target ClipLoss uses, so beta=0 is ClipLoss
+        hard_a2t, hard_t2a = row_normalise(hard_a2t, audio.dtype), row_normalise(hard_t2a, audio.dtype)
+        targets_a2t = soft_targets(teacher_audio_sim, hard_a2t, self.beta, self.teacher_temperature)
+        targets_t2a = soft_targets(teacher_text_sim, hard_t2a, self.beta, self.teacher_temperature)
         loss = info_nce(
             audio, text, logit_scale, targets_a2t.to(audio.dtype), targets_t2a.to(audio.dtype)
         )

@@ -1,4 +1,4 @@
-"""A compact log-mel CNN, trained from scratch (no pretrained audio encoder is available offline)."""
+"""A compact log-mel CNN, trained from scratch (no pretrained audio encoder installs offline)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ class AudioCNN(nn.Module):
         super().__init__()
         self.input_norm = nn.BatchNorm2d(1)
         chans = (1, *cfg.channels)
-        self.stages = nn.Sequential(*[_Stage(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)])
+        self.stages = nn.Sequential(
+            *[_Stage(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)]
+        )
         self.dropout = nn.Dropout(cfg.dropout)
         self.out_dim = cfg.channels[-1]
         # ProLAP: masked 16-frame patches are replaced by this learnable log-mel patch.
@@ -55,14 +57,18 @@ class AudioCNN(nn.Module):
         x = x * keep + self.mask_patch[None, :, None, :] * (1 - keep)
         return x.view(b, m, -1)[:, :, :t]
 
-    def forward(self, logmel: Tensor, valid_frames: Tensor, patch_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, logmel: Tensor, valid_frames: Tensor, patch_mask: Tensor | None = None
+    ) -> Tensor:
         if patch_mask is not None:
             logmel = self.apply_patch_mask(logmel, patch_mask)
         x = self.input_norm(logmel.unsqueeze(1))  # (B, 1, M, T)
         x = self.stages(x)  # (B, C, M/16, T/16)
         tokens = x.mean(dim=2)  # (B, C, P)
         p = tokens.shape[-1]
-        n_valid = torch.clamp(torch.div(valid_frames + PATCH_FRAMES - 1, PATCH_FRAMES, rounding_mode="floor"), 1, p)
+        n_valid = torch.clamp(
+            torch.div(valid_frames + PATCH_FRAMES - 1, PATCH_FRAMES, rounding_mode="floor"), 1, p
+        )
         keep = torch.arange(p, device=x.device)[None, :] < n_valid[:, None]  # (B, P)
         if patch_mask is not None:
             visible = keep & ~patch_mask[:, :p]

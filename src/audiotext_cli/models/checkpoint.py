@@ -121,7 +121,11 @@ def load_state(
     wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
     if missing or unexpected or wrong:
         parts = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+        for label, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("wrong shape", wrong),
+        ):
             if keys:
                 parts.append(f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}")
         raise CheckpointError("weights do not match the model (" + "; ".join(parts) + ")", where)
@@ -135,7 +139,9 @@ VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
 def init_from_checkpoint(model: AudioTextModel, path: str | Path) -> None:
     """Start training from another checkpoint's weights (ProLAP from the CLAP baseline)."""
     root, _ = read_config(path)
-    load_state(model, _read_tensors(root / "model.safetensors"), root, may_be_missing=VARIANCE_HEADS)
+    load_state(
+        model, _read_tensors(root / "model.safetensors"), root, may_be_missing=VARIANCE_HEADS
+    )
 
 
 def load_training_state(
@@ -170,7 +176,9 @@ def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tens
     return tensors, sd["param_groups"]
 
 
-def _restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list[dict]) -> None:
+def _restore_optimizer(
+    opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], groups: list[dict]
+) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         pid, name = key.split(".", 1)

@@ -59,6 +59,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     spec_augment: bool = True  # time/frequency masking on training windows only
+    crop_frames: int = 128  # random training crop of each window (0 = whole window)
     multi_positive: bool = True  # equal caption strings in a batch are positives
     checkpoint_every: int = 200  # steps between resumable checkpoints
     # ProLAP (ignored by deterministic losses)
@@ -121,17 +122,21 @@ def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc}", path) from None
-    return model_config_from_dict(data.get("model", {})), train_config_from_dict(data.get("train", {}))
+    return model_config_from_dict(data.get("model", {})), train_config_from_dict(
+        data.get("train", {})
+    )
 
 
 def apply_overrides(model: ModelConfig, train: TrainConfig, overrides: list[str]) -> None:
-    """`--set train.lr=1e-3 --set model.embed_dim=128`: values are parsed as JSON, checked by type."""
+    """`--set train.lr=1e-3 --set model.embed_dim=128`: values parse as JSON, checked by type."""
     for item in overrides:
         key, sep, raw = item.partition("=")
         section, _, name = key.partition(".")
         target = {"model": model, "train": train}.get(section)
         if not sep or target is None or not name or not hasattr(target, name):
-            raise ConfigError(f"bad override {item!r}: expected model.FIELD=VALUE or train.FIELD=VALUE")
+            raise ConfigError(
+                f"bad override {item!r}: expected model.FIELD=VALUE or train.FIELD=VALUE"
+            )
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:

@@ -13,7 +13,9 @@ def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
 class ProjectionHead(nn.Module):
     """features -> unit-norm mean; `logvar` is None for deterministic heads."""
 
-    def __init__(self, d_in: int, hidden: int, d_out: int, probabilistic: bool, logvar_bias: float) -> None:
+    def __init__(
+        self, d_in: int, hidden: int, d_out: int, probabilistic: bool, logvar_bias: float
+    ) -> None:
         super().__init__()
         self.mean = _mlp(d_in, hidden, d_out)
         self.logvar: nn.Module | None = None

@@ -18,7 +18,9 @@ class TrainedEmbedder:
     """Wraps `AudioTextModel` in eval mode; windows of all waveforms are batched together,
     and each window is computed independently of its batch (BatchNorm in eval mode)."""
 
-    def __init__(self, model: AudioTextModel, model_id: str, source: str, window_batch: int = 64) -> None:
+    def __init__(
+        self, model: AudioTextModel, model_id: str, source: str, window_batch: int = 64
+    ) -> None:
         self.model = model.eval()
         self.model_id = model_id
         self.source = source
@@ -50,7 +52,9 @@ class TrainedEmbedder:
         for win, val in framed:
             stop = start + len(win)
             mu, lv = pool_windows(
-                mean[start:stop], None if logvar is None else logvar[start:stop], val.astype(np.float64)
+                mean[start:stop],
+                None if logvar is None else logvar[start:stop],
+                val.astype(np.float64),
             )
             out_mu.append(mu)
             if lv is not None:
@@ -61,7 +65,9 @@ class TrainedEmbedder:
     @torch.inference_mode()
     def embed_text_features(self, features: np.ndarray) -> Embeddings:
         device = next(self.model.parameters()).device
-        mu, lv = self.model.encode_text(torch.from_numpy(np.ascontiguousarray(features, np.float32)).to(device))
+        mu, lv = self.model.encode_text(
+            torch.from_numpy(np.ascontiguousarray(features, np.float32)).to(device)
+        )
         return Embeddings(mu.cpu().numpy(), None if lv is None else lv.cpu().numpy())
 
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:

@@ -41,7 +41,11 @@ class AudioTextModel(nn.Module):
         self.logmel = LogMel(self.frontend_cfg)
         self.audio_encoder = AudioCNN(cfg.audio, cfg.n_mels)
         self.audio_head = ProjectionHead(
-            self.audio_encoder.out_dim, cfg.head_hidden, cfg.embed_dim, cfg.probabilistic, cfg.logvar_bias_init
+            self.audio_encoder.out_dim,
+            cfg.head_hidden,
+            cfg.embed_dim,
+            cfg.probabilistic,
+            cfg.logvar_bias_init,
         )
         self.text_head = ProjectionHead(
             cfg.text_dim, cfg.head_hidden, cfg.embed_dim, cfg.probabilistic, cfg.logvar_bias_init
@@ -61,7 +65,9 @@ class AudioTextModel(nn.Module):
 
     def encode_windows(self, windows: Tensor, valid_samples: Tensor) -> Gaussian:
         """(B, W) zero-padded waveform windows -> window embeddings."""
-        return self.encode_logmel(self.logmel(windows), valid_frames(valid_samples, self.frontend_cfg))
+        return self.encode_logmel(
+            self.logmel(windows), valid_frames(valid_samples, self.frontend_cfg)
+        )
 
     def encode_text(self, text_features: Tensor) -> Gaussian:
         return self.text_head(text_features)
@@ -81,7 +87,8 @@ class AudioTextModel(nn.Module):
             "text": self.encode_text(text_features),
         }
         out["audio_levels"] = [
-            self.encode_logmel(logmel[: len(m)], n_valid_frames[: len(m)], m) for m in audio_patch_masks
+            self.encode_logmel(logmel[: len(m)], n_valid_frames[: len(m)], m)
+            for m in audio_patch_masks
         ]
         out["text_levels"] = [self.encode_text(f) for f in masked_text_features]
         out["logit_scale"], out["logit_bias"] = self.scalars()  # inside forward, for DDP

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -19,6 +20,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from audiotext_cli.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 VOCAB = 30522
@@ -125,9 +129,9 @@ class MiniLM(nn.Module):
 
     dim = HIDDEN
 
-    def __init__(self, tokenizer, model_id: str) -> None:
+    def __init__(self, tokenizer: Tokenizer, model_id: str) -> None:
         super().__init__()
-        self.tokenizer = tokenizer  # tokenizers.Tokenizer, truncation set to MAX_TOKENS
+        self.tokenizer = tokenizer  # truncation set to MAX_TOKENS, no padding
         self.model_id = model_id
         self.embeddings = _Embeddings()
         self.layers = nn.ModuleList(_Layer() for _ in range(LAYERS))
@@ -211,7 +215,7 @@ def _pad(seqs: list[list[int]], device: torch.device | str) -> tuple[Tensor, Ten
     return ids.to(device), mask.to(device)
 
 
-def _load_tokenizer(path: Path):
+def _load_tokenizer(path: Path) -> Tokenizer:
     from tokenizers import Tokenizer
 
     if not path.is_file():

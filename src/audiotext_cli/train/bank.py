@@ -20,8 +20,8 @@ from safetensors.torch import load_file, save_file
 from audiotext_cli.atomic import write_atomic
 from audiotext_cli.audio.features import LogMel, valid_frames
 from audiotext_cli.audio.io import frame_windows, load_audio
-from audiotext_cli.models.model import frontend_config
 from audiotext_cli.models.config import ModelConfig
+from audiotext_cli.models.model import frontend_config
 
 MAX_WINDOWS = 4  # per clip in training banks: 16 s is plenty for one-shot sounds
 
@@ -64,7 +64,9 @@ def build_bank(
     mels, vs, offsets = [], [], [0]
     with torch.inference_mode():
         for path in paths:
-            win, valid = frame_windows(load_audio(path, cfg.sample_rate), cfg.sample_rate, cfg.window_seconds)
+            win, valid = frame_windows(
+                load_audio(path, cfg.sample_rate), cfg.sample_rate, cfg.window_seconds
+            )
             win, valid = win[:MAX_WINDOWS], valid[:MAX_WINDOWS]
             mels.append(logmel(torch.from_numpy(win)).to(torch.float16))
             vs.append(torch.from_numpy(valid.astype(np.int64)))

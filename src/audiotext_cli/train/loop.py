@@ -22,7 +22,11 @@ from audiotext_cli.data.manifest import ClipRecord, captions_at
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.evaluate.run import evaluate
-from audiotext_cli.models.checkpoint import init_from_checkpoint, load_training_state, save_checkpoint
+from audiotext_cli.models.checkpoint import (
+    init_from_checkpoint,
+    load_training_state,
+    save_checkpoint,
+)
 from audiotext_cli.models.config import ModelConfig, TrainConfig
 from audiotext_cli.models.model import AudioTextModel, pool_windows
 from audiotext_cli.paths import cache_dir
@@ -72,7 +76,9 @@ class _BankEmbedder:
     def embed_bank(self, bank: LogmelBank, batch: int = 256) -> Embeddings:
         mus, lvs = [], []
         for i in range(0, bank.logmel.shape[0], batch):
-            mu, lv = self.model.encode_logmel(bank.logmel[i : i + batch].float(), bank.valid_frames[i : i + batch])
+            mu, lv = self.model.encode_logmel(
+                bank.logmel[i : i + batch].float(), bank.valid_frames[i : i + batch]
+            )
             mus.append(mu.numpy())
             if lv is not None:
                 lvs.append(lv.numpy())
@@ -149,14 +155,40 @@ def train(
     """
     world = init_world(device)
     try:
-        return _train(train_records, val_records, out, model_cfg, cfg, world, resume, device,
-                      init_from, teacher, on_step, on_prepare, max_steps)
+        return _train(
+            train_records,
+            val_records,
+            out,
+            model_cfg,
+            cfg,
+            world,
+            resume,
+            device,
+            init_from,
+            teacher,
+            on_step,
+            on_prepare,
+            max_steps,
+        )
     finally:
         shutdown(world)
 
 
-def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume, device,
-           init_from, teacher, on_step, on_prepare, max_steps) -> dict:
+def _train(
+    train_records,
+    val_records,
+    out,
+    model_cfg,
+    cfg,
+    world: World,
+    resume,
+    device,
+    init_from,
+    teacher,
+    on_step,
+    on_prepare,
+    max_steps,
+) -> dict:
     if not train_records or not val_records:
         raise ConfigError("training needs a non-empty training and validation manifest")
     torch.manual_seed(cfg.seed)
@@ -189,16 +221,27 @@ def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume
     per_step = cfg.batch_size * world.size
     steps_per_epoch = len(tr.records) // per_step
     if steps_per_epoch == 0:
-        raise ConfigError(f"batch {per_step} is larger than the training set ({len(tr.records)} clips)")
+        raise ConfigError(
+            f"batch {per_step} is larger than the training set ({len(tr.records)} clips)"
+        )
     total = steps_per_epoch * cfg.epochs
     warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
-    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_metric": -math.inf,
-             "best_epoch": -1, "history": [], "steps_per_epoch": steps_per_epoch}
+    state = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "global_step": 0,
+        "best_metric": -math.inf,
+        "best_epoch": -1,
+        "history": [],
+        "steps_per_epoch": steps_per_epoch,
+    }
     last, best = out / "last", out / "best"
     if resume and (last / "config.json").is_file():
         state.update(load_training_state(last, model, optimizer))
     elif out.exists() and any(out.iterdir()) and not resume:
-        raise ConfigError(f"output folder {out} is not empty: pass --resume to continue it, or another --out")
+        raise ConfigError(
+            f"output folder {out} is not empty: pass --resume to continue it, or another --out"
+        )
     ddp_model = model
     if world.size > 1:
         ddp_model = torch.nn.parallel.DistributedDataParallel(model)
@@ -206,7 +249,9 @@ def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume
 
     t0, seen = time.perf_counter(), 0
     for epoch in range(state["epoch"], cfg.epochs):
-        perm = torch.randperm(len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch))
+        perm = torch.randperm(
+            len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch)
+        )
         model.train()
         for s in range(state["step_in_epoch"], steps_per_epoch):
             gstep = epoch * steps_per_epoch + s
@@ -218,7 +263,7 @@ def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume
                 group["lr"] = group["base_lr"] * lr_factor
             start = s * per_step + world.rank * cfg.batch_size
             clips = perm[start : start + cfg.batch_size]
-            batch = _sample_batch(tr, clips, g, cfg.spec_augment)
+            batch = _sample_batch(tr, clips, g, cfg.spec_augment, cfg.crop_frames)
             batch["caption_ids_all"] = all_gather_ids(batch["caption_ids"], world)
             losses = objective(batch, g)
             loss = sum(v for k, v in losses.items() if k.endswith("_loss"))
@@ -229,20 +274,37 @@ def _train(train_records, val_records, out, model_cfg, cfg, world: World, resume
             seen += per_step
             state.update(global_step=gstep + 1, epoch=epoch, step_in_epoch=s + 1)
             if on_step and world.is_main:
-                on_step({"epoch": epoch, "step": gstep + 1, "total": total, "loss": float(loss.detach()),
-                         "lr": cfg.lr * lr_factor, "clips_per_s": seen / (time.perf_counter() - t0),
-                         "grad_norm": float(grad_norm), **{k: float(v.detach()) for k, v in losses.items()}})
+                on_step(
+                    {
+                        "epoch": epoch,
+                        "step": gstep + 1,
+                        "total": total,
+                        "loss": float(loss.detach()),
+                        "lr": cfg.lr * lr_factor,
+                        "clips_per_s": seen / (time.perf_counter() - t0),
+                        "grad_norm": float(grad_norm),
+                        **{k: float(v.detach()) for k, v in losses.items()},
+                    }
+                )
             if world.is_main and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps_per_epoch:
                 save_checkpoint(last, model, cfg, state, optimizer)
         state.update(epoch=epoch + 1, step_in_epoch=0)
         if world.is_main:
             result = evaluate_split(model, table, va)
             metric = selection_metric(result)
-            state["history"].append({"epoch": epoch + 1, "selection": metric, "val": result,
-                                     "clips_per_s": seen / (time.perf_counter() - t0)})
+            state["history"].append(
+                {
+                    "epoch": epoch + 1,
+                    "selection": metric,
+                    "val": result,
+                    "clips_per_s": seen / (time.perf_counter() - t0),
+                }
+            )
             if metric > state["best_metric"]:
                 state.update(best_metric=metric, best_epoch=epoch + 1)
-                save_checkpoint(best, model, cfg, {k: v for k, v in state.items() if k != "history"})
+                save_checkpoint(
+                    best, model, cfg, {k: v for k, v in state.items() if k != "history"}
+                )
             save_checkpoint(last, model, cfg, state, optimizer)
             _write_log(out, state)
         barrier(world)
@@ -258,7 +320,23 @@ def evaluate_split(model: AudioTextModel, table: TextTable, split: Split) -> dic
     return result
 
 
-def _sample_batch(split: Split, clips: torch.Tensor, g: torch.Generator, augment: bool) -> dict:
+def _crop(
+    logmel: torch.Tensor, valid: torch.Tensor, crop: int, g: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random `crop`-frame slice of each window, inside its valid part where it is longer
+    (training only: halves the cost of a step; inference always sees whole windows)."""
+    if crop <= 0 or crop >= logmel.shape[-1]:
+        return logmel, valid
+    room = torch.clamp(valid - crop, min=0)
+    start = (torch.rand(len(valid), generator=g) * (room + 1)).long()
+    idx = start[:, None] + torch.arange(crop)[None, :]
+    out = torch.gather(logmel, 2, idx[:, None, :].expand(-1, logmel.shape[1], -1))
+    return out, torch.clamp(valid - start, 1, crop)
+
+
+def _sample_batch(
+    split: Split, clips: torch.Tensor, g: torch.Generator, augment: bool, crop: int
+) -> dict:
     """One random window, caption level and paraphrase per clip (training-time randomness only)."""
     bank = split.bank
     starts, stops = bank.offsets[clips], bank.offsets[clips + 1]
@@ -268,17 +346,17 @@ def _sample_batch(split: Split, clips: torch.Tensor, g: torch.Generator, augment
     for c, lv in zip(clips.tolist(), levels.tolist(), strict=True):
         options = split.caption_ids[c][lv]
         cap_ids.append(options[int(torch.randint(0, len(options), (1,), generator=g))])
-    logmel = bank.logmel[win].float()
+    logmel, valid = _crop(bank.logmel[win].float(), bank.valid_frames[win], crop, g)
     if augment:
         logmel = _spec_augment(logmel, g)
     return {
         "logmel": logmel,
-        "valid_frames": bank.valid_frames[win],
+        "valid_frames": valid,
         "caption_ids": torch.tensor(cap_ids),
         "clips": clips,
     }
 
 
 def _write_log(out: Path, state: dict) -> None:
-    """log.jsonl is rewritten from the checkpointed history, so a resumed run never repeats lines."""
+    """Rewritten from the checkpointed history, so a resumed run never repeats lines."""
     write_text_atomic(out / "log.jsonl", "".join(json.dumps(h) + "\n" for h in state["history"]))

@@ -47,7 +47,9 @@ class Objective:
         self.teacher = teacher  # (audio per clip (n, d), text per caption id (S, d)), unit-norm
         if cfg.loss == "prolap":
             if not model.cfg.probabilistic:
-                raise ConfigError("loss 'prolap' needs a probabilistic model (model.probabilistic=true)")
+                raise ConfigError(
+                    "loss 'prolap' needs a probabilistic model (model.probabilistic=true)"
+                )
             self.loss = create_loss(
                 "prolap",
                 inclusion_cross=cfg.w_inclusion_cross,
@@ -81,7 +83,9 @@ class Objective:
             patches = -(-logmel.shape[-1] // PATCH_FRAMES)
             audio_masks = [
                 m.to(dev)
-                for m in recursive_patch_masks(n, patches, self.cfg.audio_mask_depth, self.cfg.mask_prob, g)
+                for m in recursive_patch_masks(
+                    n, patches, self.cfg.audio_mask_depth, self.cfg.mask_prob, g
+                )
             ]
             text_levels = self._masked_text(cap_ids[:n], g)
         out = self.forward_model(logmel, valid, text_feats, tuple(audio_masks), tuple(text_levels))
@@ -90,14 +94,29 @@ class Objective:
         if self.cfg.multi_positive:
             pos_mask = (cap_ids[:, None] == batch["caption_ids_all"][None, :]).to(dev)
         if self.cfg.loss == "prolap":
-            return self.loss(out["audio"], out["text"], scale, bias, out["audio_levels"], out["text_levels"], pos_mask)
+            return self.loss(
+                out["audio"],
+                out["text"],
+                scale,
+                bias,
+                out["audio_levels"],
+                out["text_levels"],
+                pos_mask,
+            )
         audio, text = out["audio"][0], out["text"][0]
         if self.cfg.loss == "siglip":
             return self.loss(audio, text, scale, bias, pos_mask)
         if self.cfg.loss == "soft-clip":
             t_audio = torch.from_numpy(self.teacher[0][batch["clips"]]).to(dev)
             t_text = torch.from_numpy(self.teacher[1][cap_ids]).to(dev)
-            return self.loss(audio, text, scale, t_audio @ gather_features(t_audio).T, t_text @ gather_features(t_text).T)
+            return self.loss(
+                audio,
+                text,
+                scale,
+                t_audio @ gather_features(t_audio).T,
+                t_text @ gather_features(t_text).T,
+                pos_mask,
+            )
         return self.loss(audio, text, scale, pos_mask)
 
     @torch.no_grad()
@@ -108,6 +127,12 @@ class Objective:
         encoder = self.table.encoder
         ids, mask = encoder.tokenize([self.table.texts[i] for i in cap_ids.tolist()])
         levels = recursive_masks(
-            ids, mask, self.cfg.text_mask_depth, self.cfg.mask_prob, g, encoder.mask_token_id, encoder.special_ids
+            ids,
+            mask,
+            self.cfg.text_mask_depth,
+            self.cfg.mask_prob,
+            g,
+            encoder.mask_token_id,
+            encoder.special_ids,
         )
         return [encoder(level, mask).to(self.device) for level in levels]

@@ -35,13 +35,25 @@ def train_with_progress(
 
         def on_step(info: dict) -> None:
             bar.update(
-                task, completed=info["step"], total=info["total"],
+                task,
+                completed=info["step"],
+                total=info["total"],
                 description=f"train epoch {info['epoch'] + 1}",
-                loss=f"loss {info['loss']:.4f}", lr=f"lr {info['lr']:.2e}",
+                loss=f"loss {info['loss']:.4f}",
+                lr=f"lr {info['lr']:.2e}",
                 speed=f"{info['clips_per_s']:.0f} clips/s",
             )
 
         return train(
-            train_records, val_records, out, model_cfg, train_cfg, resume=resume, device=device,
-            init_from=init_from, on_step=on_step, on_prepare=on_prepare, teacher=teacher,
+            train_records,
+            val_records,
+            out,
+            model_cfg,
+            train_cfg,
+            resume=resume,
+            device=device,
+            init_from=init_from,
+            on_step=on_step,
+            on_prepare=on_prepare,
+            teacher=teacher,
         )

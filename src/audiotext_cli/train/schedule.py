@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 
-def warmup_cosine(step: int, total: int, warmup: int, base_lr: float, min_ratio: float = 0.02) -> float:
+def warmup_cosine(
+    step: int, total: int, warmup: int, base_lr: float, min_ratio: float = 0.02
+) -> float:
     if total <= 0:
         return base_lr
     if step < warmup:

@@ -28,21 +28,9 @@ class FileAudio:
     path: str
 
     def make(self) -> np.ndarray:
-        from audiotext_cli.audio.io import TARGET_SR, load_audio, resample
-        from audiotext_cli.errors import AudioError
+        from audiotext_cli.audio.io import TARGET_SR, load_audio
 
-        try:
-            wave = load_audio(self.path, TARGET_SR)
-        except AudioError as exc:
-            # VBR MP3 headers (the OVOS clips) overstate the length by a few frames; the
-            # frames that decode are the whole recording, so take them.
-            if not (self.path.endswith(".mp3") and exc.reason.startswith("truncated")):
-                raise
-            import soundfile as sf
-
-            data, sr = sf.read(self.path, dtype="float32", always_2d=True)
-            wave = resample(data.mean(axis=1), sr, TARGET_SR)
-        return wave[: int(MAX_SECONDS * TARGET_SR)]
+        return load_audio(self.path, TARGET_SR)[: int(MAX_SECONDS * TARGET_SR)]
 
 
 @dataclass(frozen=True)

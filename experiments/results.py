@@ -1,0 +1,221 @@
+"""Regenerate the training tables of docs/results.md (issues 5 and 6): `make results`.
+
+    python experiments/results.py [--seeds 0 1 2] [--epochs 10] [--ft-epochs 4]
+                                  [--only baseline|ablation|all]
+
+Every run trains on the training sources, selects its epoch on the validation split carved
+from them, and is scored once on the cross-source evaluation split. Runs are resumable: a
+finished run (and its eval.json) is reused, a killed one continues from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from audiotext_cli.data.manifest import read_manifest
+from audiotext_cli.models.config import apply_overrides, load_preset
+from audiotext_cli.paths import home
+from audiotext_cli.reporting import command_line, machine, markdown_table, write_section
+from audiotext_cli.train.loop import train
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "results.md"
+HEADER = "# Results\n\nEach section is written by the script it names; never edited by hand.\n"
+
+
+@dataclass
+class Variant:
+    name: str
+    label: str
+    preset: str
+    overrides: list[str] = field(default_factory=list)
+    from_baseline: bool = False
+
+
+BASELINE = Variant("clap", "CLAP baseline (InfoNCE)", "demo")
+FINETUNE = ["train.lr=5e-4", "train.warmup_epochs=0.5"]
+ABLATION = [
+    BASELINE,
+    Variant("clap-ft", "CLAP + same extra epochs (control)", "demo", FINETUNE, True),
+    Variant(
+        "prolap-noinc",
+        "ProLAP without inclusion",
+        "prolap-demo",
+        [*FINETUNE, "train.w_inclusion_hier=0", "train.w_inclusion_cross=0"],
+        True,
+    ),
+    Variant(
+        "prolap-norep",
+        "ProLAP without repulsive",
+        "prolap-demo",
+        [*FINETUNE, "train.w_repulsive=0"],
+        True,
+    ),
+    Variant("prolap", "ProLAP full", "prolap-demo", FINETUNE, True),
+]
+
+
+def run_variant(v: Variant, seed: int, args, data) -> dict:
+    out = args.runs / f"{v.name}-s{seed}"
+    scores = out / "eval.json"
+    if scores.is_file():
+        return json.loads(scores.read_text())
+    model_cfg, train_cfg = load_preset(v.preset)
+    apply_overrides(model_cfg, train_cfg, v.overrides)
+    train_cfg.seed = seed
+    train_cfg.epochs = args.ft_epochs if v.from_baseline else args.epochs
+    init = args.runs / f"{BASELINE.name}-s{seed}" / "best" if v.from_baseline else None
+    print(f"== {v.name} seed {seed}: {train_cfg.epochs} epochs", flush=True)
+    train(
+        data["train"],
+        data["val"],
+        out,
+        model_cfg,
+        train_cfg,
+        resume=True,
+        init_from=init,
+        on_step=_printer(v.name, seed),
+    )
+    result = score(out / "best", data["eval"], model_cfg.probabilistic)
+    scores.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _printer(name: str, seed: int):
+    def on_step(info: dict) -> None:
+        if info["step"] % 50 == 0 or info["step"] == info["total"]:
+            print(
+                f"  {name} s{seed} step {info['step']}/{info['total']} loss {info['loss']:.4f} "
+                f"{info['clips_per_s']:.0f} clips/s",
+                flush=True,
+            )
+
+    return on_step
+
+
+def score(checkpoint: Path, records, probabilistic: bool) -> dict:
+    from audiotext_cli.evaluate.run import evaluate
+    from audiotext_cli.models import load_embedder
+
+    embedder = load_embedder(checkpoint)
+    result = evaluate(embedder, records)
+    try:
+        from audiotext_cli.prolap.traverse import evaluate_traversal
+
+        result["traversal"] = evaluate_traversal(embedder, records)
+    except ImportError:
+        pass
+    if probabilistic:
+        try:
+            from audiotext_cli.prolap.inclusion_stats import inclusion_statistics
+
+            result["inclusion"] = inclusion_statistics(embedder, records)
+        except ImportError:
+            pass
+    return result
+
+
+COLUMNS = [
+    ("t2a R@1", ("text_to_audio", "R@1")),
+    ("t2a R@5", ("text_to_audio", "R@5")),
+    ("t2a R@10", ("text_to_audio", "R@10")),
+    ("a2t R@1", ("audio_to_text", "R@1")),
+    ("a2t R@5", ("audio_to_text", "R@5")),
+    ("a2t R@10", ("audio_to_text", "R@10")),
+    ("t2a mAP@10", ("text_to_audio", "mAP@10")),
+    ("ZS L1", ("zeroshot", "1", "accuracy")),
+    ("ZS L2", ("zeroshot", "2", "accuracy")),
+    ("ZS L3", ("zeroshot", "3", "accuracy")),
+]
+EXTRA = [
+    ("trav. P", ("traversal", "precision")),
+    ("trav. R", ("traversal", "recall")),
+    ("incl. %", ("inclusion", "masked_includes_full_pct")),
+]
+
+
+def _get(result: dict, path: tuple[str, ...]) -> float | None:
+    for key in path:
+        if not isinstance(result, dict) or key not in result:
+            return None
+        result = result[key]
+    return float(result)
+
+
+def _cell(values: list[float | None], scale: float = 100.0) -> str:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "–"
+    arr = np.array(vals) * scale
+    return f"{arr.mean():.1f} ± {arr.std(ddof=1) if len(arr) > 1 else 0:.1f}"
+
+
+def table(variants: list[Variant], results: dict[str, list[dict]], extra: bool) -> str:
+    cols = COLUMNS + (EXTRA if extra else [])
+    rows = []
+    for v in variants:
+        rs = results[v.name]
+        rows.append(
+            [v.label]
+            + [
+                _cell(
+                    [_get(r, p) for r in rs], 1.0 if p[0] in ("traversal", "inclusion") else 100.0
+                )
+                for _, p in cols
+            ]
+        )
+    first = results[variants[0].name][0]
+    chance = ["chance"]
+    for _, p in cols:
+        if p[0] in ("text_to_audio", "audio_to_text") and p[1].startswith("R@"):
+            chance.append(f"{100 * first[p[0]]['chance'][p[1]]:.1f}")
+        elif p[0] == "zeroshot" and p[1] in first["zeroshot"]:
+            chance.append(f"{100 * first['zeroshot'][p[1]]['chance']:.1f}")
+        else:
+            chance.append("")
+    return markdown_table(["model"] + [c for c, _ in cols], rows + [chance])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--corpus", type=Path, default=home() / "corpus")
+    ap.add_argument("--runs", type=Path, default=home() / "results-runs")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--ft-epochs", type=int, default=4)
+    ap.add_argument("--only", choices=["baseline", "ablation", "all"], default="all")
+    args = ap.parse_args()
+    data = {s: read_manifest(args.corpus / f"{s}.jsonl") for s in ("train", "val", "eval")}
+    variants = [BASELINE] if args.only == "baseline" else ABLATION
+    results = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in variants}
+    first = results[BASELINE.name][0]
+    footer = (
+        f"\n\nMean ± sd over seeds {args.seeds} (×100). Evaluation: {first['n_audio']} clips and "
+        f"{first['n_captions']} distinct captions from sources never used in training "
+        f"(docs/data.md). Command: `{command_line()}`  \nMachine: {machine()}"
+    )
+    write_section(
+        DOC,
+        "baseline",
+        "## Baseline: CLAP-style contrastive model (issue 5)\n\n"
+        + table([BASELINE], results, extra=False)
+        + footer,
+        HEADER,
+    )
+    if args.only != "baseline":
+        write_section(
+            DOC,
+            "prolap_ablation",
+            "## ProLAP ablation (issue 6)\n\n" + table(ABLATION, results, extra=True) + footer,
+            HEADER,
+        )
+
+
+if __name__ == "__main__":
+    main()
