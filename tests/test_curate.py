@@ -18,7 +18,6 @@ from audiotext_cli.curate.pairs import label_path, resolve_threshold
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import ConfigError
-from test_zeroshot import tiny_run
 
 runner = CliRunner()
 KEYWORDS = ("short", "medium", "long", "other")
@@ -115,9 +114,9 @@ def test_helpers() -> None:
         resolve_threshold(np.array([0.1]), None, 0.0)
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    return tiny_run(tmp_path_factory)
+@pytest.fixture
+def shared(corpus, clap_run):
+    return corpus, clap_run
 
 
 def test_curate_cli_writes_a_trainable_manifest(shared, tmp_path: Path) -> None:

@@ -20,14 +20,13 @@ from audiotext_cli.evaluate.leakage import (
     random_heads,
     strip_class_words,
 )
-from test_zeroshot import tiny_run
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    return tiny_run(tmp_path_factory)
+@pytest.fixture
+def shared(corpus, clap_run):
+    return corpus, clap_run
 
 
 def _record(captions: list[tuple[int, str]]) -> ClipRecord:

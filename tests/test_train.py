@@ -20,22 +20,13 @@ from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.models.config import load_preset
 from audiotext_cli.train.loop import train
-from synthetic_corpus import make_corpus
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_corpus(tmp_path_factory.mktemp("corpus"))
-
-
-@pytest.fixture(scope="session")
-def trained(corpus, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("run") / "run"
-    model_cfg, train_cfg = load_preset("tiny")
-    train(read_manifest(corpus["train"]), read_manifest(corpus["val"]), out, model_cfg, train_cfg)
-    return out
+@pytest.fixture
+def trained(clap_run: Path) -> Path:
+    return clap_run
 
 
 def test_training_writes_checkpoints_and_log(trained: Path) -> None:

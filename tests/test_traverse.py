@@ -31,50 +31,8 @@ from audiotext_cli.prolap.traverse import (
     traverse_from_audio,
     traverse_from_text,
 )
-from synthetic_corpus import make_corpus
 
 runner = CliRunner()
-_SESSION: dict[str, object] = {}
-
-
-@pytest.fixture(scope="session")
-def prolap_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    if "corpus" not in _SESSION:
-        _SESSION["corpus"] = make_corpus(tmp_path_factory.mktemp("prolap_corpus"))
-    return _SESSION["corpus"]  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="session")
-def prolap_run(prolap_corpus, tmp_path_factory) -> Path:
-    """RUN/best of a tiny probabilistic model trained with the ProLAP loss (~30 s)."""
-    if "run" not in _SESSION:
-        from audiotext_cli.models.config import load_preset
-        from audiotext_cli.train.loop import train
-
-        model_cfg, train_cfg = load_preset("tiny")
-        model_cfg.probabilistic, train_cfg.loss = True, "prolap"
-        out = tmp_path_factory.mktemp("prolap_run") / "run"
-        records = read_manifest(prolap_corpus["train"]), read_manifest(prolap_corpus["val"])
-        train(*records, out, model_cfg, train_cfg)
-        _SESSION["run"] = out / "best"
-    return _SESSION["run"]  # type: ignore[return-value]
-
-
-@pytest.fixture(scope="session")
-def deterministic_ckpt(tmp_path_factory) -> Path:
-    """An untrained deterministic tiny checkpoint: enough to test deterministic paths."""
-    if "det" not in _SESSION:
-        import torch
-
-        from audiotext_cli.models.checkpoint import save_checkpoint
-        from audiotext_cli.models.config import load_preset
-        from audiotext_cli.models.model import AudioTextModel
-
-        torch.manual_seed(0)
-        model_cfg, train_cfg = load_preset("tiny")
-        path = tmp_path_factory.mktemp("det") / "ckpt"
-        _SESSION["det"] = save_checkpoint(path, AudioTextModel(model_cfg), train_cfg, {})
-    return _SESSION["det"]  # type: ignore[return-value]
 
 
 # -- Example C (prolap-math.md section 9): exact vectors, n = 4 steps ----------------------
@@ -202,20 +160,20 @@ def test_inclusion_roots_need_variances() -> None:
 # -- a trained model on the synthetic corpus ----------------------------------------------
 
 
-def test_gallery_dedups_first_paraphrases(prolap_corpus) -> None:
-    records = read_manifest(prolap_corpus["eval"])
+def test_gallery_dedups_first_paraphrases(corpus) -> None:
+    records = read_manifest(corpus["eval"])
     gallery, chains = gallery_and_chains(records)
     assert len(chains) == len(records) == 9
     assert chains[0][0] in ("music", "noise") and "the sound of music" not in gallery
     assert len(gallery) == len(set(gallery)) == 2 + 2 + 3 + 5  # L1, L2, L3, distinct L4
 
 
-def test_evaluate_matches_per_clip_traversals(prolap_run, prolap_corpus) -> None:
+def test_evaluate_matches_per_clip_traversals(prolap_run, corpus) -> None:
     from audiotext_cli.audio.io import load_audio
     from audiotext_cli.models import load_embedder
 
     embedder = load_embedder(prolap_run)
-    records = read_manifest(prolap_corpus["eval"])
+    records = read_manifest(corpus["eval"])
     result = evaluate_traversal(embedder, records, steps=20)
     gallery, chains = gallery_and_chains(records)
     retrieved = []
@@ -251,7 +209,7 @@ def test_cli_needs_exactly_one_start(deterministic_ckpt) -> None:
         assert "exactly one of --audio and --text" in result.output
 
 
-def test_cli_text_traversal_deterministic(deterministic_ckpt, prolap_corpus, tmp_path) -> None:
+def test_cli_text_traversal_deterministic(deterministic_ckpt, corpus, tmp_path) -> None:
     captions = tmp_path / "caps.txt"
     captions.write_text("a dog barks\n\nmusic\na dog barks\nrain on a roof\n")
     png = tmp_path / "walk.png"
@@ -281,7 +239,7 @@ def test_cli_text_traversal_deterministic(deterministic_ckpt, prolap_corpus, tmp
         "--text",
         "a dog barks",
         "--gallery",
-        str(prolap_corpus["eval"]),
+        str(corpus["eval"]),
         "--steps",
         "12",
     ]
@@ -308,14 +266,14 @@ def test_cli_text_traversal_deterministic(deterministic_ckpt, prolap_corpus, tmp
     assert bad.exit_code == 1 and "needs variances" in bad.output
 
 
-def test_cli_traverse_eval_json(prolap_run, prolap_corpus) -> None:
+def test_cli_traverse_eval_json(prolap_run, corpus) -> None:
     result = runner.invoke(
         app,
         [
             "traverse-eval",
             str(prolap_run),
             "-m",
-            str(prolap_corpus["eval"]),
+            str(corpus["eval"]),
             "--steps",
             "10",
             "--root",

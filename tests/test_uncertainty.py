@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import test_traverse
 from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.embedder import Embeddings
@@ -17,10 +16,6 @@ from audiotext_cli.prolap.inclusion_stats import included, inclusion_statistics
 from audiotext_cli.prolap.uncertainty import rank_uncertainty, total_variance
 
 runner = CliRunner()
-# shared with test_traverse.py: one trained tiny ProLAP model per session
-prolap_corpus = test_traverse.prolap_corpus
-prolap_run = test_traverse.prolap_run
-deterministic_ckpt = test_traverse.deterministic_ckpt
 
 
 def test_rank_uncertainty_golden() -> None:
@@ -45,12 +40,12 @@ def test_included_matches_example_a() -> None:
     assert included(one, one).tolist() == [False]  # equal Gaussians: logit exactly 0
 
 
-def test_cli_uncertainty_manifest_matches_embeddings(prolap_run, prolap_corpus) -> None:
+def test_cli_uncertainty_manifest_matches_embeddings(prolap_run, corpus) -> None:
     from audiotext_cli.models import load_embedder
 
     result = runner.invoke(
         app,
-        ["uncertainty", str(prolap_run), "-m", str(prolap_corpus["eval"]), "--top", "3", "--json"],
+        ["uncertainty", str(prolap_run), "-m", str(corpus["eval"]), "--top", "3", "--json"],
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -70,7 +65,7 @@ def test_cli_uncertainty_manifest_matches_embeddings(prolap_run, prolap_corpus) 
             "uncertainty",
             str(prolap_run),
             "-m",
-            str(prolap_corpus["eval"]),
+            str(corpus["eval"]),
             "--kind",
             "text",
             "--json",
@@ -79,7 +74,7 @@ def test_cli_uncertainty_manifest_matches_embeddings(prolap_run, prolap_corpus) 
     assert set(json.loads(only_text.stdout)) == {"model_id", "text"}
 
 
-def test_cli_uncertainty_from_store(prolap_run, prolap_corpus, tmp_path) -> None:
+def test_cli_uncertainty_from_store(prolap_run, corpus, tmp_path) -> None:
     store_mod = pytest.importorskip("audiotext_cli.index.store")
     from audiotext_cli.index.folder import store_meta
     from audiotext_cli.models import load_embedder
@@ -111,16 +106,16 @@ def test_cli_uncertainty_from_store(prolap_run, prolap_corpus, tmp_path) -> None
             "--store",
             str(tmp_path / "caps"),
             "-m",
-            str(prolap_corpus["eval"]),
+            str(corpus["eval"]),
         ],
     )
     assert both.exit_code == 2
 
 
-def test_deterministic_model_has_no_variances(deterministic_ckpt, prolap_corpus) -> None:
+def test_deterministic_model_has_no_variances(deterministic_ckpt, corpus) -> None:
     for command in ("uncertainty", "inclusion-stats"):
         result = runner.invoke(
-            app, [command, str(deterministic_ckpt), "-m", str(prolap_corpus["eval"])]
+            app, [command, str(deterministic_ckpt), "-m", str(corpus["eval"])]
         )
         assert result.exit_code == 1, result.output
         assert "model has no variances" in result.output and "Traceback" not in result.output
@@ -128,15 +123,15 @@ def test_deterministic_model_has_no_variances(deterministic_ckpt, prolap_corpus)
 
     with pytest.raises(CheckpointError, match="no variances"):
         inclusion_statistics(
-            load_embedder(deterministic_ckpt), read_manifest(prolap_corpus["eval"])
+            load_embedder(deterministic_ckpt), read_manifest(corpus["eval"])
         )
 
 
-def test_inclusion_statistics_on_trained_model(prolap_run, prolap_corpus) -> None:
+def test_inclusion_statistics_on_trained_model(prolap_run, corpus) -> None:
     from audiotext_cli.models import load_embedder
 
     embedder = load_embedder(prolap_run)
-    records = read_manifest(prolap_corpus["eval"])
+    records = read_manifest(corpus["eval"])
     stats = inclusion_statistics(embedder, records, n_masks=2, seed=3)
     assert stats["n_clips"] == 9 and stats["n_captions"] == 14
     # every caption has >= 2 words except "music"/"noise": a one-word draw may hide nothing
@@ -157,7 +152,7 @@ def test_inclusion_statistics_on_trained_model(prolap_run, prolap_corpus) -> Non
     assert stats["mean_total_variance_per_level"]["1"] == pytest.approx(direct, rel=1e-5)
     assert inclusion_statistics(embedder, records, n_masks=2, seed=3) == stats  # seeded
     cli = runner.invoke(
-        app, ["inclusion-stats", str(prolap_run), "-m", str(prolap_corpus["eval"]), "--json"]
+        app, ["inclusion-stats", str(prolap_run), "-m", str(corpus["eval"]), "--json"]
     )
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.stdout)["n_masks"] == 1

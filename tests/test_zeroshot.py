@@ -17,39 +17,13 @@ from audiotext_cli.evaluate.perclass import (
     plot_confusion,
     read_templates,
 )
-from synthetic_corpus import make_corpus
 
 runner = CliRunner()
 
 
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Path]:
-    """One synthetic corpus and one tiny trained run per test session, shared by the
-    zeroshot, leakage and curate tests through the session's base temp folder."""
-    from audiotext_cli.data.manifest import read_manifest
-    from audiotext_cli.models.config import load_preset
-    from audiotext_cli.train.loop import train
-
-    base = tmp_path_factory.getbasetemp() / "shared-tiny"
-    corpus = {s: base / "corpus" / f"{s}.jsonl" for s in ("train", "val", "eval")}
-    if not corpus["eval"].is_file():
-        make_corpus(base / "corpus")
-    run = base / "run"
-    if not (run / "last" / "config.json").is_file() or not (run / "best").is_dir():
-        model_cfg, train_cfg = load_preset("tiny")
-        train(
-            read_manifest(corpus["train"]),
-            read_manifest(corpus["val"]),
-            run,
-            model_cfg,
-            train_cfg,
-            resume=True,
-        )
-    return corpus, run
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory) -> tuple[dict[str, Path], Path]:
-    return tiny_run(tmp_path_factory)
+@pytest.fixture
+def shared(corpus, clap_run) -> tuple[dict[str, Path], Path]:
+    return corpus, clap_run
 
 
 def test_templates_file(tmp_path: Path) -> None:

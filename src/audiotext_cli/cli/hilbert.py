@@ -47,7 +47,7 @@ def eval_docs(
     ablation: list[str] = typer.Option(
         ["full"], "--ablation", help="Variant(s) to score; 'all' = the ablation table."
     ),
-    epochs: int = typer.Option(20, "--epochs", min=1, help="Training epochs per fold."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="Training epochs per fold."),
     audio: str = typer.Option("oww,prosody", "--audio", help=AUDIO_HELP),
     audio_checkpoint: Path = typer.Option(
         None, "--audio-checkpoint", help="Add our trained audio encoder as a segment encoder."
@@ -62,7 +62,11 @@ def eval_docs(
     from audiotext_cli.hilbert.features import features_for
     from audiotext_cli.hilbert.train import FitConfig, pick_label
 
-    feats = features_for(source, tuple(audio.split(",")), audio_checkpoint, vad)
+    with _output.progress() as bar:
+        task = bar.add_task("segment features (cached)", total=None)
+        feats = features_for(
+            source, tuple(audio.split(",")), audio_checkpoint, vad, lambda _: bar.advance(task)
+        )
     if save_features:
         feats.save(save_features)
     y = pick_label(feats, label)

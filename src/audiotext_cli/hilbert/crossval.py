@@ -99,7 +99,7 @@ def cross_validate(
         )
     run = run or FitConfig()
     base_cfg = cfg or HilbertConfig(feats.audio.shape[1], feats.text.shape[1])
-    base_cfg = replace(base_cfg, n_classes=n_classes)
+    model_cfg = replace(base_cfg, n_classes=n_classes, **HILBERT_VARIANTS.get(variant, {}))
     x = pooled(feats, BASELINES[variant])[idx] if variant in BASELINES else None
     start, scores = time.perf_counter(), []
     for s in range(shuffles):
@@ -109,7 +109,6 @@ def cross_validate(
             if x is not None:
                 probs[test] = _baseline_predict(x, labels, train, test)
             else:
-                model_cfg = replace(base_cfg, **HILBERT_VARIANTS[variant])
                 fitted = fit(feats, y, idx[train], model_cfg, replace(run, seed=seed + s))
                 probs[test] = infer(fitted, feats, idx[test])["probs"]
             if on_fold:

@@ -46,17 +46,19 @@ class DocFeatures:
     def save(self, path: Path) -> Path:
         arrays = {f"label_{k}": v for k, v in self.labels.items()}
         info = json.dumps({**self.info, "ids": self.ids})
-        return write_atomic(
-            path,
-            lambda p: np.savez(
-                p.open("wb"),
-                offsets=self.offsets,
-                audio=self.audio,
-                text=self.text,
-                info=np.array(info),
-                **arrays,
-            ),
-        )
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:  # a handle: np.savez would append ".npz" to the name
+                np.savez(
+                    fh,
+                    offsets=self.offsets,
+                    audio=self.audio,
+                    text=self.text,
+                    info=np.array(info),
+                    **arrays,
+                )
+
+        return write_atomic(path, write)
 
     @classmethod
     def load(cls, path: Path) -> DocFeatures:
@@ -79,6 +81,11 @@ def _cache_path(encoder_id: str, key: str) -> Path:
     return paths.home() / "hilbert-features" / safe / key[:2] / f"{key}.npy"
 
 
+def _save_npy(path: Path, row: np.ndarray) -> None:
+    with path.open("wb") as fh:  # a handle: np.save would append ".npy" to the temp name
+        np.save(fh, row)
+
+
 def encode_cached(encoder: SegmentEncoder, items: Sequence) -> np.ndarray:
     """Encode only the items whose (encoder, content) row is not cached yet."""
     keys = [content_key(encoder.id, it) for it in items]
@@ -92,9 +99,7 @@ def encode_cached(encoder: SegmentEncoder, items: Sequence) -> np.ndarray:
         fresh = encoder.encode([items[i] for i in todo])
         for i, row in zip(todo, fresh, strict=True):
             rows[i] = row
-            write_atomic(
-                _cache_path(encoder.id, keys[i]), lambda p, r=row: np.save(p.open("wb"), r)
-            )
+            write_atomic(_cache_path(encoder.id, keys[i]), lambda p, r=row: _save_npy(p, r))
     return np.stack([rows[i] for i in range(len(items))]).astype(np.float32)
 
 

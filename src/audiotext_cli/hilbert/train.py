@@ -35,7 +35,7 @@ FORMAT = "audiotext-hilbert-1"
 
 @dataclass
 class FitConfig:
-    epochs: int = 30
+    epochs: int = 10
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-2
@@ -215,7 +215,7 @@ def train_from_cli(
     out: Path,
     *,
     seed: int = 0,
-    epochs: int = 30,
+    epochs: int = 10,
     device: str = "cpu",
     label: str = "binary",
     audio: tuple[str, ...] = ("oww", "prosody"),
