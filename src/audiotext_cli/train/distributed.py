@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +46,12 @@ def all_gather_ids(ids: torch.Tensor, world: World) -> torch.Tensor:
     return torch.cat(parts)
 
 
-def shutdown(world: World) -> None:
-    if world.size > 1 and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+@contextmanager
+def joined_world(device: str) -> Iterator[World]:
+    """The process group for the duration of a run, torn down even when the run fails."""
+    world = init_world(device)
+    try:
+        yield world
+    finally:
+        if world.size > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

@@ -31,7 +31,7 @@ from audiotext_cli.models.config import ModelConfig, TrainConfig
 from audiotext_cli.models.model import AudioTextModel, pool_windows
 from audiotext_cli.paths import cache_dir
 from audiotext_cli.train.bank import LogmelBank, build_bank
-from audiotext_cli.train.distributed import World, all_gather_ids, barrier, init_world, shutdown
+from audiotext_cli.train.distributed import all_gather_ids, barrier, joined_world
 from audiotext_cli.train.objective import Objective
 from audiotext_cli.train.schedule import warmup_cosine
 from audiotext_cli.train.texts import TextTable
@@ -153,162 +153,133 @@ def train(
     `max_steps` stops early (as a kill would) after that many global steps: used by tests.
     Returns the trainer state (history, best metric, paths).
     """
-    world = init_world(device)
-    try:
-        return _train(
-            train_records,
-            val_records,
-            out,
-            model_cfg,
-            cfg,
-            world,
-            resume,
-            device,
-            init_from,
-            teacher,
-            on_step,
-            on_prepare,
-            max_steps,
+    with joined_world(device) as world:
+        if not train_records or not val_records:
+            raise ConfigError("training needs a non-empty training and validation manifest")
+        torch.manual_seed(cfg.seed)
+        all_texts = [c["text"] for r in [*train_records, *val_records] for c in r.captions]
+        table = TextTable(all_texts)
+
+        def prep(name: str, n: int):
+            return on_prepare(name, n) if (on_prepare and world.is_main) else None
+
+        if world.is_main:  # rank 0 fills the caches, the others then read them
+            tr = _split(train_records, model_cfg, table, prep("log-mel train", len(train_records)))
+            va = _split(val_records, model_cfg, table, prep("log-mel val", len(val_records)))
+        barrier(world)
+        if not world.is_main:
+            tr = _split(train_records, model_cfg, table)
+            va = _split(val_records, model_cfg, table)
+
+        model = AudioTextModel(model_cfg).to(device)
+        if init_from is not None and not (resume and (out / "last" / "config.json").is_file()):
+            init_from_checkpoint(model, init_from)
+        model.freeze_unused(cfg.loss)
+        optimizer = torch.optim.AdamW(
+            param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6
         )
-    finally:
-        shutdown(world)
+        teacher_emb = None
+        if teacher is not None:
+            from audiotext_cli.train.teacher import teacher_embeddings
 
+            teacher_emb = teacher_embeddings(teacher, tr.records, table.texts)
+        objective = Objective(model, cfg, table, teacher_emb)
 
-def _train(
-    train_records,
-    val_records,
-    out,
-    model_cfg,
-    cfg,
-    world: World,
-    resume,
-    device,
-    init_from,
-    teacher,
-    on_step,
-    on_prepare,
-    max_steps,
-) -> dict:
-    if not train_records or not val_records:
-        raise ConfigError("training needs a non-empty training and validation manifest")
-    torch.manual_seed(cfg.seed)
-    all_texts = [c["text"] for r in [*train_records, *val_records] for c in r.captions]
-    table = TextTable(all_texts)
+        per_step = cfg.batch_size * world.size
+        steps_per_epoch = len(tr.records) // per_step
+        if steps_per_epoch == 0:
+            raise ConfigError(
+                f"batch {per_step} is larger than the training set ({len(tr.records)} clips)"
+            )
+        total = steps_per_epoch * cfg.epochs
+        warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
+        state = {
+            "epoch": 0,
+            "step_in_epoch": 0,
+            "global_step": 0,
+            "best_metric": -math.inf,
+            "best_epoch": -1,
+            "history": [],
+            "steps_per_epoch": steps_per_epoch,
+        }
+        last, best = out / "last", out / "best"
+        if resume and (last / "config.json").is_file():
+            state.update(load_training_state(last, model, optimizer))
+        elif out.exists() and any(out.iterdir()) and not resume:
+            raise ConfigError(
+                f"output folder {out} is not empty: pass --resume to continue it, or another --out"
+            )
+        ddp_model = model
+        if world.size > 1:
+            ddp_model = torch.nn.parallel.DistributedDataParallel(model)
+        objective.forward_model = ddp_model
 
-    def prep(name: str, n: int):
-        return on_prepare(name, n) if (on_prepare and world.is_main) else None
-
-    if world.is_main:  # rank 0 fills the caches, the others then read them
-        tr = _split(train_records, model_cfg, table, prep("log-mel train", len(train_records)))
-        va = _split(val_records, model_cfg, table, prep("log-mel val", len(val_records)))
-    barrier(world)
-    if not world.is_main:
-        tr = _split(train_records, model_cfg, table)
-        va = _split(val_records, model_cfg, table)
-
-    model = AudioTextModel(model_cfg).to(device)
-    if init_from is not None and not (resume and (out / "last" / "config.json").is_file()):
-        init_from_checkpoint(model, init_from)
-    model.freeze_unused(cfg.loss)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
-    teacher_emb = None
-    if teacher is not None:
-        from audiotext_cli.train.teacher import teacher_embeddings
-
-        teacher_emb = teacher_embeddings(teacher, tr.records, table.texts)
-    objective = Objective(model, cfg, table, teacher_emb)
-
-    per_step = cfg.batch_size * world.size
-    steps_per_epoch = len(tr.records) // per_step
-    if steps_per_epoch == 0:
-        raise ConfigError(
-            f"batch {per_step} is larger than the training set ({len(tr.records)} clips)"
-        )
-    total = steps_per_epoch * cfg.epochs
-    warmup = max(1, int(cfg.warmup_epochs * steps_per_epoch))
-    state = {
-        "epoch": 0,
-        "step_in_epoch": 0,
-        "global_step": 0,
-        "best_metric": -math.inf,
-        "best_epoch": -1,
-        "history": [],
-        "steps_per_epoch": steps_per_epoch,
-    }
-    last, best = out / "last", out / "best"
-    if resume and (last / "config.json").is_file():
-        state.update(load_training_state(last, model, optimizer))
-    elif out.exists() and any(out.iterdir()) and not resume:
-        raise ConfigError(
-            f"output folder {out} is not empty: pass --resume to continue it, or another --out"
-        )
-    ddp_model = model
-    if world.size > 1:
-        ddp_model = torch.nn.parallel.DistributedDataParallel(model)
-    objective.forward_model = ddp_model
-
-    t0, seen = time.perf_counter(), 0
-    for epoch in range(state["epoch"], cfg.epochs):
-        perm = torch.randperm(
-            len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch)
-        )
-        model.train()
-        for s in range(state["step_in_epoch"], steps_per_epoch):
-            gstep = epoch * steps_per_epoch + s
-            if max_steps is not None and gstep >= max_steps:
-                return state
-            g = _step_generator(cfg.seed, gstep, world.rank)
-            lr_factor = warmup_cosine(gstep, total, warmup, 1.0)
-            for group in optimizer.param_groups:
-                group["lr"] = group["base_lr"] * lr_factor
-            start = s * per_step + world.rank * cfg.batch_size
-            clips = perm[start : start + cfg.batch_size]
-            batch = _sample_batch(tr, clips, g, cfg.spec_augment, cfg.crop_frames)
-            batch["caption_ids_all"] = all_gather_ids(batch["caption_ids"], world)
-            losses = objective(batch, g)
-            loss = sum(v for k, v in losses.items() if k.endswith("_loss"))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            seen += per_step
-            state.update(global_step=gstep + 1, epoch=epoch, step_in_epoch=s + 1)
-            if on_step and world.is_main:
-                on_step(
+        t0, seen = time.perf_counter(), 0
+        for epoch in range(state["epoch"], cfg.epochs):
+            perm = torch.randperm(
+                len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch)
+            )
+            model.train()
+            for s in range(state["step_in_epoch"], steps_per_epoch):
+                gstep = epoch * steps_per_epoch + s
+                if max_steps is not None and gstep >= max_steps:
+                    return state
+                g = _step_generator(cfg.seed, gstep, world.rank)
+                lr_factor = warmup_cosine(gstep, total, warmup, 1.0)
+                for group in optimizer.param_groups:
+                    group["lr"] = group["base_lr"] * lr_factor
+                start = s * per_step + world.rank * cfg.batch_size
+                clips = perm[start : start + cfg.batch_size]
+                batch = _sample_batch(tr, clips, g, cfg.spec_augment, cfg.crop_frames)
+                batch["caption_ids_all"] = all_gather_ids(batch["caption_ids"], world)
+                losses = objective(batch, g)
+                loss = sum(v for k, v in losses.items() if k.endswith("_loss"))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                seen += per_step
+                state.update(global_step=gstep + 1, epoch=epoch, step_in_epoch=s + 1)
+                if on_step and world.is_main:
+                    on_step(
+                        {
+                            "epoch": epoch,
+                            "step": gstep + 1,
+                            "total": total,
+                            "loss": float(loss.detach()),
+                            "lr": cfg.lr * lr_factor,
+                            "clips_per_s": seen / (time.perf_counter() - t0),
+                            "grad_norm": float(grad_norm),
+                            **{k: float(v.detach()) for k, v in losses.items()},
+                        }
+                    )
+                if (
+                    world.is_main
+                    and (s + 1) % cfg.checkpoint_every == 0
+                    and s + 1 < steps_per_epoch
+                ):
+                    save_checkpoint(last, model, cfg, state, optimizer)
+            state.update(epoch=epoch + 1, step_in_epoch=0)
+            if world.is_main:
+                result = evaluate_split(model, table, va)
+                metric = selection_metric(result)
+                state["history"].append(
                     {
-                        "epoch": epoch,
-                        "step": gstep + 1,
-                        "total": total,
-                        "loss": float(loss.detach()),
-                        "lr": cfg.lr * lr_factor,
+                        "epoch": epoch + 1,
+                        "selection": metric,
+                        "val": result,
                         "clips_per_s": seen / (time.perf_counter() - t0),
-                        "grad_norm": float(grad_norm),
-                        **{k: float(v.detach()) for k, v in losses.items()},
                     }
                 )
-            if world.is_main and (s + 1) % cfg.checkpoint_every == 0 and s + 1 < steps_per_epoch:
+                if metric > state["best_metric"]:
+                    state.update(best_metric=metric, best_epoch=epoch + 1)
+                    save_checkpoint(
+                        best, model, cfg, {k: v for k, v in state.items() if k != "history"}
+                    )
                 save_checkpoint(last, model, cfg, state, optimizer)
-        state.update(epoch=epoch + 1, step_in_epoch=0)
-        if world.is_main:
-            result = evaluate_split(model, table, va)
-            metric = selection_metric(result)
-            state["history"].append(
-                {
-                    "epoch": epoch + 1,
-                    "selection": metric,
-                    "val": result,
-                    "clips_per_s": seen / (time.perf_counter() - t0),
-                }
-            )
-            if metric > state["best_metric"]:
-                state.update(best_metric=metric, best_epoch=epoch + 1)
-                save_checkpoint(
-                    best, model, cfg, {k: v for k, v in state.items() if k != "history"}
-                )
-            save_checkpoint(last, model, cfg, state, optimizer)
-            _write_log(out, state)
-        barrier(world)
-    return state
+                _write_log(out, state)
+            barrier(world)
+        return state
 
 
 def evaluate_split(model: AudioTextModel, table: TextTable, split: Split) -> dict:
