@@ -47,7 +47,9 @@ def measure(checkpoint: Path, records, level: int, k: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=Path, default=home() / "results-runs")
     ap.add_argument("--manifest", type=Path, default=home() / "corpus" / "eval.jsonl")
     ap.add_argument("--level", type=int, default=3)
@@ -65,9 +67,14 @@ def main() -> None:
     rows = [done[str(c)] for c in checkpoints]
     acc = np.array([r["zs_accuracy"] for r in rows])
     table_rows = [
-        [Path(r["checkpoint"]).parent.name + "/" + Path(r["checkpoint"]).name, f"{r['nngs']:.4f}",
-         f"{r['linear_cka']:.3f}", f"{r['rbf_cka']:.3f}", f"{100 * r['zs_accuracy']:.1f}",
-         f"{100 * r['t2a_R@10']:.1f}"]
+        [
+            Path(r["checkpoint"]).parent.name + "/" + Path(r["checkpoint"]).name,
+            f"{r['nngs']:.4f}",
+            f"{r['linear_cka']:.3f}",
+            f"{r['rbf_cka']:.3f}",
+            f"{100 * r['zs_accuracy']:.1f}",
+            f"{100 * r['t2a_R@10']:.1f}",
+        ]
         for r in rows
     ]
     corr_rows = []
@@ -78,7 +85,9 @@ def main() -> None:
         "## Case study: space similarity vs zero-shot accuracy (issue 8)\n\n"
         f"{len(rows)} checkpoints; audio vs own level-4 caption on {len(records)} held-out clips; "
         f"NNGS with cosine k={args.k}; zero-shot accuracy at label level {args.level}.\n\n"
-        + markdown_table(["checkpoint", "NNGS", "linear CKA", "RBF CKA", "ZS acc %", "t2a R@10 %"], table_rows)
+        + markdown_table(
+            ["checkpoint", "NNGS", "linear CKA", "RBF CKA", "ZS acc %", "t2a R@10 %"], table_rows
+        )
         + "\n\nCorrelation with zero-shot accuracy across checkpoints:\n\n"
         + markdown_table(["similarity", "Pearson r", "Spearman rho"], corr_rows)
         + f"\n\nCommand: `{command_line()}`  \nMachine: {machine()}"

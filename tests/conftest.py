@@ -60,7 +60,9 @@ def clap_run(corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def prolap_run(corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """RUN/best of a tiny probabilistic model trained with the ProLAP loss."""
-    return _train_tiny(corpus, tmp_path_factory.mktemp("prolap") / "run", probabilistic=True) / "best"
+    return (
+        _train_tiny(corpus, tmp_path_factory.mktemp("prolap") / "run", probabilistic=True) / "best"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -74,4 +76,6 @@ def deterministic_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.manual_seed(0)
     model_cfg, train_cfg = load_preset("tiny")
-    return save_checkpoint(tmp_path_factory.mktemp("det") / "ckpt", AudioTextModel(model_cfg), train_cfg, {})
+    return save_checkpoint(
+        tmp_path_factory.mktemp("det") / "ckpt", AudioTextModel(model_cfg), train_cfg, {}
+    )

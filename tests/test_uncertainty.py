@@ -114,17 +114,13 @@ def test_cli_uncertainty_from_store(prolap_run, corpus, tmp_path) -> None:
 
 def test_deterministic_model_has_no_variances(deterministic_ckpt, corpus) -> None:
     for command in ("uncertainty", "inclusion-stats"):
-        result = runner.invoke(
-            app, [command, str(deterministic_ckpt), "-m", str(corpus["eval"])]
-        )
+        result = runner.invoke(app, [command, str(deterministic_ckpt), "-m", str(corpus["eval"])])
         assert result.exit_code == 1, result.output
         assert "model has no variances" in result.output and "Traceback" not in result.output
     from audiotext_cli.models import load_embedder
 
     with pytest.raises(CheckpointError, match="no variances"):
-        inclusion_statistics(
-            load_embedder(deterministic_ckpt), read_manifest(corpus["eval"])
-        )
+        inclusion_statistics(load_embedder(deterministic_ckpt), read_manifest(corpus["eval"]))
 
 
 def test_inclusion_statistics_on_trained_model(prolap_run, corpus) -> None:

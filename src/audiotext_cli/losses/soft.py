@@ -66,7 +66,10 @@ class SoftClipLoss(nn.Module):
                     f"{name} has shape {tuple(sim.shape)}, expected {tuple(identity.shape)}"
                 )
         # the hard part is the same multi-positive target ClipLoss uses, so beta=0 is ClipLoss
-        hard_a2t, hard_t2a = row_normalise(hard_a2t, audio.dtype), row_normalise(hard_t2a, audio.dtype)
+        hard_a2t, hard_t2a = (
+            row_normalise(hard_a2t, audio.dtype),
+            row_normalise(hard_t2a, audio.dtype),
+        )
         targets_a2t = soft_targets(teacher_audio_sim, hard_a2t, self.beta, self.teacher_temperature)
         targets_t2a = soft_targets(teacher_text_sim, hard_t2a, self.beta, self.teacher_temperature)
         loss = info_nce(
