@@ -65,9 +65,7 @@ def main() -> None:
         ("naive: log-mel from the waveform every step, whole windows", naive),
     ):
         rows.append([name, f"{v:.1f}", f"{v / naive:.2f}x"])
-    table = markdown_table(
-        [f"training step (demo preset, batch {b})", "clips/s", "vs naive"], rows
-    )
+    table = markdown_table([f"training step (demo preset, batch {b})", "clips/s", "vs naive"], rows)
     epoch = 3024 / ours
     body = (
         "### Training throughput\n\n" + table + f"\n\nAt this speed one epoch of the default "
