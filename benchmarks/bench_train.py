@@ -1,6 +1,6 @@
 """Training throughput (clips/s) of the demo preset, against computing log-mel every step.
 
-    python benchmarks/bench_train.py [--steps 6] [--batch 64]
+    python benchmarks/bench_train.py [--steps 3] [--rounds 3] [--batch 64]
 
 Rows: our step (log-mel windows cached once, random 128-frame training crop), the same on
 whole 4 s windows, and the naive way (waveform -> log-mel inside every step). Random data:
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
 import torch
 from _report import markdown_table, write_section
 
@@ -19,17 +20,25 @@ from audiotext_cli.models.config import load_preset
 from audiotext_cli.models.model import AudioTextModel
 
 
-def clips_per_second(step, batch: int, steps: int) -> float:
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return batch * steps / (time.perf_counter() - t0)
+def clips_per_second(steps: dict, batch: int, n: int, rounds: int) -> dict[str, float]:
+    """Median over `rounds` interleaved rounds (the machine's load drifts; interleaving
+    exposes every variant to the same drift)."""
+    for step in steps.values():
+        step()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            times[name].append(batch * n / (time.perf_counter() - t0))
+    return {name: float(np.median(v)) for name, v in times.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch", type=int, default=64)
     args = ap.parse_args()
     model_cfg, train_cfg = load_preset("demo")
@@ -55,16 +64,21 @@ def main() -> None:
 
         return step
 
-    rows = []
-    ours = clips_per_second(step_on(lambda: crop), b, args.steps)
-    whole = clips_per_second(step_on(lambda: full), b, args.steps)
-    naive = clips_per_second(step_on(lambda: model.logmel(waves)), b, args.steps)
-    for name, v in (
-        (f"ours: cached log-mel, {train_cfg.crop_frames}-frame crop", ours),
-        ("cached log-mel, whole 4 s windows", whole),
-        ("naive: log-mel from the waveform every step, whole windows", naive),
-    ):
-        rows.append([name, f"{v:.1f}", f"{v / naive:.2f}x"])
+    speed = clips_per_second(
+        {
+            f"ours: cached log-mel, {train_cfg.crop_frames}-frame crop": step_on(lambda: crop),
+            "cached log-mel, whole 4 s windows": step_on(lambda: full),
+            "naive: log-mel from the waveform every step, whole windows": step_on(
+                lambda: model.logmel(waves)
+            ),
+        },
+        b,
+        args.steps,
+        args.rounds,
+    )
+    naive = list(speed.values())[-1]
+    ours = list(speed.values())[0]
+    rows = [[name, f"{v:.1f}", f"{v / naive:.2f}x"] for name, v in speed.items()]
     table = markdown_table([f"training step (demo preset, batch {b})", "clips/s", "vs naive"], rows)
     epoch = 3024 / ours
     body = (

@@ -127,7 +127,7 @@ COLUMNS = [
     ("a2t R@5", ("audio_to_text", "R@5")),
     ("a2t R@10", ("audio_to_text", "R@10")),
     ("t2a mAP@10", ("text_to_audio", "mAP@10")),
-    ("ZS L1", ("zeroshot", "1", "accuracy")),
+    ("ZS L1 bal.", ("zeroshot", "1", "balanced_accuracy")),
     ("ZS L2", ("zeroshot", "2", "accuracy")),
     ("ZS L3", ("zeroshot", "3", "accuracy")),
 ]
@@ -177,7 +177,13 @@ def table(variants: list[Variant], results: dict[str, list[dict]], extra: bool) 
             chance.append(f"{100 * first['zeroshot'][p[1]]['chance']:.1f}")
         else:
             chance.append("")
-    return markdown_table(["model"] + [c for c, _ in cols], rows + [chance])
+    majority = ["majority class"] + [
+        f"{100 * first['zeroshot'][p[1]]['majority']:.1f}"
+        if p[0] == "zeroshot" and p[2] == "accuracy" and p[1] in first["zeroshot"]
+        else ""
+        for _, p in cols
+    ]
+    return markdown_table(["model"] + [c for c, _ in cols], rows + [chance, majority])
 
 
 def main() -> None:

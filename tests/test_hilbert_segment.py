@@ -81,3 +81,19 @@ def test_plain_text_transcript_takes_times_from_voice_activity(tmp_path):
     (tmp_path / "many.txt").write_text("1\n2\n3\n4\n")
     with pytest.raises(ManifestError, match="4 transcript lines"):
         segment_recording(_bursts(), SR, tmp_path / "many.txt", vad="energy")
+
+
+def test_silero_leaves_torch_threads_alone() -> None:
+    """silero_vad sets torch to one thread when first imported; a VAD call must leave the
+    process as it was (a fresh interpreter, so the import really happens)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch; torch.set_num_threads(2);"
+        "from audiotext_cli.hilbert.segment import silero_regions;"
+        "silero_regions(np.zeros(16000, dtype=np.float32), 16000);"
+        "print(torch.get_num_threads())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"

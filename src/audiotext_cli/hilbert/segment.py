@@ -61,7 +61,13 @@ def energy_regions(wave: np.ndarray, sr: int, frame_s: float = 0.03) -> list[tup
 
 def silero_regions(wave: np.ndarray, sr: int) -> list[tuple[float, float]]:
     import torch
+
+    threads = torch.get_num_threads()
+    # importing silero_vad calls torch.set_num_threads(1) for the whole process: undo it, or
+    # everything after a VAD call (training, embedding) silently runs on one core
     from silero_vad import get_speech_timestamps, load_silero_vad
+
+    torch.set_num_threads(threads)
 
     stamps = get_speech_timestamps(
         torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)),
