@@ -247,6 +247,7 @@ def search_cmd(
     _output.print_table(
         ["rank", "score", "caption" if captions else "path", "duration"],
         [[h.rank, h.score, h.text if captions else h.path, h.duration] for h in hits],
+        title=f'"{query}"' if audio is None else f"like {audio}",
     )
 
 
