@@ -8,7 +8,6 @@ checkpoint takes exactly the steps the uninterrupted run would have taken.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -156,6 +155,12 @@ def train(
     with joined_world(device) as world:
         if not train_records or not val_records:
             raise ConfigError("training needs a non-empty training and validation manifest")
+        last, best = out / "last", out / "best"
+        can_resume = resume and (last / "config.json").is_file()
+        if not resume and out.exists() and any(out.iterdir()):
+            raise ConfigError(
+                f"output folder {out} is not empty: pass --resume to continue it, or another --out"
+            )
         torch.manual_seed(cfg.seed)
         all_texts = [c["text"] for r in [*train_records, *val_records] for c in r.captions]
         table = TextTable(all_texts)
@@ -172,7 +177,7 @@ def train(
             va = _split(val_records, model_cfg, table)
 
         model = AudioTextModel(model_cfg).to(device)
-        if init_from is not None and not (resume and (out / "last" / "config.json").is_file()):
+        if init_from is not None and not can_resume:
             init_from_checkpoint(model, init_from)
         model.freeze_unused(cfg.loss)
         optimizer = torch.optim.AdamW(
@@ -197,18 +202,13 @@ def train(
             "epoch": 0,
             "step_in_epoch": 0,
             "global_step": 0,
-            "best_metric": -math.inf,
+            "best_metric": None,  # JSON-safe "nothing yet"
             "best_epoch": -1,
             "history": [],
             "steps_per_epoch": steps_per_epoch,
         }
-        last, best = out / "last", out / "best"
-        if resume and (last / "config.json").is_file():
+        if can_resume:
             state.update(load_training_state(last, model, optimizer))
-        elif out.exists() and any(out.iterdir()) and not resume:
-            raise ConfigError(
-                f"output folder {out} is not empty: pass --resume to continue it, or another --out"
-            )
         ddp_model = model
         if world.size > 1:
             ddp_model = torch.nn.parallel.DistributedDataParallel(model)
@@ -271,7 +271,7 @@ def train(
                         "clips_per_s": seen / (time.perf_counter() - t0),
                     }
                 )
-                if metric > state["best_metric"]:
+                if state["best_metric"] is None or metric > state["best_metric"]:
                     state.update(best_metric=metric, best_epoch=epoch + 1)
                     save_checkpoint(
                         best, model, cfg, {k: v for k, v in state.items() if k != "history"}
