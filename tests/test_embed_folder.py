@@ -157,7 +157,8 @@ def test_kill_9_then_resume_embeds_every_file_exactly_once(tmp_path):
     make_tones(tmp_path / "audio", 30, seconds=0.1)
     out = tmp_path / "emb"
     script = _KILL_SCRIPT.format(tests=str(TESTS), root=str(tmp_path / "audio"), out=str(out))
-    proc = subprocess.Popen([sys.executable, "-c", script])
+    # its own process group, so the kill takes the decoder workers too (no orphans left)
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
@@ -166,7 +167,7 @@ def test_kill_9_then_resume_embeds_every_file_exactly_once(tmp_path):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the job finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
     committed = len(EmbeddingStore.open(out).rows())
