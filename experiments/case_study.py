@@ -2,8 +2,8 @@
 
     python experiments/case_study.py [--runs $AUDIOTEXT_HOME/results-runs] [--level 3] [--k 10]
 
-For every checkpoint under RUNS (each run's best/ and last/: seeds, losses, lengths of
-training), on the cross-source evaluation split: space A = audio embeddings, space B = the
+For every run under RUNS (its best/ checkpoint: seeds, losses, lengths of training), on the
+cross-source evaluation split: space A = audio embeddings, space B = the
 embeddings of each clip's own specific (level-4) caption, paired row by row. We measure how
 alike A and B are (NNGS at k, linear CKA, RBF CKA) and correlate that, across checkpoints,
 with zero-shot accuracy (Pearson and Spearman), as the NNGS paper does for CLIP.
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     args = ap.parse_args()
     records = read_manifest(args.manifest)
-    checkpoints = sorted(p for p in args.runs.glob("*/*") if (p / "model.safetensors").is_file())
+    checkpoints = sorted(p for p in args.runs.glob("*/best") if (p / "model.safetensors").is_file())
     cache = args.runs / f"case_study_L{args.level}_k{args.k}.json"
     done = json.loads(cache.read_text()) if cache.is_file() else {}
     for ckpt in checkpoints:
