@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from audiotext_cli.data.manifest import ClipRecord
 from audiotext_cli.models.config import ModelConfig, TrainConfig
@@ -14,14 +16,10 @@ def train_with_progress(
     out: Path,
     model_cfg: ModelConfig,
     train_cfg: TrainConfig,
-    *,
-    resume: bool = False,
-    device: str = "cpu",
-    init_from: Path | None = None,
-    teacher: Path | None = None,
+    **options: Any,
 ) -> dict:
-    import os
-
+    """`train.loop.train` (same `options`: resume, device, init_from, teacher) with progress
+    bars for the log-mel preparation and the steps; other ranks of a DDP run stay quiet."""
     from audiotext_cli.cli._output import progress
     from audiotext_cli.train.loop import train
 
@@ -50,10 +48,7 @@ def train_with_progress(
             out,
             model_cfg,
             train_cfg,
-            resume=resume,
-            device=device,
-            init_from=init_from,
             on_step=on_step,
             on_prepare=on_prepare,
-            teacher=teacher,
+            **options,
         )
