@@ -60,11 +60,14 @@ ABLATION = [
 ]
 
 
-def run_variant(v: Variant, seed: int, args, data) -> dict:
+def run_variant(v: Variant, seed: int, args, data) -> dict | None:
+    """The run's evaluation, training and scoring it first unless --report-only."""
     out = args.runs / f"{v.name}-s{seed}"
     scores = out / "eval.json"
     if scores.is_file():
         return json.loads(scores.read_text())
+    if args.report_only:
+        return None
     model_cfg, train_cfg = load_preset(v.preset)
     apply_overrides(model_cfg, train_cfg, v.overrides)
     train_cfg.seed = seed
@@ -153,16 +156,26 @@ def _cell(values: list[float | None], scale: float = 100.0) -> str:
     if not vals:
         return "–"
     arr = np.array(vals) * scale
-    return f"{arr.mean():.1f} ± {arr.std(ddof=1) if len(arr) > 1 else 0:.1f}"
+    if len(arr) == 1:
+        return f"{arr[0]:.1f}"
+    return f"{arr.mean():.1f} ± {arr.std(ddof=1):.1f}"
 
 
-def table(variants: list[Variant], results: dict[str, list[dict]], extra: bool) -> str:
+def table(
+    variants: list[Variant],
+    results: dict[str, list[dict]],
+    extra: bool,
+    seeds: dict[str, list[int]],
+    requested: list[int],
+) -> str:
     cols = COLUMNS + (EXTRA if extra else [])
     rows = []
     for v in variants:
         rs = results[v.name]
+        if not rs:
+            continue
         rows.append(
-            [v.label]
+            [v.label + ("" if seeds[v.name] == requested else f" (seeds {seeds[v.name]})")]
             + [
                 _cell(
                     [_get(r, p) for r in rs], 1.0 if p[0] in ("traversal", "inclusion") else 100.0
@@ -198,10 +211,20 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--ft-epochs", type=int, default=4)
     ap.add_argument("--only", choices=["baseline", "ablation", "all"], default="all")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the tables from finished runs only (each row names its seeds)",
+    )
     args = ap.parse_args()
     data = {s: read_manifest(args.corpus / f"{s}.jsonl") for s in ("train", "val", "eval")}
     variants = [BASELINE] if args.only == "baseline" else ABLATION
     results = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in variants}
+    seeds = {
+        v.name: [s for s, r in zip(args.seeds, results[v.name], strict=True) if r is not None]
+        for v in variants
+    }
+    results = {name: [r for r in rs if r is not None] for name, rs in results.items()}
     first = results[BASELINE.name][0]
     footer = (
         f"\n\nMean ± sd over seeds {args.seeds} (×100). Evaluation: {first['n_audio']} clips and "
@@ -212,7 +235,7 @@ def main() -> None:
         DOC,
         "baseline",
         "## Baseline: CLAP-style contrastive model (issue 5)\n\n"
-        + table([BASELINE], results, extra=False)
+        + table([BASELINE], results, False, seeds, args.seeds)
         + footer,
         HEADER,
     )
@@ -221,7 +244,7 @@ def main() -> None:
             DOC,
             "prolap_ablation",
             "## ProLAP ablation (issue 6)\n\n"
-            + table(ABLATION, results, extra=True)
+            + table(ABLATION, results, True, seeds, args.seeds)
             + "\n\nFine-tuned runs start from the same seed's CLAP baseline and train "
             + f"{args.ft_epochs} more epochs at lr 5e-4. Traversal precision/recall (×100) follow "
             + "the HierarCaps protocol (docs/prolap.md); incl. % = share of captions included in "
