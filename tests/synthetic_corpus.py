@@ -80,3 +80,19 @@ def make_corpus(
         out[split] = root / f"{split}.jsonl"
         write_manifest(out[split], records)
     return out
+
+
+def tiny_train_args(corpus: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    """`audiotext train` arguments for the tiny preset on a generated corpus."""
+    return [
+        "train",
+        "--preset",
+        "tiny",
+        "--train",
+        str(corpus["train"]),
+        "--val",
+        str(corpus["val"]),
+        "--out",
+        str(out),
+        *extra,
+    ]

@@ -18,6 +18,7 @@ from audiotext_cli.curate.pairs import label_path, resolve_threshold
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import ConfigError
+from synthetic_corpus import tiny_train_args
 
 runner = CliRunner()
 KEYWORDS = ("short", "medium", "long", "other")
@@ -183,16 +184,9 @@ def test_soft_clip_training_cli(shared, tmp_path: Path) -> None:
     corpus, run = shared
     result = runner.invoke(
         app,
-        [
-            "train",
-            "--preset",
-            "tiny",
-            "--train",
-            str(corpus["train"]),
-            "--val",
-            str(corpus["val"]),
-            "--out",
-            str(tmp_path / "soft"),
+        tiny_train_args(
+            corpus,
+            tmp_path / "soft",
             "--loss",
             "soft-clip",
             "--teacher",
@@ -200,7 +194,7 @@ def test_soft_clip_training_cli(shared, tmp_path: Path) -> None:
             "--epochs",
             "1",
             "--json",
-        ],
+        ),
     )
     assert result.exit_code == 0, result.output
     state = json.loads(result.stdout)

@@ -20,6 +20,7 @@ from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.models.config import load_preset
 from audiotext_cli.train.loop import train
+from synthetic_corpus import tiny_train_args
 
 runner = CliRunner()
 
@@ -62,17 +63,7 @@ def test_resume_is_bit_for_bit(corpus, trained: Path, tmp_path: Path) -> None:
 def test_refuses_to_overwrite_a_run_without_resume(corpus, trained: Path) -> None:
     result = runner.invoke(
         app,
-        [
-            "train",
-            "--preset",
-            "tiny",
-            "--train",
-            str(corpus["train"]),
-            "--val",
-            str(corpus["val"]),
-            "--out",
-            str(trained),
-        ],
+        tiny_train_args(corpus, trained),
     )
     assert result.exit_code == 1
     assert "--resume" in result.output and "Traceback" not in result.output
@@ -194,19 +185,7 @@ def test_torchrun_two_processes(corpus, tmp_path: Path) -> None:
         "--master_port=29517",
         "-m",
         "audiotext_cli",
-        "train",
-        "--preset",
-        "tiny",
-        "--train",
-        str(corpus["train"]),
-        "--val",
-        str(corpus["val"]),
-        "--out",
-        str(out),
-        "--epochs",
-        "1",
-        "--set",
-        "train.batch_size=4",
+        *tiny_train_args(corpus, out, "--epochs", "1", "--set", "train.batch_size=4"),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
