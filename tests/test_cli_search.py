@@ -39,6 +39,23 @@ def run(*args: str, code: int = 0):
     return result
 
 
+def indexed(corpus: Path) -> Path:
+    """corpus/audio embedded (fake model, no workers) into corpus/emb, indexed in corpus/idx."""
+    run(
+        "embed",
+        "folder",
+        corpus / "audio",
+        "--model",
+        "m.ckpt",
+        "--out",
+        corpus / "emb",
+        "--workers",
+        "0",
+    )
+    run("index", "build", corpus / "emb", "--out", corpus / "idx")
+    return corpus / "idx"
+
+
 @pytest.fixture
 def corpus(tmp_path) -> Path:
     for i in range(12):
@@ -138,18 +155,7 @@ def test_shards_add_and_merge(corpus):
 
 
 def test_corrupt_index_is_one_line_error(corpus):
-    run(
-        "embed",
-        "folder",
-        corpus / "audio",
-        "--model",
-        "m.ckpt",
-        "--out",
-        corpus / "emb",
-        "--workers",
-        "0",
-    )
-    run("index", "build", corpus / "emb", "--out", corpus / "idx")
+    indexed(corpus)
     faiss_file = corpus / "idx" / "index.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:-7] + b"garbage")
     for args in (["index", "info", corpus / "idx"], ["search", "x", "--index", corpus / "idx"]):
@@ -161,18 +167,7 @@ def test_corrupt_index_is_one_line_error(corpus):
 def test_usage_and_model_errors(corpus, monkeypatch):
     run("search", "--index", corpus, code=2)  # neither text nor --audio
     run("index", "build", corpus / "nope", "--out", corpus / "i", code=1)
-    run(
-        "embed",
-        "folder",
-        corpus / "audio",
-        "--model",
-        "m.ckpt",
-        "--out",
-        corpus / "emb",
-        "--workers",
-        "0",
-    )
-    run("index", "build", corpus / "emb", "--out", corpus / "idx")
+    indexed(corpus)
     monkeypatch.setattr(search_module, "_models", {})
     monkeypatch.setattr(
         search_module,
@@ -187,18 +182,7 @@ def test_usage_and_model_errors(corpus, monkeypatch):
 
 
 def test_search_captions_needs_a_caption_index(corpus):
-    run(
-        "embed",
-        "folder",
-        corpus / "audio",
-        "--model",
-        "m.ckpt",
-        "--out",
-        corpus / "emb",
-        "--workers",
-        "0",
-    )
-    run("index", "build", corpus / "emb", "--out", corpus / "idx")
+    indexed(corpus)
     with pytest.raises(IndexFileError, match="not a caption index"):
         search_module.search_captions(corpus / "idx", corpus / "audio" / "tone01.wav")
     hits = search_module.search_audio(corpus / "idx", corpus / "audio" / "tone01.wav", k=2)

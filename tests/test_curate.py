@@ -132,25 +132,9 @@ def test_curate_cli_writes_a_trainable_manifest(shared, tmp_path: Path) -> None:
     )
     out = tmp_path / "curated.jsonl"
     audio = Path(records[0].audio).parent
-    result = runner.invoke(
-        app,
-        [
-            "curate",
-            "--audio",
-            str(audio),
-            "--texts",
-            str(pool),
-            "--teacher",
-            str(run / "best"),
-            "--out",
-            str(out),
-            "--mode",
-            "specific",
-            "--labels",
-            str(labels),
-            "--json",
-        ],
-    )
+    args = ["curate", "--audio", str(audio), "--texts", str(pool), "--teacher", str(run / "best")]
+    args += ["--out", str(out)]
+    result = runner.invoke(app, [*args, "--mode", "specific", "--labels", str(labels), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     n_audio = len(list(audio.glob("*.flac")))
@@ -161,22 +145,7 @@ def test_curate_cli_writes_a_trainable_manifest(shared, tmp_path: Path) -> None:
     assert Path(summary["histogram"]).read_bytes()[:4] == b"\x89PNG"
     curated = read_manifest(out)
     assert all(r.labels[0] in ("music", "noise") and r.split == "train" for r in curated)
-    bad = runner.invoke(
-        app,
-        [
-            "curate",
-            "--audio",
-            str(audio),
-            "--texts",
-            str(pool),
-            "--teacher",
-            str(run / "best"),
-            "--out",
-            str(out),
-            "--mode",
-            "nope",
-        ],
-    )
+    bad = runner.invoke(app, [*args, "--mode", "nope"])
     assert bad.exit_code == 1 and "unknown curation mode" in bad.output
 
 

@@ -128,26 +128,10 @@ def test_random_heads_keep_backbone_and_reset_heads(shared) -> None:
 
 def test_leakage_cli(shared, tmp_path: Path) -> None:
     corpus, run = shared
-    result = runner.invoke(
-        app,
-        [
-            "leakage",
-            str(run / "best"),
-            "--train",
-            str(corpus["train"]),
-            "--val",
-            str(corpus["val"]),
-            "--eval",
-            str(corpus["eval"]),
-            "--work",
-            str(tmp_path / "work"),
-            "--level",
-            "3",
-            "--bootstrap",
-            "200",
-            "--json",
-        ],
-    )
+    args = ["leakage", str(run / "best"), "--work", str(tmp_path / "work"), "--level", "3"]
+    for split in ("train", "val", "eval"):
+        args += [f"--{split}", str(corpus[split])]
+    result = runner.invoke(app, [*args, "--bootstrap", "200", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["retrain"]["same_as_checkpoint"] and out["reference"] == str(run / "best")
@@ -167,25 +151,7 @@ def test_leakage_cli(shared, tmp_path: Path) -> None:
         lo, hi = c["balanced_accuracy_ci"]
         assert 0 <= lo <= hi <= 1 and 0 <= c["accuracy"] <= 1
     assert (Path(out["stripped_checkpoint"]) / "model.safetensors").is_file()
-    table = runner.invoke(
-        app,
-        [
-            "leakage",
-            str(run / "best"),
-            "--train",
-            str(corpus["train"]),
-            "--val",
-            str(corpus["val"]),
-            "--eval",
-            str(corpus["eval"]),
-            "--work",
-            str(tmp_path / "work"),
-            "--level",
-            "3",
-            "--bootstrap",
-            "50",
-        ],
-    )
+    table = runner.invoke(app, [*args, "--bootstrap", "50"])  # the second run reuses the work
     assert table.exit_code == 0, table.output
     assert table.stdout.startswith("level 3: 3 classes, 9 clips, seed 0")
     assert table.stdout.count("\n") > 8  # one row per condition plus chance

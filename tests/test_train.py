@@ -60,6 +60,18 @@ def test_resume_is_bit_for_bit(corpus, trained: Path, tmp_path: Path) -> None:
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_resume_refuses_changed_training_data(corpus, tmp_path: Path) -> None:
+    from audiotext_cli.errors import ConfigError
+
+    model_cfg, train_cfg = load_preset("tiny")
+    train_records, val_records = read_manifest(corpus["train"]), read_manifest(corpus["val"])
+    out = tmp_path / "run"
+    train(train_records, val_records, out, model_cfg, train_cfg, max_steps=2)
+    with pytest.raises(ConfigError, match="other data"):  # one clip fewer (a rebuilt corpus)
+        train(train_records[1:], val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
+    train(train_records, val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
+
+
 def test_refuses_to_overwrite_a_run_without_resume(corpus, trained: Path) -> None:
     result = runner.invoke(
         app,

@@ -33,7 +33,7 @@ SPLIT_SOURCES = {
     # small avoids the two big packages (FluidR3 120 MB, Tux Paint 160 MB): TimGM6mb trains.
     "small": {"train": ("timgm6mb", "sonicpi", "asterisk"), "eval": ("merlin", "ovos", "lmms")},
     "default": {
-        "train": ("fluidr3", "tuxpaint", "sonicpi", "asterisk"),
+        "train": ("fluidr3", "tuxpaint", "gcompris", "sonicpi", "asterisk"),
         "eval": ("timgm6mb", "merlin", "ovos", "lmms"),
     },
 }

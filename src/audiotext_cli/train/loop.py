@@ -7,6 +7,7 @@ checkpoint takes exactly the steps the uninterrupted run would have taken.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -132,6 +133,17 @@ def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed(s)
 
 
+def data_fingerprint(train_records: list[ClipRecord], val_records: list[ClipRecord]) -> str:
+    """A hash of what training reads (clip ids, durations, captions): a resumed run
+    must see the same data, or its epochs and checkpoints mean something else."""
+    digest = hashlib.sha256()
+    for split, records in (("train", train_records), ("val", val_records)):
+        for r in records:
+            texts = "\x1f".join(f"{c['level']}:{c['text']}" for c in r.captions)
+            digest.update(f"{split}\x1e{r.id}\x1e{r.duration:.6f}\x1e{texts}\n".encode())
+    return digest.hexdigest()[:16]
+
+
 def train(
     train_records: list[ClipRecord],
     val_records: list[ClipRecord],
@@ -207,8 +219,15 @@ def train(
             "history": [],
             "steps_per_epoch": steps_per_epoch,
         }
+        data_id = data_fingerprint(train_records, val_records)
         if can_resume:
             state.update(load_training_state(last, model, optimizer))
+            if state.setdefault("data", data_id) != data_id:  # runs from before it: trusted
+                raise ConfigError(
+                    f"{out} was trained on other data (the manifests changed since): "
+                    "resume it with the same manifests, or train into a new --out"
+                )
+        state["data"] = data_id
         ddp_model = model
         if world.size > 1:
             ddp_model = torch.nn.parallel.DistributedDataParallel(model)

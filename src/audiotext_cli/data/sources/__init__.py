@@ -2,7 +2,7 @@
 
 A spec is pure data and cheap to make, so the builder can list every clip, decide splits
 and skip finished ones before any audio is decoded or rendered. The audio recipe
-(`FileAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
+(`FileAudio`, `RccAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
 """
 
 from __future__ import annotations
@@ -34,6 +34,29 @@ class FileAudio:
 
 
 @dataclass(frozen=True)
+class RccAudio:
+    """A recording stored inside a Qt resource file (GCompris), read out and decoded as
+    FileAudio would decode it."""
+
+    rcc: str
+    entry: str
+
+    def make(self) -> np.ndarray:
+        import tempfile
+
+        from audiotext_cli.data.rcc import read_rcc
+        from audiotext_cli.errors import DataBuildError
+
+        blob = next((b for name, b in read_rcc(self.rcc) if name == self.entry), None)
+        if blob is None:
+            raise DataBuildError(f"no entry {self.entry}", self.rcc)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(self.entry).name
+            path.write_bytes(blob)
+            return FileAudio(str(path)).make()
+
+
+@dataclass(frozen=True)
 class NoteAudio:
     """Notes rendered from a soundfont preset (see `soundfont.render`)."""
 
@@ -61,7 +84,7 @@ class ClipSpec:
     labels: tuple[str, str, str]
     captions: tuple[tuple[int, str], ...]
     license: str
-    audio: FileAudio | NoteAudio
+    audio: FileAudio | RccAudio | NoteAudio
 
 
 def spec(
@@ -70,7 +93,7 @@ def spec(
     labels: tuple[str, str, str],
     specific: list[str],
     license: str,
-    audio: FileAudio | NoteAudio,
+    audio: FileAudio | RccAudio | NoteAudio,
     group: str | None = None,
     **templates: tuple[str, ...],
 ) -> ClipSpec:
@@ -114,11 +137,20 @@ class Source:
 
 def registry() -> dict[str, Source]:
     """Every source by name (imported here so a source module is only loaded when used)."""
-    from audiotext_cli.data.sources import asterisk, lmms, ovos, sonicpi, soundfont, tuxpaint
+    from audiotext_cli.data.sources import (
+        asterisk,
+        gcompris,
+        lmms,
+        ovos,
+        sonicpi,
+        soundfont,
+        tuxpaint,
+    )
 
     found = [
         *soundfont.SOURCES,
         tuxpaint.SOURCE,
+        gcompris.SOURCE,
         sonicpi.SOURCE,
         asterisk.SOURCE,
         ovos.SOURCE,
