@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=float, default=0.5, help="top fraction of audio kept (quantile rule)"
     )
-    parser.add_argument("--level", type=int, nargs="+", default=[3])
+    parser.add_argument("--level", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--work", type=Path, default=Path("runs/curation"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument(

@@ -114,6 +114,15 @@ def test_eval_has_a_dog_barking(records):
     assert dogs and any("barking" in t for t in captions_at(dogs[0], 4))
 
 
+def test_gcompris_sounds_come_out_of_the_rcc_files(records):
+    """The real gcompris-qt-data package: all 69 described sounds, dog barks among them."""
+    ours = [r for split in ("train", "val") for r in records[split] if r.source == "gcompris"]
+    assert len(ours) == 69 and not any(r.source == "gcompris" for r in records["eval"])
+    dogs = [r for r in ours if r.labels == ["animal", "mammal", "dog"]]
+    assert len(dogs) == 3 and all("A dog barking." in captions_at(r, 4) for r in dogs)
+    assert all(0.05 < r.duration <= 10.0 for r in ours)
+
+
 def test_one_seed_gives_identical_manifests_and_audio(corpora):
     a, b, info_a, info_b = corpora
     for split in SPLITS:

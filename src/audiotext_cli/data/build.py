@@ -31,7 +31,10 @@ from audiotext_cli.errors import AudiotextError, DataBuildError
 SIZES = ("small", "default", "large")
 SPLIT_SOURCES = {
     # small avoids the two big packages (FluidR3 120 MB, Tux Paint 160 MB): TimGM6mb trains.
-    "small": {"train": ("timgm6mb", "sonicpi", "asterisk"), "eval": ("merlin", "ovos", "lmms")},
+    "small": {
+        "train": ("timgm6mb", "gcompris", "sonicpi", "asterisk"),
+        "eval": ("merlin", "ovos", "lmms"),
+    },
     "default": {
         "train": ("fluidr3", "tuxpaint", "gcompris", "sonicpi", "asterisk"),
         "eval": ("timgm6mb", "merlin", "ovos", "lmms"),
