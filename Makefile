@@ -58,7 +58,7 @@ bench: setup
 
 demo: setup
 	$(AT) data build --size default
-	$(AT) train --out $(DEMO)/clap --resume
+	$(AT) train --out $(DEMO)/clap --resume --set train.source_alpha=0.5
 	$(AT) eval $(DEMO)/clap/best
 	$(AT) embed folder $(AUDIOTEXT_HOME)/corpus/audio $(EVAL_SOURCES) --model $(DEMO)/clap/best --out $(DEMO)/library.emb
 	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx

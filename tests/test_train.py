@@ -205,3 +205,25 @@ def test_torchrun_two_processes(corpus, tmp_path: Path) -> None:
     assert (
         state["global_step"] == state["steps_per_epoch"] == len(read_manifest(corpus["train"])) // 8
     )
+
+
+def test_epoch_order_balances_sources_deterministically() -> None:
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from audiotext_cli.models.config import TrainConfig
+    from audiotext_cli.train.loop import epoch_order
+
+    records = [SimpleNamespace(source="big")] * 900 + [SimpleNamespace(source="small")] * 100
+    plain = epoch_order(records, TrainConfig(seed=3), epoch=2)
+    assert sorted(plain.tolist()) == list(range(1000))  # alpha 1: each clip once
+    shares = {}
+    for alpha in (0.0, 0.5):
+        cfg = TrainConfig(seed=3, source_alpha=alpha)
+        order = epoch_order(records, cfg, epoch=2)
+        assert torch.equal(order, epoch_order(records, cfg, epoch=2))  # resume sees the same
+        assert not torch.equal(order, epoch_order(records, cfg, epoch=3))
+        shares[alpha] = Counter(records[i].source for i in order.tolist())["small"] / 1000
+    # expected share of "small": 100^a / (900^a + 100^a) = 0.5 (a=0), 0.25 (a=0.5)
+    assert shares[0.0] == pytest.approx(0.5, abs=0.05)
+    assert shares[0.5] == pytest.approx(0.25, abs=0.05)

@@ -61,6 +61,7 @@ class TrainConfig:
     spec_augment: bool = True  # time/frequency masking on training windows only
     crop_frames: int = 128  # random training crop of each window (0 = whole window)
     multi_positive: bool = True  # equal caption strings in a batch are positives
+    source_alpha: float = 1.0  # source s sampled in proportion to n_s**alpha (1: every clip once)
     checkpoint_every: int = 200  # steps between resumable checkpoints
     # ProLAP (ignored by deterministic losses)
     mask_fraction: float = 0.125

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,20 @@ def _step_generator(seed: int, step: int, rank: int) -> torch.Generator:
     return torch.Generator().manual_seed(s)
 
 
+def epoch_order(records: Sequence[ClipRecord], cfg: TrainConfig, epoch: int) -> torch.Tensor:
+    """The clips of one epoch, in order, a function of (seed, epoch) only so resume and DDP
+    ranks agree. `source_alpha` 1 is a permutation (every clip once); below 1, clips are
+    drawn with replacement so that source s gets a share proportional to n_s ** alpha
+    (0: every source equally), which lifts small real-recording sources out from under a
+    large rendered one."""
+    g = torch.Generator().manual_seed(cfg.seed * 977 + epoch)
+    if cfg.source_alpha == 1.0:
+        return torch.randperm(len(records), generator=g)
+    counts = Counter(r.source for r in records)
+    weights = torch.tensor([counts[r.source] ** (cfg.source_alpha - 1.0) for r in records])
+    return torch.multinomial(weights.double(), len(records), replacement=True, generator=g)
+
+
 def data_fingerprint(train_records: list[ClipRecord], val_records: list[ClipRecord]) -> str:
     """A hash of what training reads (clip ids, durations, captions): a resumed run
     must see the same data, or its epochs and checkpoints mean something else."""
@@ -235,9 +250,7 @@ def train(
 
         t0, seen = time.perf_counter(), 0
         for epoch in range(state["epoch"], cfg.epochs):
-            perm = torch.randperm(
-                len(tr.records), generator=torch.Generator().manual_seed(cfg.seed * 977 + epoch)
-            )
+            perm = epoch_order(tr.records, cfg, epoch)
             model.train()
             for s in range(state["step_in_epoch"], steps_per_epoch):
                 gstep = epoch * steps_per_epoch + s
