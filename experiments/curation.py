@@ -186,7 +186,8 @@ def main() -> None:
     body = "\n\n".join(parts)
     print(body)
     if args.results:
-        write_section(args.results, "curation", body, "# Results\n")
+        name = "curation" if args.mode == "specific" else f"curation_{args.mode}"
+        write_section(args.results, name, body, "# Results\n")
 
 
 if __name__ == "__main__":
