@@ -170,6 +170,12 @@ def test_gcompris_clips_from_rcc(package, tmp_path):
     np.testing.assert_array_equal(wave, load_audio(raw, TARGET_SR))
 
 
+def test_a_package_without_described_sounds_is_a_build_error(tmp_path):
+    (tmp_path / gcompris.RCC).mkdir(parents=True)
+    with pytest.raises(DataBuildError, match="no described sounds"):
+        gcompris.clips([tmp_path], "default", "train", 0)
+
+
 def test_missing_entry_is_a_build_error(package):
     rcc = package / gcompris.RCC / "memory-sound.rcc"
     with pytest.raises(DataBuildError, match="no entry"):

@@ -23,6 +23,7 @@ from audiotext_cli.data.captions import article, sentence
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.rcc import read_rcc
 from audiotext_cli.data.sources import ClipSpec, RccAudio, Source, spec
+from audiotext_cli.errors import DataBuildError
 
 NAME = "gcompris"
 LICENSE = "per file: GPL-3.0-or-later, CC-BY-3.0, CC-BY-SA, Free Art License 1.2, CC0"
@@ -208,12 +209,10 @@ def _memory_sounds(base: Path) -> list[ClipSpec]:
 
 def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
     base = roots[0] / RCC
-    return [
-        *_farm_animals(base),
-        *_instruments(base),
-        *_world_music(base),
-        *_memory_sounds(base),
-    ]
+    found = [*_farm_animals(base), *_instruments(base), *_world_music(base), *_memory_sounds(base)]
+    if not found:  # a package whose layout changed must not silently give an empty source
+        raise DataBuildError("no described sounds found in the GCompris resource files", base)
+    return found
 
 
 SOURCE = Source(
