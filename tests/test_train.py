@@ -70,6 +70,9 @@ def test_resume_refuses_changed_training_data(corpus, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="other data"):  # one clip fewer (a rebuilt corpus)
         train(train_records[1:], val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
     train(train_records, val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
+    train_cfg.source_alpha = -1.0
+    with pytest.raises(ConfigError, match="source_alpha"):
+        train(train_records, val_records, tmp_path / "neg", model_cfg, train_cfg, max_steps=1)
 
 
 def test_refuses_to_overwrite_a_run_without_resume(corpus, trained: Path) -> None:

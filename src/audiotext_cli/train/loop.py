@@ -182,6 +182,8 @@ def train(
     with joined_world(device) as world:
         if not train_records or not val_records:
             raise ConfigError("training needs a non-empty training and validation manifest")
+        if not cfg.source_alpha >= 0:
+            raise ConfigError(f"train.source_alpha must be >= 0, not {cfg.source_alpha}")
         last, best = out / "last", out / "best"
         can_resume = resume and (last / "config.json").is_file()
         if not resume and out.exists() and any(out.iterdir()):
