@@ -53,8 +53,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: setup
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
-	@echo "(bench_index.py defaults to 1M vectors, about 10 minutes; pass --n to shrink)"
+	@for f in benchmarks/bench_*.py; do [ $$f = benchmarks/bench_index.py ] && continue; \
+	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw
+	$(BIN)/python benchmarks/bench_index.py --n 200000
 
 demo: setup
 	$(AT) data build --size default
@@ -75,6 +77,8 @@ results: setup
 	  --work $(AUDIOTEXT_HOME)/leakage --results docs/results.md
 	$(BIN)/python experiments/curation.py --corpus $(AUDIOTEXT_HOME)/corpus --seeds 3 \
 	  --work $(AUDIOTEXT_HOME)/curation --results docs/results.md
+	$(BIN)/python experiments/curation.py --corpus $(AUDIOTEXT_HOME)/corpus --seeds 3 \
+	  --mode unspecific --work $(AUDIOTEXT_HOME)/curation-unspecific --results docs/results.md
 	$(AT) data build-docs --size default --seed 0
 	$(AT) eval-docs $(DOCS_CORPUS) --ablation all --folds 5 --shuffles 3 --label binary
 	$(AT) eval-docs $(DOCS_CORPUS) --ablation all --folds 5 --shuffles 3 --label multiclass

@@ -6,7 +6,7 @@ Reports build time, RSS growth of the build, single-query p50/p99 latency and re
 (against exact numpy top-10) for the auto index, and the same for exact numpy search.
 
     .venv/bin/python benchmarks/bench_index.py --n 200000     # ~4 min on 2 cores
-    .venv/bin/python benchmarks/bench_index.py --n 1000000    # the 1M x 512 case (~10 min)
+    .venv/bin/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw   # 1M x 512, ~6 min
 """
 
 from __future__ import annotations
@@ -60,7 +60,12 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--budget-gb", type=float, default=4.0)
-    parser.add_argument("--kind", default="auto", help="force flat|hnsw|ivf|ivfpq")
+    parser.add_argument(
+        "--kind",
+        nargs="+",
+        default=["auto"],
+        help="auto (the rule) and/or forced flat|hnsw|ivf|ivfpq, one row each, same run",
+    )
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -85,31 +90,47 @@ def main() -> None:
 
     exact_p50, exact_p99, truth = latencies(numpy_top10, xq)
 
-    spec = choose_index(args.n, args.dim, int(args.budget_gb * 1e9), kind=args.kind)
-    rss0, start = rss_bytes(), time.perf_counter()
-    index = build_index((rows, Embeddings(xb), meta), spec)
-    build_s, rss_mb = time.perf_counter() - start, (rss_bytes() - rss0) / 1e6
-    p50, p99, found = latencies(lambda q: [h.id for h in index.search(q, 10)[0]], xq)
-    recall = np.mean(
-        [len({int(i) for i in f} & set(t.tolist())) / 10 for f, t in zip(found, truth, strict=True)]
-    )
+    rows_out = [["numpy exact (xb @ q, argpartition)", "-", "-", "-", exact_p50, exact_p99, 1.0]]
+    rule = choose_index(args.n, args.dim, int(args.budget_gb * 1e9))
+    for kind in args.kind:
+        spec = choose_index(args.n, args.dim, int(args.budget_gb * 1e9), kind=kind)
+        rss0, start = rss_bytes(), time.perf_counter()
+        index = build_index((rows, Embeddings(xb), meta), spec)
+        build_s, rss_mb = time.perf_counter() - start, (rss_bytes() - rss0) / 1e6
+        p50, p99, found = latencies(lambda q, ix=index: [h.id for h in ix.search(q, 10)[0]], xq)
+        recall = np.mean(
+            [
+                len({int(i) for i in f} & set(t.tolist())) / 10
+                for f, t in zip(found, truth, strict=True)
+            ]
+        )
+        label = "auto" if kind == "auto" else f"forced {kind}"
+        rows_out.append(
+            [
+                f"{label}: {index.meta['factory']}",
+                str(spec.params),
+                build_s,
+                rss_mb,
+                p50,
+                p99,
+                recall,
+            ]
+        )
+        del index
 
     table = markdown_table(
         ["method", "params", "build (s)", "RSS growth (MB)", "p50 (ms)", "p99 (ms)", "recall@10"],
-        [
-            ["numpy exact (xb @ q, argpartition)", "-", "-", "-", exact_p50, exact_p99, 1.0],
-            [f"auto: {index.meta['factory']}", str(spec.params), build_s, rss_mb, p50, p99, recall],
-        ],
+        rows_out,
     )
     body = (
         f"## Index search ({args.n:,} x {args.dim} clustered unit vectors, "
         f"{args.queries} single queries, k=10)\n\n"
-        f"Rule's choice: **{spec.kind}** ({spec.reason}), budget {args.budget_gb} GB.\n\n"
+        f"Rule's choice: **{rule.kind}** ({rule.reason}), budget {args.budget_gb} GB.\n\n"
         f"{table}\n\n"
         f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box: compare rows, not runs).\n"
     )
     print(body)
-    write_section("index", body)
+    write_section(f"index_{args.n}", body)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -108,9 +109,18 @@ def run_seed(args: argparse.Namespace, seed: int, data: dict) -> dict:
         "kept": len(cur.records),
         "pool": len(unlabelled),
         "precision": precision,
+        "precision_chance": _precision_chance(unlabelled, source_class),
         "threshold": cur.threshold,
         "labelled": len(labelled),
     }
+
+
+def _precision_chance(unlabelled, source_class: dict[str, str]) -> float:
+    """Class precision of a random pairing: P(audio class = c) x P(caption class = c), summed."""
+    audio = Counter(r.labels[2] for r in unlabelled)
+    texts = Counter(source_class.values())
+    n_audio, n_texts = sum(audio.values()), sum(texts.values())
+    return sum(audio[c] / n_audio * texts[c] / n_texts for c in audio)
 
 
 def _finetune(
@@ -164,8 +174,9 @@ def main() -> None:
     r0 = results[0]
     parts.append(
         f"{r0['labelled']} labelled clips, {r0['pool']} unlabelled; curated pairs kept "
-        f"{mean_sd([r['kept'] for r in results])}, "
-        f"class precision {mean_sd([r['precision'] for r in results])}; {len(results)} seed(s), "
+        f"{np.mean([r['kept'] for r in results]):.0f}, "
+        f"class precision {mean_sd([r['precision'] for r in results])} (random pairing "
+        f"{mean_sd([r['precision_chance'] for r in results])}); {len(results)} seed(s), "
         f"zero-shot on {len(data['eval'])} evaluation clips, mean ± sd across seeds."
     )
     for lv in r0["scores"]["baseline"]["chance"]:
