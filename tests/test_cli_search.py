@@ -4,6 +4,7 @@ with the fake embedder standing in for a checkpoint."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,8 @@ def test_embed_index_search_end_to_end(corpus, ckpt, fake_models):
 
     table = run("search", "dog barking", "--index", idx, "-k", "5").stdout
     assert "rank" in table and "tone" in table
+    # paths are shown under their common folder (named once, in the title): no wrapping
+    assert len(re.findall(r"│ [1-5]\s+│ [-\d.]+\s+│ tone\d\d\.wav\s+│", table)) == 5
     assert fake_models.count(ckpt) == 1  # loaded once per process, then cached
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -244,10 +245,16 @@ def search_cmd(
         _output.print_json(hits)
         return
     captions = any(hit.text is not None for hit in hits)
+    title = f'"{query}"' if audio is None else f"like {audio}"
+    shown = [h.text for h in hits]
+    if not captions:  # paths under their common folder, named once in the title: no wrapping
+        root = os.path.commonpath([os.path.dirname(h.path) for h in hits]) if hits else ""
+        shown = [os.path.relpath(h.path, root) if root else h.path for h in hits]
+        title += f" in {root}" if root else ""
     _output.print_table(
         ["rank", "score", "caption" if captions else "path", "duration"],
-        [[h.rank, h.score, h.text if captions else h.path, h.duration] for h in hits],
-        title=f'"{query}"' if audio is None else f"like {audio}",
+        [[h.rank, h.score, text, h.duration] for h, text in zip(hits, shown, strict=True)],
+        title=title,
     )
 
 
