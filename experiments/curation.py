@@ -24,10 +24,11 @@ import dataclasses
 from collections import Counter
 from pathlib import Path
 
+import _seeded
 import numpy as np
 
 from audiotext_cli.curate import curate
-from audiotext_cli.data.manifest import captions_at, read_manifest
+from audiotext_cli.data.manifest import captions_at
 from audiotext_cli.evaluate.leakage import retrain
 from audiotext_cli.evaluate.perclass import zeroshot_report
 from audiotext_cli.models import load_embedder, load_preset
@@ -39,11 +40,6 @@ CONDITIONS = (
     "+ curated, hard labels",
     "+ curated, soft labels",
 )
-
-
-def mean_sd(values: list[float]) -> str:
-    v = np.asarray(values, dtype=float)
-    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if v.size > 1 else f"{v[0]:.3f}"
 
 
 def run_seed(args: argparse.Namespace, seed: int, data: dict) -> dict:
@@ -143,14 +139,8 @@ def _finetune(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--corpus", type=Path, required=True, help="folder with train/val/eval.jsonl"
-    )
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=12, help="baseline epochs")
+    parser = _seeded.parser(__doc__, "runs/curation")
     parser.add_argument("--finetune-epochs", type=int, default=4)
-    parser.add_argument("--preset", default="demo")
     parser.add_argument(
         "--unlabelled", type=float, default=0.5, help="share of train made unlabelled"
     )
@@ -159,14 +149,8 @@ def main() -> None:
         "--keep", type=float, default=0.5, help="top fraction of audio kept (quantile rule)"
     )
     parser.add_argument("--level", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--work", type=Path, default=Path("runs/curation"))
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument(
-        "--results", type=Path, help="also write the section into this markdown file"
-    )
     args = parser.parse_args()
-    data = {s: read_manifest(args.corpus / f"{s}.jsonl") for s in ("train", "val", "eval")}
-    results = [run_seed(args, seed, data) for seed in range(args.seeds)]
+    data, results = _seeded.run_seeds(args, run_seed)
     parts = [
         f"## Curation and soft labels ({args.preset}, {args.epochs}+{args.finetune_epochs} epochs, "
         f"{args.mode} curation, keep {args.keep})"
@@ -175,16 +159,16 @@ def main() -> None:
     parts.append(
         f"{r0['labelled']} labelled clips, {r0['pool']} unlabelled; curated pairs kept "
         f"{np.mean([r['kept'] for r in results]):.0f}, "
-        f"class precision {mean_sd([r['precision'] for r in results])} (random pairing "
-        f"{mean_sd([r['precision_chance'] for r in results])}); {len(results)} seed(s), "
+        f"class precision {_seeded.mean_sd([r['precision'] for r in results])} (random pairing "
+        f"{_seeded.mean_sd([r['precision_chance'] for r in results])}); {len(results)} seed(s), "
         f"zero-shot on {len(data['eval'])} evaluation clips, mean ± sd across seeds."
     )
     for lv in r0["scores"]["baseline"]["chance"]:
         rows = [
             [
                 name,
-                mean_sd([r["scores"][name][lv][0] for r in results]),
-                mean_sd([r["scores"][name][lv][1] for r in results]),
+                _seeded.mean_sd([r["scores"][name][lv][0] for r in results]),
+                _seeded.mean_sd([r["scores"][name][lv][1] for r in results]),
             ]
             for name in CONDITIONS
         ]

@@ -15,23 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+import _seeded
 import numpy as np
 from scipy import stats
 
-from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.evaluate.leakage import CONDITIONS, leakage_analysis, retrain
 from audiotext_cli.models import load_preset
 from audiotext_cli.reporting import command_line, machine, markdown_table, write_section
-
-
-def mean_sd(values: list[float]) -> str:
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return "n/a"
-    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" if v.size > 1 else f"{v[0]:.3f}"
 
 
 def t_interval(values: list[float]) -> str:
@@ -76,10 +67,10 @@ def table(results: list[dict], level: str) -> str:
         rows.append(
             [
                 label,
-                mean_sd([c["accuracy"] for c in conds]),
-                mean_sd(bal),
+                _seeded.mean_sd([c["accuracy"] for c in conds]),
+                _seeded.mean_sd(bal),
                 t_interval(bal),
-                mean_sd([c["share"] for c in conds]),
+                _seeded.mean_sd([c["share"] for c in conds]),
             ]
         )
     b = blocks[0]
@@ -95,23 +86,11 @@ def table(results: list[dict], level: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--corpus", type=Path, required=True, help="folder with train/val/eval.jsonl"
-    )
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--preset", default="demo")
-    parser.add_argument("--work", type=Path, default=Path("runs/leakage"))
+    parser = _seeded.parser(__doc__, "runs/leakage")
     parser.add_argument("--level", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--bootstrap", type=int, default=200)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument(
-        "--results", type=Path, help="also write the section into this markdown file"
-    )
     args = parser.parse_args()
-    data = {s: read_manifest(args.corpus / f"{s}.jsonl") for s in ("train", "val", "eval")}
-    results = [run_seed(args, seed, data) for seed in range(args.seeds)]
+    data, results = _seeded.run_seeds(args, run_seed)
     words = ", ".join(results[0]["stripped_words"])
     body = "\n\n".join(
         [

@@ -40,19 +40,25 @@ def run(*args: str, code: int = 0):
     return result
 
 
-def indexed(corpus: Path) -> Path:
-    """corpus/audio embedded (fake model, no workers) into corpus/emb, indexed in corpus/idx."""
-    run(
+def embed(corpus: Path, out: Path, *extra: str):
+    """corpus/audio embedded with the fake model, no worker processes."""
+    return run(
         "embed",
         "folder",
         corpus / "audio",
         "--model",
         "m.ckpt",
         "--out",
-        corpus / "emb",
+        out,
         "--workers",
         "0",
+        *extra,
     )
+
+
+def indexed(corpus: Path) -> Path:
+    """corpus/audio embedded into corpus/emb and indexed in corpus/idx."""
+    embed(corpus, corpus / "emb")
     run("index", "build", corpus / "emb", "--out", corpus / "idx")
     return corpus / "idx"
 
@@ -120,19 +126,7 @@ def test_audio_to_captions(corpus):
 
 def test_shards_add_and_merge(corpus):
     for i in range(2):
-        run(
-            "embed",
-            "folder",
-            corpus / "audio",
-            "--model",
-            "m.ckpt",
-            "--out",
-            corpus / f"e{i}",
-            "--shard",
-            f"{i}/2",
-            "--workers",
-            "0",
-        )
+        embed(corpus, corpus / f"e{i}", "--shard", f"{i}/2")
     run("embed", "merge", corpus / "e0", corpus / "e1", "--out", corpus / "eall")
     run(
         "index",
