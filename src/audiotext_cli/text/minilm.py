@@ -181,20 +181,29 @@ class MiniLM(nn.Module):
         return F.normalize(pooled, p=2, dim=1)
 
     @torch.inference_mode()
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Texts -> (n, 384) float32 in input order; batches group similar lengths to cut padding.
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Texts -> (n, 384) float32 in input order, each row exactly what the text gives alone.
 
-        No grad, eval mode; a text gives the same row alone or in any batch (to ~1e-6).
+        Cached features must not depend on which texts shared a batch when the cache was
+        filled (training amplifies last-bit differences into a different model), and both
+        padding and the batch's row count change the float sums in the last bits (~1e-7).
+        So every forward pass holds ENCODE_ROWS texts of one token length, unpadded, the
+        last pass of a length filled up with copies: a row's result then depends on its
+        text only.
         """
         was_training = self.training
         self.eval()
         out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
         encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            ids, mask = _pad([encoded[i] for i in rows], self.device)
-            out[rows] = self(ids, mask).float().cpu().numpy()
+        by_length: dict[int, list[int]] = {}
+        for i, ids in enumerate(encoded):
+            by_length.setdefault(len(ids), []).append(i)
+        for group in by_length.values():
+            for start in range(0, len(group), ENCODE_ROWS):
+                rows = group[start : start + ENCODE_ROWS]
+                filled = rows + [rows[0]] * (ENCODE_ROWS - len(rows))
+                ids, mask = _pad([encoded[i] for i in filled], self.device)
+                out[rows] = self(ids, mask).float().cpu().numpy()[: len(rows)]
         self.train(was_training)
         return out
 
@@ -224,6 +233,13 @@ def _load_tokenizer(path: Path) -> Tokenizer:
     tok.no_padding()  # the file pads to a fixed 128; we pad per batch ourselves
     tok.enable_truncation(MAX_TOKENS)
     return tok
+
+
+ENCODE_ROWS = 16
+"""Texts per forward pass in `encode`, fixed, because the row count changes the last bits."""
+FEATURES_VERSION = f"rows{ENCODE_ROWS}"
+"""How `encode` batches; part of the feature cache's folder name, so features computed
+another way (the earlier padded batches) are never mixed with these."""
 
 
 def _model_id(weights: Path) -> str:

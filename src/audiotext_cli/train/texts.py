@@ -15,12 +15,14 @@ class TextTable:
 
     def __init__(self, texts: Sequence[str]) -> None:
         from audiotext_cli.text import TextFeatureCache, load_minilm
+        from audiotext_cli.text.minilm import FEATURES_VERSION
 
         self.texts = list(dict.fromkeys(texts))
         self.ids = {t: i for i, t in enumerate(self.texts)}
         encoder = load_minilm()
         safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.model_id)
-        cache = TextFeatureCache(cache_dir("text-features", safe_id), encoder.model_id)
+        folder = cache_dir("text-features", f"{safe_id}_{FEATURES_VERSION}")
+        cache = TextFeatureCache(folder, encoder.model_id)
         self._cache, self.encoder = cache, encoder
         self.features = torch.from_numpy(np.ascontiguousarray(cache.get_many(self.texts, encoder)))
 
