@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from audiotext_cli.data.manifest import read_manifest
+from audiotext_cli.embedder import Embeddings
 from audiotext_cli.models.config import apply_overrides, load_preset
 from audiotext_cli.paths import home
 from audiotext_cli.reporting import command_line, machine, markdown_table, write_section
@@ -74,7 +75,9 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
     if scores.is_file():
         result = json.loads(scores.read_text())
         if "recorded" not in result and not args.report_only:  # runs scored before it existed
-            result["recorded"] = score_recorded(out / "best", data["eval"])
+            from audiotext_cli.models import load_embedder
+
+            result["recorded"] = score_recorded(load_embedder(out / "best"), data["eval"])
             scores.write_text(json.dumps(result, indent=2))
         return result
     if args.report_only:
@@ -96,7 +99,6 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
         on_step=_printer(v.name, seed),
     )
     result = score(out / "best", data["eval"], model_cfg.probabilistic)
-    result["recorded"] = score_recorded(out / "best", data["eval"])
     scores.write_text(json.dumps(result, indent=2))
     return result
 
@@ -113,20 +115,26 @@ def _printer(name: str, seed: int):
     return on_step
 
 
-def score_recorded(checkpoint: Path, records) -> dict:
-    """Retrieval and zero-shot on the recorded evaluation libraries alone (no rendered notes)."""
+def score_recorded(embedder, records, audio: Embeddings | None = None) -> dict:
+    """Retrieval and zero-shot on the recorded evaluation libraries alone (no rendered notes);
+    `audio`, the embeddings of all `records` if already computed, is reused, not recomputed."""
     from audiotext_cli.evaluate.run import evaluate
-    from audiotext_cli.models import load_embedder
 
-    return evaluate(load_embedder(checkpoint), [r for r in records if r.source in RECORDED])
+    keep = [i for i, r in enumerate(records) if r.source in RECORDED]
+    if audio is not None:
+        logvar = None if audio.logvar is None else audio.logvar[keep]
+        audio = Embeddings(audio.mean[keep], logvar)
+    return evaluate(embedder, [records[i] for i in keep], audio)
 
 
 def score(checkpoint: Path, records, probabilistic: bool) -> dict:
-    from audiotext_cli.evaluate.run import evaluate
+    from audiotext_cli.evaluate.run import embed_records, evaluate
     from audiotext_cli.models import load_embedder
 
     embedder = load_embedder(checkpoint)
-    result = evaluate(embedder, records)
+    audio = embed_records(embedder, records)
+    result = evaluate(embedder, records, audio)
+    result["recorded"] = score_recorded(embedder, records, audio)
     try:
         from audiotext_cli.prolap.traverse import evaluate_traversal
 
