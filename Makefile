@@ -14,10 +14,12 @@ export PYTHONUNBUFFERED := 1
 export AUDIOTEXT_HOME ?= $(HOME)/.cache/audiotext
 # Downloaded .deb/.whl packages, shared by demo builds and test sessions (no re-downloads).
 export AUDIOTEXT_PACKAGES ?= $(AUDIOTEXT_HOME)/packages
-DEMO := $(AUDIOTEXT_HOME)/demo
+# The demo's model and index; the folder is renamed when the demo's corpus or recipe changes,
+# since `train --resume` refuses a run made on other data.
+DEMO := $(AUDIOTEXT_HOME)/demo/v2
 AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
-EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*'
+EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*'
 
 .PHONY: help setup apt demo test lint bench results clean
 
@@ -60,7 +62,7 @@ bench: setup
 
 demo: setup
 	$(AT) data build --size default
-	$(AT) train --out $(DEMO)/clap --resume --set train.source_alpha=0.5
+	$(AT) train --out $(DEMO)/clap --resume --set train.source_alpha=0.5 --set train.epochs=30
 	$(AT) eval $(DEMO)/clap/best
 	$(AT) embed folder $(AUDIOTEXT_HOME)/corpus/audio $(EVAL_SOURCES) --model $(DEMO)/clap/best --out $(DEMO)/library.emb
 	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx

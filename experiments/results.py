@@ -26,7 +26,7 @@ from audiotext_cli.train.loop import train
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "results.md"
 INCLUSION_STRIDE = 4
-RECORDED = ("lmms", "ovos")  # the evaluation sources that are recordings, not soundfont notes
+RECORDED = ("lmms", "ovos", "scratch")  # evaluation sources that are recordings, not notes
 HEADER = "# Results\n\nEach section is written by the script it names; never edited by hand.\n"
 
 
@@ -37,14 +37,16 @@ class Variant:
     preset: str
     overrides: list[str] = field(default_factory=list)
     from_baseline: bool = False
+    epochs: int | None = None  # fixed by the recipe, else --epochs / --ft-epochs
 
 
 BASELINE = Variant("clap", "CLAP baseline (InfoNCE)", "demo")
 BALANCED = Variant(
-    "clap-balanced",
-    "CLAP, sources sampled by n^0.5 (make demo)",
+    "clap-demo",
+    "CLAP as make demo trains it (sources by n^0.5, 30 epochs)",
     "demo",
     ["train.source_alpha=0.5"],
+    epochs=30,
 )
 FINETUNE = ["train.lr=5e-4", "train.warmup_epochs=0.5"]
 ABLATION = [
@@ -85,7 +87,7 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
     model_cfg, train_cfg = load_preset(v.preset)
     apply_overrides(model_cfg, train_cfg, v.overrides)
     train_cfg.seed = seed
-    train_cfg.epochs = args.ft_epochs if v.from_baseline else args.epochs
+    train_cfg.epochs = v.epochs or (args.ft_epochs if v.from_baseline else args.epochs)
     init = args.runs / f"{BASELINE.name}-s{seed}" / "best" if v.from_baseline else None
     print(f"== {v.name} seed {seed}: {train_cfg.epochs} epochs", flush=True)
     train(

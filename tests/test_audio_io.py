@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from audio_fixtures import (
+    noise,
     sine,
     wav_bytes,
     write_absurd_header,
@@ -247,3 +248,40 @@ def test_too_short_to_survive_resampling(tmp_path):
     assert verify(path).frames == 1
     assert _reason(path).startswith("too short")
     assert _reason(path, lambda p: list(iter_file_windows(p))).startswith("too short")
+
+
+def _bare_cbr_mp3(path, seconds: float = 1.0, sr: int = 16000) -> bytes:
+    """A constant-bit-rate MPEG-2 layer III stream with its leading Info frame removed, as
+    old encoders wrote them: the decoder can only estimate the length from the file size."""
+    sf.write(
+        str(path),
+        noise(seconds, sr),
+        sr,
+        subtype="MPEG_LAYER_III",
+        bitrate_mode="CONSTANT",
+        compression_level=0.5,
+    )
+    data = path.read_bytes()
+    assert data[:2] == b"\xff\xf3" and b"Info" in data[:64]  # MPEG-2 layer III, Info frame
+    kbps = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)[data[2] >> 4]
+    first = 72 * kbps * 1000 // sr + (data[2] >> 1 & 1)
+    return data[first:]
+
+
+def test_mp3_behind_an_id3_tag_is_whole_and_a_chopped_one_is_not(tmp_path):
+    # with no Xing/Info frame libsndfile prices a leading tag as audio, so 8 KB of tag makes
+    # a 1 s stream announce almost twice the frames it holds (Scratch's sounds are like this)
+    tag = b"ID3\x03\x00\x00" + bytes((0, 0, 0x40, 0x00)) + bytes(8192)  # 8,192 bytes of padding
+    bare = _bare_cbr_mp3(tmp_path / "encoded.mp3")
+    plain, tagged = tmp_path / "plain.mp3", tmp_path / "tagged.mp3"
+    plain.write_bytes(bare)
+    tagged.write_bytes(tag + bare)
+    assert probe(tagged).frames > 1.5 * probe(plain).frames  # the inflated estimate
+    np.testing.assert_array_equal(load_audio(tagged), load_audio(plain))
+    # a stream whose Xing frame states its length keeps the strict check behind a tag
+    exact = write_noise(tmp_path / "exact.mp3").read_bytes()
+    whole, chopped = tmp_path / "whole.mp3", tmp_path / "chopped.mp3"
+    whole.write_bytes(tag + exact)
+    chopped.write_bytes(tag + exact[: len(exact) * 6 // 10])
+    assert len(load_audio(whole)) == probe(whole).frames == 16000
+    assert "truncated" in _reason(chopped)

@@ -225,11 +225,35 @@ def iter_file_windows(
 MP3_FRAME = 1152  # samples per MPEG-1 layer III frame
 
 
+def _mp3_tag_and_header(path: PathLike) -> tuple[int, bool]:
+    """(bytes of a leading ID3v2 tag, whether the first MPEG frame carries a Xing/Info/VBRI
+    length header). Without one, libsndfile estimates the length from the file size."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+        tag = 0
+        if len(head) == 10 and head[:3] == b"ID3":
+            size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14
+            size |= (head[8] & 0x7F) << 7 | head[9] & 0x7F
+            tag = 10 + size + (10 if head[5] & 0x10 else 0)
+        f.seek(tag)
+        frame = f.read(64)
+    return tag, any(mark in frame for mark in (b"Xing", b"Info", b"VBRI"))
+
+
 def _frame_slack(info: AudioInfo) -> int:
-    """Frames a complete file may fall short of its header: an MP3 header's length is an
-    estimate that encoder padding can overshoot by a frame or two (seen: up to 2,320 samples
-    on real CC0 recordings), so up to four MPEG frames short is not called truncated."""
-    return 4 * MP3_FRAME if info.format == "MP3" else 0
+    """Frames a complete file may fall short of its header.
+
+    An MP3 header's length is an estimate: encoder padding overshoots it by a frame or two
+    (seen: up to 2,320 samples on real CC0 recordings). And when the stream has no
+    Xing/Info length header, libsndfile prices the whole file, a leading ID3v2 tag (cover
+    art, padding) included, as audio (seen: 4 KB of tag made a 0.5 s Scratch sound
+    "1.0 s"); the tag's share of the file may then be missing too. A chopped stream of
+    that kind cannot be told from a whole one: its estimate shrinks with it."""
+    if info.format != "MP3":
+        return 0
+    tag, exact = _mp3_tag_and_header(info.path)
+    share = 0 if exact else math.ceil(info.frames * tag / max(info.size_bytes, 1))
+    return 4 * MP3_FRAME + share
 
 
 def _native_blocks(

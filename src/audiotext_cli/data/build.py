@@ -36,8 +36,8 @@ SPLIT_SOURCES = {
         "eval": ("merlin", "ovos", "lmms"),
     },
     "default": {
-        "train": ("fluidr3", "tuxpaint", "gcompris", "sonicpi", "asterisk"),
-        "eval": ("timgm6mb", "merlin", "ovos", "lmms"),
+        "train": ("fluidr3", "tuxpaint", "gcompris", "qabcs", "gamesfx", "sonicpi", "asterisk"),
+        "eval": ("timgm6mb", "merlin", "ovos", "lmms", "scratch"),
     },
 }
 SPLIT_SOURCES["large"] = SPLIT_SOURCES["default"]

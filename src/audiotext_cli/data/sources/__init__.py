@@ -139,9 +139,12 @@ def registry() -> dict[str, Source]:
     """Every source by name (imported here so a source module is only loaded when used)."""
     from audiotext_cli.data.sources import (
         asterisk,
+        gamesfx,
         gcompris,
         lmms,
         ovos,
+        qabcs,
+        scratch,
         sonicpi,
         soundfont,
         tuxpaint,
@@ -151,9 +154,12 @@ def registry() -> dict[str, Source]:
         *soundfont.SOURCES,
         tuxpaint.SOURCE,
         gcompris.SOURCE,
+        qabcs.SOURCE,
+        gamesfx.SOURCE,
         sonicpi.SOURCE,
         asterisk.SOURCE,
         ovos.SOURCE,
         lmms.SOURCE,
+        scratch.SOURCE,
     ]
     return {s.name: s for s in found}

@@ -9,7 +9,8 @@ The sounds sit inside Qt resource files (`rcc/<activity>.rcc`, read with
   memory-sound:         only file names (`LRBark_1_LA_cut`), so a table below names what
       each recording is; the names that say nothing about the sound ("Weird", "Ring",
       "LaPause") are left out.
-This is the one training source with dog barks, so the demo can answer "a dog barking".
+Its farm animals and memory sounds hold three of the corpus's dog barks (qabcs and gamesfx
+hold the rest).
 Licences differ per file (GPL-3+, CC-BY(-SA), Free Art, CC0); LICENSES/gcompris.txt
 carries Debian's per-file copyright list.
 """
