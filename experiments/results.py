@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from audiotext_cli.data.manifest import read_manifest
+from audiotext_cli.data.sources import soundfont
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.models.config import apply_overrides, load_preset
 from audiotext_cli.paths import home
@@ -260,6 +261,8 @@ def main() -> None:
     recorded = {
         v.name: [r["recorded"] for r in results[v.name] if "recorded" in r] for v in baselines
     }
+    soundfonts = {source.name for source in soundfont.SOURCES}
+    rendered = sum(r.source in soundfonts for r in data["train"])
     footer = (
         f"\n\nMean ± sd over seeds {args.seeds} (×100). Evaluation: {first['n_audio']} clips and "
         f"{first['n_captions']} distinct captions from sources never used in training "
@@ -270,10 +273,11 @@ def main() -> None:
         "baseline",
         "## Baseline: CLAP-style contrastive model (issue 5)\n\n"
         + table(baselines, results, False, seeds, args.seeds)
-        + "\n\nThe second row draws each training source with probability proportional to "
-        + "n_source^0.5 instead of n_source (`train.source_alpha`), so the 2,246 rendered "
-        + "notes stop drowning the 840 recordings (speech, effects, samples); "
-        + "`make demo` trains it.\n\n"
+        + "\n\nThe second row is `make demo`'s recipe: each training source drawn with "
+        + "probability proportional to n_source^0.5 instead of n_source "
+        + f"(`train.source_alpha`), so the {rendered:,} rendered notes stop drowning the "
+        + f"{len(data['train']) - rendered:,} recordings (speech, effects, samples), and "
+        + f"{BALANCED.epochs} epochs instead of {args.epochs}.\n\n"
         + f"The same models on the recorded evaluation libraries alone ({', '.join(RECORDED)}: "
         + f"{results[BASELINE.name][0]['recorded']['n_audio']} clips, no rendered notes):\n\n"
         + table(baselines, recorded, False, seeds, args.seeds)
