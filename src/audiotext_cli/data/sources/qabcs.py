@@ -4,7 +4,7 @@ Each language's `abc*.properties` pairs a picture with a noise (`abcs/all/noises
 under a category (animals, instrument, toys, misc); the noise's file name is English.
   animals    -> ["animal", group from the table below ("mammal" unless listed), name]
   instrument -> ["music", "<string/wind/percussion/keyboard> instrument", name]
-  toys, misc -> ["sound effect", "toy" / "everyday object", name]
+  toys, misc -> ["sound effect", toy / vehicle / sport / everyday object, name]
 A noise takes the category most languages give it. Left out: cartoon and fairy-tale
 characters, flags and abstract words (the name does not say what is heard) and
 instruments we cannot place in a family. The animal and instrument noises are the main
@@ -72,8 +72,9 @@ _PROPERTY = re.compile(r"^(\w+):[^=]*=(.*)$")
 def noise_categories(abcs: Path) -> dict[str, str]:
     """Noise name -> the category most alphabets file it under.
 
-    A properties line reads `category:letter=picture=name=spoken word=noise`; the noise
-    field is the fourth after the letter (empty when the picture has no noise)."""
+    A properties line reads `category:letter=word==picture=noise` (the word in the
+    alphabet's language, the picture's name, the noise's name: `animals:p=pes==dog=dog`);
+    the noise field is empty or missing when the picture has no noise."""
     votes: dict[str, Counter] = defaultdict(Counter)
     for props in sorted(abcs.glob("*/abc*.properties")):
         for line in props.read_text(encoding="utf-8", errors="replace").splitlines():

@@ -1,4 +1,4 @@
-"""Scratch 1.4's sound library: 112 short sounds filed by kind (Media/Sounds/<Folder>/Name).
+"""Scratch 1.4's sound library: 114 short sounds filed by kind (Media/Sounds/<Folder>/Name).
 
   Animal            -> ["animal", group, animal] from the table below ("Dog1" -> dog)
   Effects           -> ["sound effect", "everyday sound", name as words]
@@ -8,8 +8,9 @@
   Percussion        -> ["music", "percussion instrument", name as words]
   Music Loops       -> ["music", "music loop", name as words]
   Vocals            -> ["music", "vocals", name as words]
-Level 4 says the name and the folder ("Horse gallop, from the animal sounds."). The library was
-recorded apart from every training source, so it is an evaluation source.
+Level 4 says the name and the folder ("Horse gallop, from the animal sounds."). A library
+kept apart from every training source, so an evaluation source: the third recorded one,
+beside LMMS and OVOS.
 """
 
 from __future__ import annotations
