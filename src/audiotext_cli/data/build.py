@@ -33,7 +33,7 @@ SPLIT_SOURCES = {
     # small avoids the two big packages (FluidR3 120 MB, Tux Paint 160 MB): TimGM6mb trains.
     "small": {
         "train": ("timgm6mb", "gcompris", "sonicpi", "asterisk"),
-        "eval": ("merlin", "ovos", "lmms"),
+        "eval": ("merlin", "ovos", "lmms", "scratch"),
     },
     "default": {
         "train": ("fluidr3", "tuxpaint", "gcompris", "qabcs", "gamesfx", "sonicpi", "asterisk"),
