@@ -44,6 +44,12 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def heard(what: str) -> list[str]:
+    """Three level-4 sentences from what a recording is: "A dog barking.", "The sound of a
+    dog barking.", "A dog barking, recorded." (the sources whose only text is a name)."""
+    return [sentence(what), sentence(f"the sound of {what}"), sentence(f"{what}, recorded")]
+
+
 def build_captions(
     labels: tuple[str, str, str],
     specific: list[str],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audiotext_cli.data.captions import sentence
+from audiotext_cli.data.captions import heard
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, spec
 from audiotext_cli.errors import DataBuildError
@@ -168,10 +168,6 @@ TABLE: tuple[tuple[str, dict[str, tuple[tuple[str, str, str], str]]], ...] = (
 )
 
 
-def _texts(what: str) -> list[str]:
-    return [sentence(what), sentence(f"the sound of {what}"), sentence(f"{what}, recorded")]
-
-
 def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
     out = []
     for root, package, (folder, files) in zip(roots, PACKAGES, TABLE, strict=True):
@@ -180,7 +176,7 @@ def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
             if not path.is_file():  # a package whose layout changed must say so
                 raise DataBuildError(f"{package.name} has no {folder}/{file}", root)
             clip = f"{package.name.split('-')[0]}/{Path(file).stem}"
-            out.append(spec(NAME, clip, labels, _texts(what), LICENSE, FileAudio(str(path))))
+            out.append(spec(NAME, clip, labels, heard(what), LICENSE, FileAudio(str(path))))
     return out
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audiotext_cli.data.captions import article, sentence
+from audiotext_cli.data.captions import article, heard, sentence
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.rcc import read_rcc
 from audiotext_cli.data.sources import ClipSpec, RccAudio, Source, spec
@@ -114,10 +114,6 @@ def memory_sound_key(stem: str) -> str:
     return re.sub(r"_?\d+$", "", key)
 
 
-def _texts(what: str) -> list[str]:
-    return [sentence(what), sentence(f"the sound of {what}"), sentence(f"{what}, recorded")]
-
-
 def _entries(rcc: Path) -> dict[str, bytes]:
     return dict(read_rcc(rcc)) if rcc.is_file() else {}
 
@@ -178,7 +174,7 @@ def _instruments(base: Path) -> list[ClipSpec]:
         if name not in _INSTRUMENT_FAMILY:
             continue
         labels = ("music", f"{_INSTRUMENT_FAMILY[name]} instrument", name)
-        texts = _texts(f"{article(name)} playing")
+        texts = heard(f"{article(name)} playing")
         out.append(
             spec(NAME, f"instruments/{Path(audio.entry).stem}", labels, texts, LICENSE, audio)
         )
@@ -200,7 +196,7 @@ def _memory_sounds(base: Path) -> list[ClipSpec]:
                 NAME,
                 f"memory_sound/{path.stem}",
                 labels,
-                _texts(what),
+                heard(what),
                 LICENSE,
                 RccAudio(str(rcc), entry),
             )

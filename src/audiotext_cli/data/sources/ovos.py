@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audiotext_cli.data.captions import sentence
+from audiotext_cli.data.captions import heard
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, spec
 
@@ -50,13 +50,12 @@ def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
     for mp3 in sorted((base / "sounds" / "animals").glob("*.mp3")):
         animal = mp3.stem
         title = titles.get(animal, animal)
-        texts = [sentence(title), sentence(f"the sound of {title}"), sentence(f"{title}, recorded")]
         out.append(
             spec(
                 NAME,
                 f"animals/{animal}",
                 ("animal", _GROUP[animal], animal),
-                texts,
+                heard(title),
                 LICENSE,
                 FileAudio(str(mp3)),
             )
