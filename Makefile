@@ -42,6 +42,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	@# The pretrained aisfx tower: only its checkpoint is used; its own pins (numpy 1.23,
+	@# librosa 0.9.2) must not be installed, hence --no-deps (docs/models.md).
+	$(BIN)/python -m pip install -q --no-deps aisfx==0.1.2
 	@touch $(STAMP)
 
 setup: apt $(STAMP)

@@ -1,0 +1,95 @@
+"""Tower features cached per (file content, tower): each file is run through a tower once.
+
+`$AUDIOTEXT_HOME/features/<tower_id>/<sha[:2]>/<sha256 of the file's bytes>.safetensors`
+holds that file's (n_blocks, dim) block embeddings, with the tower id and the content hash
+in its metadata (checked on read: a file from another tower or a damaged one is
+recomputed, never used). Content addressing means a renamed or copied file is a hit, an
+edited one a miss, and training, evaluation and `embed folder` share the work. Each entry
+is written atomically, so a killed job keeps what it finished and resumes from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from audiotext_cli.atomic import write_atomic
+from audiotext_cli.audio.io import load_audio
+from audiotext_cli.paths import cache_dir
+
+FILES_PER_CALL = 16  # files decoded and embedded together (blocks batched across them)
+
+
+class Tower(Protocol):
+    tower_id: str
+    sample_rate: int
+    dim: int
+
+    def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+
+
+def content_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class FeatureCache:
+    def __init__(self, tower: Tower, root: Path | None = None) -> None:
+        self.tower = tower
+        self.root = root if root is not None else cache_dir("features", tower.tower_id)
+
+    def _entry(self, sha: str) -> Path:
+        return self.root / sha[:2] / f"{sha}.safetensors"
+
+    def read(self, sha: str) -> np.ndarray | None:
+        path = self._entry(sha)
+        if not path.is_file():
+            return None
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                blocks = f.get_tensor("blocks").numpy()
+        except (SafetensorError, OSError, KeyError):
+            return None
+        ok = meta.get("tower") == self.tower.tower_id and meta.get("sha256") == sha
+        if not ok or blocks.ndim != 2 or blocks.shape[1] != self.tower.dim:
+            return None
+        return blocks
+
+    def write(self, sha: str, blocks: np.ndarray) -> None:
+        tensors = {"blocks": torch.from_numpy(np.ascontiguousarray(blocks, np.float32))}
+        meta = {"tower": self.tower.tower_id, "sha256": sha}
+        write_atomic(self._entry(sha), lambda p: save_file(tensors, str(p), metadata=meta))
+
+    def blocks_for(
+        self,
+        paths: Sequence[str | Path],
+        progress: Callable[[int], None] | None = None,
+        shas: Sequence[str] | None = None,
+    ) -> list[np.ndarray]:
+        """Block embeddings of every file, computing (and caching) only the missing ones."""
+        shas = list(shas) if shas is not None else [content_sha256(p) for p in paths]
+        out: list[np.ndarray | None] = [self.read(s) for s in shas]
+        hits = sum(x is not None for x in out)
+        if progress and hits:
+            progress(hits)
+        todo = [i for i, x in enumerate(out) if x is None]
+        for start in range(0, len(todo), FILES_PER_CALL):
+            batch = todo[start : start + FILES_PER_CALL]
+            waves = [load_audio(paths[i], self.tower.sample_rate) for i in batch]
+            for i, blocks in zip(batch, self.tower.embed_blocks(waves), strict=True):
+                self.write(shas[i], blocks)
+                out[i] = blocks
+            if progress:
+                progress(len(batch))
+        return out  # type: ignore[return-value]
