@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import essentia.standard as es  # dev dependency: the reference
 import numpy as np
 import pytest
 import torch
@@ -27,8 +28,6 @@ from audiotext_cli.models import sfx_weights
 from audiotext_cli.models.sfx_cnn import SfxClassifiers, SfxCNN
 from audiotext_cli.towers.aisfx import AisfxTower, pool_blocks
 from audiotext_cli.towers.cache import FeatureCache
-
-import essentia.standard as es  # noqa: E402  (dev dependency: the reference)
 
 
 def _essentia_logmel(path: Path) -> np.ndarray:
