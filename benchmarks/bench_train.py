@@ -57,8 +57,7 @@ def main() -> None:
             logmel = get_logmel()
             valid = torch.full((b,), logmel.shape[-1])
             out = model(logmel, valid, text)
-            scale = out["logit_scale"]
-            loss = (scale * out["audio"][0] @ out["text"][0].T).logsumexp(1).mean()
+            loss = (out.logit_scale * out.audio.mean @ out.text.mean.T).logsumexp(1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

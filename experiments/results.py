@@ -57,14 +57,14 @@ ABLATION = [
         "prolap-noinc",
         "ProLAP without inclusion",
         "prolap-demo",
-        [*FINETUNE, "train.w_inclusion_hier=0", "train.w_inclusion_cross=0"],
+        [*FINETUNE, "train.loss.w_inclusion_hier=0", "train.loss.w_inclusion_cross=0"],
         True,
     ),
     Variant(
         "prolap-norep",
         "ProLAP without repulsive",
         "prolap-demo",
-        [*FINETUNE, "train.w_repulsive=0"],
+        [*FINETUNE, "train.loss.w_repulsive=0"],
         True,
     ),
     Variant("prolap", "ProLAP full", "prolap-demo", FINETUNE, True),
@@ -86,7 +86,7 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
     if args.report_only:
         return None
     model_cfg, train_cfg = load_preset(v.preset)
-    apply_overrides(model_cfg, train_cfg, v.overrides)
+    model_cfg, train_cfg = apply_overrides(model_cfg, train_cfg, v.overrides)
     train_cfg.seed = seed
     train_cfg.epochs = v.epochs or (args.ft_epochs if v.from_baseline else args.epochs)
     init = args.runs / f"{BASELINE.name}-s{seed}" / "best" if v.from_baseline else None

@@ -41,12 +41,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _train_tiny(corpus: dict[str, Path], out: Path, probabilistic: bool) -> Path:
     from audiotext_cli.data.manifest import read_manifest
-    from audiotext_cli.models.config import load_preset
+    from audiotext_cli.models.config import load_preset, loss_config_from
     from audiotext_cli.train.loop import train
 
     model_cfg, train_cfg = load_preset("tiny")
     if probabilistic:
-        model_cfg.probabilistic, train_cfg.loss = True, "prolap"
+        model_cfg.probabilistic, train_cfg.loss = True, loss_config_from("prolap")
     train(read_manifest(corpus["train"]), read_manifest(corpus["val"]), out, model_cfg, train_cfg)
     return out
 

@@ -15,11 +15,13 @@ import torch.nn.functional as F
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.losses import (
     ClipLoss,
-    PPCLLoss,
     SigLipLoss,
+    clip_loss,
     create_loss,
     gather_features,
+    ppcl_loss,
     rank_and_world,
+    siglip_loss,
 )
 from audiotext_cli.losses.distributed import global_pos_mask
 
@@ -58,9 +60,8 @@ ONE = torch.tensor(1.0, dtype=torch.float64)
 def test_clip_hand_computed_two_items():
     # logits a2t = [[1, .6], [0, .8]]; each row's loss is log(1 + e^(other - own)).
     expected = (softplus(-0.4) + softplus(-0.8) + softplus(-1.0) + softplus(-0.2)) / 4
-    out = ClipLoss()(AUDIO, TEXT, ONE)
-    assert set(out) == {"contrastive_loss"}
-    assert out["contrastive_loss"].item() == pytest.approx(expected, rel=1e-12)
+    out = clip_loss(AUDIO, TEXT, ONE)
+    assert out.item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_clip_multi_positive_hand_computed():
@@ -75,22 +76,22 @@ def test_clip_multi_positive_hand_computed():
             log_z = math.log(sum(math.exp(logits[i, j]) for j in range(3)))
             positives = [j for j in range(3) if pos[i, j]]
             expected += sum(log_z - logits[i, j].item() for j in positives) / len(positives) / 6
-    out = ClipLoss()(audio, text, torch.tensor(scale, dtype=torch.float64), pos)
-    assert out["contrastive_loss"].item() == pytest.approx(expected, rel=1e-12)
+    out = clip_loss(audio, text, torch.tensor(scale, dtype=torch.float64), pos)
+    assert out.item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_siglip_hand_computed_two_items():
     # s = 1, b = -1: logits [[0, -.4], [-1, -.2]]; y = +1 on the diagonal.
     expected = (softplus(-0.0) + softplus(-0.4) + softplus(-1.0) + softplus(0.2)) / 2
-    out = SigLipLoss()(AUDIO, TEXT, ONE, -ONE)
-    assert out["contrastive_loss"].item() == pytest.approx(expected, rel=1e-12)
+    out = siglip_loss(AUDIO, TEXT, ONE, -ONE)
+    assert out.item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_siglip_multi_positive_hand_computed():
     pos = torch.tensor([[True, True], [False, True]])
     expected = (softplus(-0.0) + softplus(0.4) + softplus(-1.0) + softplus(0.2)) / 2
-    out = SigLipLoss()(AUDIO, TEXT, ONE, -ONE, pos)
-    assert out["contrastive_loss"].item() == pytest.approx(expected, rel=1e-12)
+    out = siglip_loss(AUDIO, TEXT, ONE, -ONE, pos)
+    assert out.item() == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -98,19 +99,19 @@ def test_equivalent_to_open_clip(seed):
     audio, text = unit_rows(8, 16, seed), unit_rows(8, 16, seed + 100)
     scale, bias = torch.tensor(14.3, dtype=torch.float64), torch.tensor(-4.0, dtype=torch.float64)
     torch.testing.assert_close(
-        ClipLoss()(audio, text, scale)["contrastive_loss"],
+        clip_loss(audio, text, scale),
         open_clip_clip_loss(audio, text, scale),
         rtol=1e-12,
         atol=0,
     )
     torch.testing.assert_close(
-        ClipLoss()(audio, text, scale, torch.eye(8, dtype=torch.bool))["contrastive_loss"],
+        clip_loss(audio, text, scale, torch.eye(8, dtype=torch.bool)),
         open_clip_clip_loss(audio, text, scale),
         rtol=1e-12,
         atol=0,
     )
     torch.testing.assert_close(
-        SigLipLoss()(audio, text, scale, bias)["contrastive_loss"],
+        siglip_loss(audio, text, scale, bias),
         open_clip_siglip_loss(audio, text, scale, bias),
         rtol=1e-12,
         atol=0,
@@ -121,9 +122,9 @@ def test_symmetric_in_audio_and_text():
     audio, text = unit_rows(5, 6, 3), unit_rows(5, 6, 4)
     pos = torch.rand(5, 5, generator=torch.Generator().manual_seed(0)) > 0.6
     scale, bias = torch.tensor(3.0, dtype=torch.float64), torch.tensor(-1.0, dtype=torch.float64)
-    clip = ClipLoss()
+    clip = clip_loss
     torch.testing.assert_close(clip(audio, text, scale, pos), clip(text, audio, scale, pos.T))
-    siglip = SigLipLoss()
+    siglip = siglip_loss
     torch.testing.assert_close(
         siglip(audio, text, scale, bias, pos), siglip(text, audio, scale, bias, pos.T)
     )
@@ -136,12 +137,12 @@ def test_invariant_to_batch_permutation():
     scale, bias = torch.tensor(4.0, dtype=torch.float64), torch.tensor(-2.0, dtype=torch.float64)
     permuted = (audio[perm], text[perm], pos[perm][:, perm])
     torch.testing.assert_close(
-        ClipLoss()(audio, text, scale, pos),
-        ClipLoss()(permuted[0], permuted[1], scale, permuted[2]),
+        clip_loss(audio, text, scale, pos),
+        clip_loss(permuted[0], permuted[1], scale, permuted[2]),
     )
     torch.testing.assert_close(
-        SigLipLoss()(audio, text, scale, bias, pos),
-        SigLipLoss()(permuted[0], permuted[1], scale, bias, permuted[2]),
+        siglip_loss(audio, text, scale, bias, pos),
+        siglip_loss(permuted[0], permuted[1], scale, bias, permuted[2]),
     )
 
 
@@ -150,14 +151,8 @@ def test_aligned_batch_scores_lower_than_shuffled():
     text = F.normalize(audio + 0.1 * unit_rows(8, 8, 8), dim=-1)
     shuffled = text.roll(1, 0)
     scale, bias = torch.tensor(10.0, dtype=torch.float64), torch.tensor(-5.0, dtype=torch.float64)
-    assert (
-        ClipLoss()(audio, text, scale)["contrastive_loss"]
-        < ClipLoss()(audio, shuffled, scale)["contrastive_loss"]
-    )
-    assert (
-        SigLipLoss()(audio, text, scale, bias)["contrastive_loss"]
-        < SigLipLoss()(audio, shuffled, scale, bias)["contrastive_loss"]
-    )
+    assert clip_loss(audio, text, scale) < clip_loss(audio, shuffled, scale)
+    assert siglip_loss(audio, text, scale, bias) < siglip_loss(audio, shuffled, scale, bias)
 
 
 def test_gradients_finite_and_match_finite_differences():
@@ -166,24 +161,22 @@ def test_gradients_finite_and_match_finite_differences():
     scale = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
     bias = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
     pos = torch.eye(4, dtype=torch.bool) | torch.eye(4, dtype=torch.bool).roll(1, 1)
+    assert torch.autograd.gradcheck(lambda a, t, s: clip_loss(a, t, s, pos), (audio, text, scale))
     assert torch.autograd.gradcheck(
-        lambda a, t, s: ClipLoss()(a, t, s, pos)["contrastive_loss"], (audio, text, scale)
-    )
-    assert torch.autograd.gradcheck(
-        lambda a, t, s, b: SigLipLoss()(a, t, s, b, pos)["contrastive_loss"],
+        lambda a, t, s, b: siglip_loss(a, t, s, b, pos),
         (audio, text, scale, bias),
     )
     huge = torch.tensor(1e4, dtype=torch.float64)
-    for out in (ClipLoss()(audio, text, huge), SigLipLoss()(audio, text, huge, -huge)):
-        out["contrastive_loss"].backward()
+    for out in (clip_loss(audio, text, huge), siglip_loss(audio, text, huge, -huge)):
+        out.backward()
         assert torch.isfinite(audio.grad).all() and torch.isfinite(text.grad).all()
 
 
 def test_shape_errors():
     with pytest.raises(ValueError, match="must both be"):
-        ClipLoss()(AUDIO, TEXT[:1], ONE)
+        clip_loss(AUDIO, TEXT[:1], ONE)
     with pytest.raises(ValueError, match="pos_mask"):
-        SigLipLoss()(AUDIO, TEXT, ONE, ONE, torch.ones(3, 3, dtype=torch.bool))
+        siglip_loss(AUDIO, TEXT, ONE, ONE, torch.ones(3, 3, dtype=torch.bool))
 
 
 def test_single_process_plumbing():
@@ -193,6 +186,22 @@ def test_single_process_plumbing():
     a2t, t2a = global_pos_mask(torch.tensor([[False, True], [False, False]]), 2, x.device)
     assert a2t.tolist() == [[True, True], [False, True]]
     assert t2a.tolist() == [[True, False], [True, True]]
+
+
+def test_registered_modules_apply_the_math_to_a_model_output():
+    from audiotext_cli.losses import LossBatch
+    from audiotext_cli.models.output import Embedding, ModelOutput
+
+    audio, text = unit_rows(5, 4, 21), unit_rows(5, 4, 22)
+    pos = torch.eye(5, dtype=torch.bool).roll(1, 1)
+    scale, bias = torch.tensor(3.0, dtype=torch.float64), torch.tensor(-1.5, dtype=torch.float64)
+    out = ModelOutput(Embedding(audio), Embedding(text), scale, bias)
+    clip = ClipLoss()(out, LossBatch(pos_mask=pos))
+    siglip = SigLipLoss()(out, LossBatch(pos_mask=pos))
+    assert set(clip) == set(siglip) == {"contrastive_loss"}
+    assert torch.equal(clip["contrastive_loss"], clip_loss(audio, text, scale, pos))
+    assert torch.equal(siglip["contrastive_loss"], siglip_loss(audio, text, scale, bias, pos))
+    assert not ClipLoss().needs.bias and SigLipLoss().needs.bias
 
 
 def test_create_loss_names():
@@ -226,9 +235,9 @@ def _batch():
 
 def _losses(audio, text, logvar_a, logvar_t, pos, scale, bias):
     return {
-        "clip": ClipLoss()(audio, text, scale, pos)["contrastive_loss"],
-        "siglip": SigLipLoss()(audio, text, scale, bias, pos)["contrastive_loss"],
-        "ppcl": PPCLLoss()(audio, logvar_a, text, logvar_t, scale, bias, pos)["contrastive_loss"],
+        "clip": clip_loss(audio, text, scale, pos),
+        "siglip": siglip_loss(audio, text, scale, bias, pos),
+        "ppcl": ppcl_loss(audio, logvar_a, text, logvar_t, scale, bias, pos),
     }
 
 

@@ -12,9 +12,9 @@ import torch
 from scipy import integrate, stats
 
 from audiotext_cli.losses import (
-    PPCLLoss,
+    LossBatch,
+    ProLAPConfig,
     ProLAPLoss,
-    SigLipLoss,
     create_loss,
     csd,
     inclusion_logit,
@@ -22,15 +22,31 @@ from audiotext_cli.losses import (
     inclusion_score,
     mask_repulsive_loss,
     ppcl_logits,
+    ppcl_loss,
     probabilistic,
+    siglip_loss,
     vib_kl,
 )
+from audiotext_cli.models.output import Embedding, ModelOutput
 
 REL = 1e-9
 
 
 def t(*values: float) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
+
+
+def run_prolap(cfg, audio, text, scale, bias, audio_levels=(), text_levels=(), pos_mask=None):
+    """ProLAPLoss on (mu, logvar) pairs, as the trainer would call it."""
+    out = ModelOutput(
+        Embedding(*audio),
+        Embedding(*text),
+        scale,
+        bias,
+        [Embedding(*lv) for lv in audio_levels],
+        [Embedding(*lv) for lv in text_levels],
+    )
+    return ProLAPLoss(cfg)(out, LossBatch(pos_mask))
 
 
 def close(actual: torch.Tensor | float, expected, rel: float = REL) -> None:
@@ -145,15 +161,15 @@ def test_vib_golden_example_a():
 )
 def test_ppcl_golden_example_b(scale, bias, logits, loss):
     close(ppcl_logits(*IMG, *TXT, t(scale), t(bias)), logits, rel=5e-8)
-    close(PPCLLoss()(*IMG, *TXT, t(scale), t(bias))["contrastive_loss"], loss)
+    close(ppcl_loss(*IMG, *TXT, t(scale), t(bias)), loss)
 
 
 def test_prolip_total_golden_example_b():
     """ProLIP's loss table, mapped onto ProLAPLoss with ProLIP's weights (img -> audio):
     ppcl -> contrastive, img/txt_inclusion (original in masked) -> inclusion_hier,
     inclusion (img in txt) -> inclusion_cross, vib -> vib."""
-    loss = ProLAPLoss(inclusion_cross=1e-7, inclusion_hier=1e-3, vib=1e-4, repulsive=0.0)
-    out = loss(IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
+    loss = ProLAPConfig(w_inclusion_cross=1e-7, w_inclusion_hier=1e-3, w_vib=1e-4, w_repulsive=0.0)
+    out = run_prolap(loss, IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
     img_inclusion = 1e-3 * inclusion_loss(IMG[0][:1], IMG[1][:1], *IMG_MASKED)
     txt_inclusion = 1e-3 * inclusion_loss(TXT[0][:1], TXT[1][:1], *TXT_MASKED)
     close(img_inclusion, 8.1345376996e-186)
@@ -269,8 +285,8 @@ def test_hierarchical_inclusion_chains_consecutive_levels():
     lv = torch.randn(4, 5, generator=g, dtype=torch.float64) - 3
     level1 = (mu[:2].flip(-1), lv[:2] + 0.001)
     level2 = (mu[:2].roll(1, -1), lv[:2] - 0.002)
-    loss = ProLAPLoss(ppcl=0, inclusion_cross=0, vib=0, repulsive=0, inclusion_hier=2.0)
-    out = loss((mu, lv), (mu, lv), t(10.0), t(-10.0), [level1], [level1, level2])
+    loss = ProLAPConfig(w_ppcl=0, w_inclusion_cross=0, w_vib=0, w_repulsive=0, w_inclusion_hier=2.0)
+    out = run_prolap(loss, (mu, lv), (mu, lv), t(10.0), t(-10.0), [level1], [level1, level2])
     expected = 2.0 * (
         2 * inclusion_loss(mu[:2], lv[:2], *level1) + inclusion_loss(*level1, *level2)
     )
@@ -283,8 +299,8 @@ def test_zero_weight_terms_are_exact_zeros_and_not_computed(monkeypatch):
 
     for name in ("inclusion_loss", "vib_kl", "mask_repulsive_loss"):
         monkeypatch.setattr(probabilistic, name, fail)
-    loss = ProLAPLoss(inclusion_cross=0, inclusion_hier=0, vib=0, repulsive=0)
-    out = loss(IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
+    loss = ProLAPConfig(w_inclusion_cross=0, w_inclusion_hier=0, w_vib=0, w_repulsive=0)
+    out = run_prolap(loss, IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
     assert set(out) == {
         "contrastive_loss",
         "inclusion_cross_loss",
@@ -299,8 +315,10 @@ def test_zero_weight_terms_are_exact_zeros_and_not_computed(monkeypatch):
 
 def test_weights_scale_terms_linearly():
     levels = ([IMG_MASKED], [TXT_MASKED])
-    unit = ProLAPLoss(1.0, 1.0, 1.0, 1.0, 1.0)(IMG, TXT, t(10.0), t(-10.0), *levels)
-    scaled = ProLAPLoss(2.0, 3.0, 5.0, 7.0, 11.0)(IMG, TXT, t(10.0), t(-10.0), *levels)
+    unit = run_prolap(ProLAPConfig(1.0, 1.0, 1.0, 1.0, 1.0), IMG, TXT, t(10.0), t(-10.0), *levels)
+    scaled = run_prolap(
+        ProLAPConfig(2.0, 3.0, 5.0, 7.0, 11.0), IMG, TXT, t(10.0), t(-10.0), *levels
+    )
     for key, weight in zip(unit, (2.0, 3.0, 5.0, 7.0, 11.0), strict=True):
         close(scaled[key], weight * unit[key], rel=1e-12)
     assert unit["repulsive_loss"] == 0.0  # one masked sample: no pair to repel
@@ -327,11 +345,17 @@ def test_gradients_finite_for_extreme_log_variances(audio_lv, text_lv):
     scale = torch.tensor(10.0, dtype=torch.float64, requires_grad=True)
     bias = torch.tensor(-10.0, dtype=torch.float64, requires_grad=True)
     masked = (mu_a[:2].flip(0), leaves[4])
-    loss = ProLAPLoss(repulsive=1e-3)
+    loss = ProLAPConfig(w_repulsive=1e-3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the guards may drop an exploding term, by design
-        out = loss(
-            (leaves[0], leaves[1]), (leaves[2], leaves[3]), scale, bias, [masked], [masked, masked]
+        out = run_prolap(
+            loss,
+            (leaves[0], leaves[1]),
+            (leaves[2], leaves[3]),
+            scale,
+            bias,
+            [masked],
+            [masked, masked],
         )
     total = sum(out.values())
     assert torch.isfinite(total)
@@ -352,15 +376,19 @@ def test_means_pass_through_deterministically():
     )
     lv = torch.randn(3, 4, generator=g, dtype=torch.float64)
     copies = [x.clone() for x in (mu_a, mu_t, lv)]
-    first = ProLAPLoss()((mu_a, lv), (mu_t, lv), t(10.0), t(-2.0), [(mu_a[:2], lv[:2])], [])
-    second = ProLAPLoss()((mu_a, lv), (mu_t, lv), t(10.0), t(-2.0), [(mu_a[:2], lv[:2])], [])
+    first = run_prolap(
+        ProLAPConfig(), (mu_a, lv), (mu_t, lv), t(10.0), t(-2.0), [(mu_a[:2], lv[:2])], []
+    )
+    second = run_prolap(
+        ProLAPConfig(), (mu_a, lv), (mu_t, lv), t(10.0), t(-2.0), [(mu_a[:2], lv[:2])], []
+    )
     for key in first:
         assert torch.equal(first[key], second[key])
     for x, copy in zip((mu_a, mu_t, lv), copies, strict=True):
         assert torch.equal(x, copy)
     no_variance = torch.full_like(lv, -1000.0)  # exp underflows to exactly 0
-    ppcl = PPCLLoss()(mu_a, no_variance, mu_t, no_variance, t(10.0), t(-2.0))["contrastive_loss"]
-    siglip = SigLipLoss()(mu_a, mu_t, t(10.0), t(-2.0))["contrastive_loss"]
+    ppcl = ppcl_loss(mu_a, no_variance, mu_t, no_variance, t(10.0), t(-2.0))
+    siglip = siglip_loss(mu_a, mu_t, t(10.0), t(-2.0))
     assert torch.equal(ppcl, siglip)
 
 
@@ -369,10 +397,13 @@ def test_ppcl_multi_positive_labels():
     pos = torch.tensor([[True, True], [True, True]])
     logits = ppcl_logits(*IMG, *TXT, t(10.0), t(-10.0))
     expected = torch.nn.functional.softplus(-logits).sum() / 2
-    close(PPCLLoss()(*IMG, *TXT, t(10.0), t(-10.0), pos_mask=pos)["contrastive_loss"], expected)
+    close(ppcl_loss(*IMG, *TXT, t(10.0), t(-10.0), pos_mask=pos), expected)
 
 
 def test_create_loss_prolap_takes_weights():
-    loss = create_loss("prolap", vib=0.5, vib_variant="textbook")
-    assert isinstance(loss, ProLAPLoss) and loss.vib_weight == 0.5
-    assert np.isclose(loss.kappa, 1000.0)
+    loss = create_loss("prolap", w_vib=0.5, vib_variant="textbook")
+    assert isinstance(loss, ProLAPLoss) and loss.cfg.w_vib == 0.5
+    assert np.isclose(loss.cfg.kappa, 1000.0)
+    needs = loss.needs
+    assert needs.bias and needs.probabilistic and not needs.teacher
+    assert needs.masking is not None and needs.masking.fraction == 0.125

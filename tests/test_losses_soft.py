@@ -8,8 +8,27 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from audiotext_cli.losses import ClipLoss, SoftClipLoss, create_loss
+from audiotext_cli.errors import ConfigError
+from audiotext_cli.losses import (
+    LossBatch,
+    SoftClipConfig,
+    SoftClipLoss,
+    clip_loss,
+    create_loss,
+    soft_clip_loss,
+)
 from audiotext_cli.losses.soft import soft_targets
+from audiotext_cli.models.output import Embedding, ModelOutput
+
+
+def soft_clip(beta: float = 0.3, teacher_temperature: float | None = 0.1):
+    """`soft_clip_loss` with these options, returning the loss's term dict."""
+
+    def loss(*args):
+        value = soft_clip_loss(*args, beta=beta, teacher_temperature=teacher_temperature)
+        return {"contrastive_loss": value}
+
+    return loss
 
 
 def unit_rows(n: int, d: int, seed: int) -> torch.Tensor:
@@ -25,9 +44,9 @@ def cosine(x: torch.Tensor) -> torch.Tensor:
 def test_beta_zero_is_exactly_clip_loss(temperature):
     audio, text = unit_rows(6, 8, 0), unit_rows(6, 8, 1)
     scale = torch.tensor(12.0, dtype=torch.float64)
-    soft = SoftClipLoss(beta=0.0, teacher_temperature=temperature)
+    soft = soft_clip(beta=0.0, teacher_temperature=temperature)
     out = soft(audio, text, scale, cosine(unit_rows(6, 4, 2)), cosine(unit_rows(6, 4, 3)))
-    assert torch.equal(out["contrastive_loss"], ClipLoss()(audio, text, scale)["contrastive_loss"])
+    assert torch.equal(out["contrastive_loss"], clip_loss(audio, text, scale))
 
 
 def test_beta_zero_keeps_multi_positive_targets():
@@ -37,10 +56,10 @@ def test_beta_zero_keeps_multi_positive_targets():
     captions = torch.tensor([0, 1, 0, 2])
     pos = captions[:, None] == captions[None, :]
     teacher = cosine(unit_rows(4, 4, 2))
-    soft = SoftClipLoss(beta=0.0)(audio, text, scale, teacher, teacher, pos)["contrastive_loss"]
-    clip = ClipLoss()(audio, text, scale, pos)["contrastive_loss"]
+    soft = soft_clip(beta=0.0)(audio, text, scale, teacher, teacher, pos)["contrastive_loss"]
+    clip = clip_loss(audio, text, scale, pos)
     assert torch.equal(soft, clip)
-    assert not torch.equal(clip, ClipLoss()(audio, text, scale)["contrastive_loss"])
+    assert not torch.equal(clip, clip_loss(audio, text, scale))
 
 
 def test_hand_computed_two_by_two():
@@ -70,7 +89,7 @@ def test_hand_computed_two_by_two():
         cross_entropy([[1.0, 0.6], [0.0, 0.8]], target_rows(0.5))
         + cross_entropy([[1.0, 0.0], [0.6, 0.8]], target_rows(0.0))
     ) / 2
-    loss = SoftClipLoss(beta=beta, teacher_temperature=temperature)
+    loss = soft_clip(beta=beta, teacher_temperature=temperature)
     out = loss(audio, text, torch.tensor(1.0, dtype=torch.float64), teacher_audio, teacher_text)
     assert out["contrastive_loss"].item() == pytest.approx(expected, rel=1e-12)
 
@@ -80,7 +99,7 @@ def test_direction_uses_the_matching_teacher():
     audio, text = unit_rows(4, 6, 4), unit_rows(4, 6, 5)
     scale = torch.tensor(5.0, dtype=torch.float64)
     sim_a, sim_t = cosine(unit_rows(4, 3, 6)), cosine(unit_rows(4, 3, 7))
-    loss = SoftClipLoss()
+    loss = soft_clip()
     swapped_roles = loss(text, audio, scale, sim_t, sim_a)["contrastive_loss"]
     torch.testing.assert_close(
         loss(audio, text, scale, sim_a, sim_t)["contrastive_loss"], swapped_roles
@@ -111,20 +130,26 @@ def test_teacher_gets_no_gradient_and_student_gradient_is_finite():
     audio = unit_rows(3, 4, 9).requires_grad_()
     text = unit_rows(3, 4, 10).requires_grad_()
     teacher = cosine(unit_rows(3, 4, 11)).requires_grad_()
-    loss = SoftClipLoss()(audio, text, torch.tensor(20.0, dtype=torch.float64), teacher, teacher)
+    loss = soft_clip()(audio, text, torch.tensor(20.0, dtype=torch.float64), teacher, teacher)
     loss["contrastive_loss"].backward()
     assert teacher.grad is None
     assert torch.isfinite(audio.grad).all() and audio.grad.abs().sum() > 0
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="beta"):
-        SoftClipLoss(beta=1.5)
+    with pytest.raises(ConfigError, match="beta"):
+        SoftClipConfig(beta=1.5)
     audio = unit_rows(3, 4, 12)
     with pytest.raises(ValueError, match="teacher_text_sim"):
-        SoftClipLoss()(audio, audio, torch.tensor(1.0), torch.eye(3), torch.eye(2))
+        soft_clip()(audio, audio, torch.tensor(1.0), torch.eye(3), torch.eye(2))
 
 
 def test_create_loss_soft_clip():
     loss = create_loss("soft-clip", beta=0.1)
-    assert isinstance(loss, SoftClipLoss) and loss.beta == 0.1
+    assert isinstance(loss, SoftClipLoss) and loss.cfg.beta == 0.1 and loss.needs.teacher
+    audio, text, teacher = unit_rows(3, 4, 13), unit_rows(3, 4, 14), cosine(unit_rows(3, 4, 15))
+    scale = torch.tensor(7.0, dtype=torch.float64)
+    out = ModelOutput(Embedding(audio), Embedding(text), scale, scale.new_zeros(()))
+    terms = loss(out, LossBatch(teacher_audio_sim=teacher, teacher_text_sim=teacher))
+    expected = soft_clip_loss(audio, text, scale, teacher, teacher, beta=0.1)
+    assert torch.equal(terms["contrastive_loss"], expected)

@@ -178,10 +178,10 @@ def test_overrides_are_type_checked() -> None:
     from audiotext_cli.models.config import apply_overrides
 
     model_cfg, train_cfg = load_preset("tiny")
-    apply_overrides(
+    model_cfg, train_cfg = apply_overrides(
         model_cfg, train_cfg, ["train.lr=0.01", "model.embed_dim=16", "train.loss=siglip"]
     )
-    assert (train_cfg.lr, model_cfg.embed_dim, train_cfg.loss) == (0.01, 16, "siglip")
+    assert (train_cfg.lr, model_cfg.embed_dim, train_cfg.loss.name) == (0.01, 16, "siglip")
     for bad in ("train.lr=fast", "model.nope=1", "lr=1", "train.spec_augment=1"):
         with pytest.raises(ConfigError):
             apply_overrides(model_cfg, train_cfg, [bad])

@@ -1,7 +1,8 @@
 """Typed errors for bad input.
 
 Every error a user can cause derives from `AudiotextError`; the CLI prints it as one line
-(`error: <path>: <reason>`) and exits non-zero, never with a traceback.
+(`error: <path>: <reason>`) and exits non-zero, never with a traceback: 2 for a
+`UsageError` (how the command was called), 1 for everything else (what happened).
 """
 
 from __future__ import annotations
@@ -38,8 +39,17 @@ class EmbeddingFileError(AudiotextError):
     """An embedding file (npy/safetensors/store) that cannot be used as asked."""
 
 
+class UsageError(AudiotextError):
+    """A mistake in how a command was called (a bad option or override value): exit 2."""
+
+
 class ConfigError(AudiotextError):
     """A configuration value or override that is invalid."""
+
+
+class ConfigUsageError(ConfigError, UsageError):
+    """A config key or value that is not allowed, from `--set`, a preset or a resumed run:
+    one line naming the key (`train.epochs: expected int, got 2.7`)."""
 
 
 class DataBuildError(AudiotextError):

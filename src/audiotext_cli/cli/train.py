@@ -82,10 +82,16 @@ def train_command(
     from audiotext_cli.train.run import train_with_progress
 
     model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])
-    apply_overrides(model_cfg, train_cfg, list(overrides))
-    for name, value in (("loss", loss), ("epochs", epochs), ("seed", seed)):
-        if value is not None:
-            setattr(train_cfg, name, value)
+    # --loss picks the loss before --set tunes it; --epochs / --seed win over both
+    given = [("loss", loss)] * (loss is not None)
+    tail = [(k, v) for k, v in (("epochs", epochs), ("seed", seed)) if v is not None]
+    model_cfg, train_cfg = apply_overrides(
+        model_cfg,
+        train_cfg,
+        [f"train.{k}={v}" for k, v in given]
+        + list(overrides)
+        + [f"train.{k}={v}" for k, v in tail],
+    )
     records_train = read_manifest(train_manifest or _default("train.jsonl"))
     records_val = read_manifest(val_manifest or _default("val.jsonl"))
     state = train_with_progress(

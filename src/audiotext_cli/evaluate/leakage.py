@@ -295,9 +295,10 @@ def leakage_analysis(
     """
     from audiotext_cli.errors import ConfigError
     from audiotext_cli.evaluate.run import embed_records
+    from audiotext_cli.losses import create_loss
     from audiotext_cli.models import load_embedder, load_preset
     from audiotext_cli.models.checkpoint import model_config_of, read_config, train_config_of
-    from audiotext_cli.models.config import to_dict
+    from audiotext_cli.models.config import loss_config_from, to_dict
 
     say = log or (lambda _msg: None)
     _, meta = read_config(checkpoint)
@@ -310,8 +311,9 @@ def leakage_analysis(
     train_cfg.seed = ckpt_cfg[1].seed
     if epochs is not None:
         train_cfg.epochs = epochs
-    if train_cfg.loss == "soft-clip":
-        train_cfg.loss = "clip"  # no teacher here; the question is about captions, not targets
+    if create_loss(train_cfg.loss).needs.teacher:
+        # no teacher here; the question is about captions, not targets
+        train_cfg.loss = loss_config_from("clip")
     levels = [lv for lv in levels if len({r.labels[lv - 1] for r in eval_records}) >= 2]
     if not levels:
         raise ConfigError(
@@ -357,7 +359,7 @@ def leakage_analysis(
             "model": model_cfg.name,
             "epochs": train_cfg.epochs,
             "seed": train_cfg.seed,
-            "loss": train_cfg.loss,
+            "loss": train_cfg.loss.name,
             "same_as_checkpoint": same,
         },
         "stripped_words": class_words(names),

@@ -1,18 +1,17 @@
-"""Training losses as modules that take features and scalars and return `{"*_loss": ...}`.
+"""Training losses: a registry of modules, each with its own config (`registry.py`).
 
-The caller sums every value; each loss gathers across ranks itself when torch.distributed
-is initialised (local rows against gathered columns, see `distributed.py`).
+A registered loss takes `(ModelOutput, LossBatch)` and returns `{"*_loss": ...}` terms
+that the caller sums; each loss gathers across ranks itself when torch.distributed is
+initialised (local rows against gathered columns, see `distributed.py`). Importing this
+package registers the built-in losses: clip, siglip, soft-clip, prolap.
 """
 
 from __future__ import annotations
 
-from torch import nn
-
-from audiotext_cli.errors import ConfigError
-from audiotext_cli.losses.contrastive import ClipLoss, SigLipLoss
+from audiotext_cli.losses.contrastive import ClipLoss, SigLipLoss, clip_loss, siglip_loss
 from audiotext_cli.losses.distributed import gather_features, rank_and_world
 from audiotext_cli.losses.probabilistic import (
-    PPCLLoss,
+    ProLAPConfig,
     ProLAPLoss,
     csd,
     inclusion_logit,
@@ -20,43 +19,51 @@ from audiotext_cli.losses.probabilistic import (
     inclusion_score,
     mask_repulsive_loss,
     ppcl_logits,
+    ppcl_loss,
     vib_kl,
 )
-from audiotext_cli.losses.soft import SoftClipLoss
-
-LOSSES: dict[str, type[nn.Module]] = {
-    "clip": ClipLoss,
-    "siglip": SigLipLoss,
-    "soft-clip": SoftClipLoss,
-    "prolap": ProLAPLoss,
-}
-
-
-def create_loss(name: str, **kwargs) -> nn.Module:
-    """The loss registered under `name`, built with `kwargs` (e.g. beta=0.3 for soft-clip)."""
-    if name not in LOSSES:
-        raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-    try:
-        return LOSSES[name](**kwargs)
-    except TypeError as err:  # an option this loss does not take
-        raise ConfigError(f"loss {name!r}: {err}") from err
-
+from audiotext_cli.losses.registry import (
+    LOSSES,
+    Loss,
+    LossBatch,
+    LossConfig,
+    Masking,
+    Needs,
+    create_loss,
+    loss_class,
+    register_loss,
+    unregister_loss,
+)
+from audiotext_cli.losses.soft import SoftClipConfig, SoftClipLoss, soft_clip_loss
 
 __all__ = [
     "LOSSES",
     "ClipLoss",
-    "PPCLLoss",
+    "Loss",
+    "LossBatch",
+    "LossConfig",
+    "Masking",
+    "Needs",
+    "ProLAPConfig",
     "ProLAPLoss",
     "SigLipLoss",
+    "SoftClipConfig",
     "SoftClipLoss",
+    "clip_loss",
     "create_loss",
     "csd",
     "gather_features",
     "inclusion_logit",
     "inclusion_loss",
     "inclusion_score",
+    "loss_class",
     "mask_repulsive_loss",
     "ppcl_logits",
+    "ppcl_loss",
     "rank_and_world",
+    "register_loss",
+    "siglip_loss",
+    "soft_clip_loss",
+    "unregister_loss",
     "vib_kl",
 ]

@@ -1,5 +1,7 @@
 """Deterministic contrastive losses: CLIP's symmetric InfoNCE and SigLIP's pairwise sigmoid.
 
+`clip_loss` / `siglip_loss` are the math on (B, D) tensors; `ClipLoss` / `SigLipLoss` are
+the registered training losses ("clip", "siglip") that apply it to a `ModelOutput`.
 Both reproduce open_clip's ClipLoss / SigLipLoss (same logits, same reductions) and add
 multi-positive targets: general captions ("music") repeat within a batch, and scoring
 equal captions as negatives teaches the model to push identical texts apart.
@@ -7,10 +9,17 @@ equal captions as negatives teaches the model to push identical texts apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from audiotext_cli.losses.distributed import gather_features, global_pos_mask
+from audiotext_cli.losses.registry import Loss, LossBatch, LossConfig, Needs, register_loss
+
+if TYPE_CHECKING:
+    from audiotext_cli.models.output import ModelOutput
 
 
 def check_pair(audio: Tensor, text: Tensor) -> None:
@@ -47,40 +56,65 @@ def sigmoid_loss(logits: Tensor, positives: Tensor) -> Tensor:
     return F.softplus(-labels * logits).sum() / logits.shape[0]
 
 
-class ClipLoss(nn.Module):
-    """Symmetric InfoNCE (CLIP), with a uniform target over each row's positives."""
+def clip_loss(
+    audio: Tensor, text: Tensor, logit_scale: Tensor, pos_mask: Tensor | None = None
+) -> Tensor:
+    """Symmetric InfoNCE (CLIP), with a uniform target over each row's positives.
 
-    def forward(
-        self, audio: Tensor, text: Tensor, logit_scale: Tensor, pos_mask: Tensor | None = None
-    ) -> dict[str, Tensor]:
-        """audio, text: (B, D) L2-normalised; logit_scale: exponentiated scalar; pos_mask:
-        optional (B, B) or (B, N) bool, True on positives (see `global_pos_mask`)."""
-        check_pair(audio, text)
-        a2t, t2a = global_pos_mask(pos_mask, audio.shape[0], audio.device)
-        loss = info_nce(
-            audio,
-            text,
-            logit_scale,
-            row_normalise(a2t, audio.dtype),
-            row_normalise(t2a, audio.dtype),
-        )
+    audio, text: (B, D) L2-normalised; logit_scale: exponentiated scalar; pos_mask:
+    optional (B, B) or (B, N) bool, True on positives (see `global_pos_mask`)."""
+    check_pair(audio, text)
+    a2t, t2a = global_pos_mask(pos_mask, audio.shape[0], audio.device)
+    return info_nce(
+        audio, text, logit_scale, row_normalise(a2t, audio.dtype), row_normalise(t2a, audio.dtype)
+    )
+
+
+def siglip_loss(
+    audio: Tensor,
+    text: Tensor,
+    logit_scale: Tensor,
+    logit_bias: Tensor,
+    pos_mask: Tensor | None = None,
+) -> Tensor:
+    """SigLIP's pairwise sigmoid loss: every (audio, text) pair is a binary decision, so the
+    loss needs no softmax over the batch and multiple positives per row are natural.
+    Inputs as in `clip_loss`, plus the learnable scalar `logit_bias`."""
+    check_pair(audio, text)
+    positives, _ = global_pos_mask(pos_mask, audio.shape[0], audio.device)
+    logits = logit_scale * audio @ gather_features(text).T + logit_bias  # (B, N)
+    return sigmoid_loss(logits, positives)
+
+
+@dataclass
+class ClipConfig(LossConfig):
+    """CLIP's InfoNCE has no options of its own."""
+
+
+@register_loss("clip", ClipConfig)
+class ClipLoss(Loss):
+    """`clip_loss` on the audio and text means."""
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        loss = clip_loss(out.audio.mean, out.text.mean, out.logit_scale, batch.pos_mask)
         return {"contrastive_loss": loss}
 
 
-class SigLipLoss(nn.Module):
-    """SigLIP's pairwise sigmoid loss: every (audio, text) pair is a binary decision, so the
-    loss needs no softmax over the batch and multiple positives per row are natural."""
+@dataclass
+class SigLipConfig(LossConfig):
+    """SigLIP's sigmoid loss has no options of its own (the bias is the model's)."""
 
-    def forward(
-        self,
-        audio: Tensor,
-        text: Tensor,
-        logit_scale: Tensor,
-        logit_bias: Tensor,
-        pos_mask: Tensor | None = None,
-    ) -> dict[str, Tensor]:
-        """Inputs as in `ClipLoss`, plus the learnable scalar `logit_bias`."""
-        check_pair(audio, text)
-        positives, _ = global_pos_mask(pos_mask, audio.shape[0], audio.device)
-        logits = logit_scale * audio @ gather_features(text).T + logit_bias  # (B, N)
-        return {"contrastive_loss": sigmoid_loss(logits, positives)}
+
+@register_loss("siglip", SigLipConfig)
+class SigLipLoss(Loss):
+    """`siglip_loss` on the audio and text means, with the model's learnable bias."""
+
+    @property
+    def needs(self) -> Needs:
+        return Needs(bias=True)
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        loss = siglip_loss(
+            out.audio.mean, out.text.mean, out.logit_scale, out.logit_bias, batch.pos_mask
+        )
+        return {"contrastive_loss": loss}

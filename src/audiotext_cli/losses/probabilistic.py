@@ -12,17 +12,28 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
+from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.contrastive import check_pair, sigmoid_loss
 from audiotext_cli.losses.distributed import gather_features, global_pos_mask
+from audiotext_cli.losses.registry import (
+    Loss,
+    LossBatch,
+    LossConfig,
+    Masking,
+    Needs,
+    register_loss,
+)
 
-Gaussian = tuple[Tensor, Tensor]  # (mu, logvar), each (B, D)
+if TYPE_CHECKING:
+    from audiotext_cli.models.output import Embedding, ModelOutput
 
 INCLUSION_LOSS_LIMIT = 1e5  # ProLIP drops an inclusion loss this large (an exploding step)
 VIB_LOSS_LIMIT = 1e4  # ... and a KL term this large
@@ -117,7 +128,7 @@ def inclusion_loss(
     return loss
 
 
-def vib_kl(mu: Tensor, logvar: Tensor, variant: Literal["prolip", "textbook"] = "prolip") -> Tensor:
+def vib_kl(mu: Tensor, logvar: Tensor, variant: str = "prolip") -> Tensor:
     """KL-style regulariser towards N(0, I), averaged over batch and dimensions.
 
     "textbook": -1/2 (1 + l - mu^2 - e^l), the exact KL per dimension (PCME++).
@@ -150,110 +161,122 @@ def mask_repulsive_loss(
     return F.softplus(logits[off_diagonal]).sum() / n
 
 
-class PPCLLoss(nn.Module):
+def ppcl_loss(
+    audio_mu: Tensor,
+    audio_logvar: Tensor,
+    text_mu: Tensor,
+    text_logvar: Tensor,
+    logit_scale: Tensor,
+    logit_bias: Tensor,
+    pos_mask: Tensor | None = None,
+) -> Tensor:
     """ProLIP's probabilistic pairwise contrastive loss: SigLIP's sigmoid loss on the
-    CSD-based logits, summed over all pairs and divided by B."""
-
-    def forward(
-        self,
-        audio_mu: Tensor,
-        audio_logvar: Tensor,
-        text_mu: Tensor,
-        text_logvar: Tensor,
-        logit_scale: Tensor,
-        logit_bias: Tensor,
-        pos_mask: Tensor | None = None,
-    ) -> dict[str, Tensor]:
-        """Means (B, D) unit-norm, log-variances (B, D); logit_scale exponentiated."""
-        for mu, logvar in ((audio_mu, audio_logvar), (text_mu, text_logvar)):
-            check_pair(mu, logvar)
-        check_pair(audio_mu, text_mu)
-        positives, _ = global_pos_mask(pos_mask, audio_mu.shape[0], audio_mu.device)
-        logits = ppcl_logits(
-            audio_mu,
-            audio_logvar,
-            gather_features(text_mu),
-            gather_features(text_logvar),
-            logit_scale,
-            logit_bias,
-        )
-        return {"contrastive_loss": sigmoid_loss(logits, positives)}
+    CSD-based logits, summed over all pairs and divided by B. Means (B, D) unit-norm,
+    log-variances (B, D); logit_scale exponentiated."""
+    for mu, logvar in ((audio_mu, audio_logvar), (text_mu, text_logvar)):
+        check_pair(mu, logvar)
+    check_pair(audio_mu, text_mu)
+    positives, _ = global_pos_mask(pos_mask, audio_mu.shape[0], audio_mu.device)
+    logits = ppcl_logits(
+        audio_mu,
+        audio_logvar,
+        gather_features(text_mu),
+        gather_features(text_logvar),
+        logit_scale,
+        logit_bias,
+    )
+    return sigmoid_loss(logits, positives)
 
 
-class ProLAPLoss(nn.Module):
+@dataclass
+class ProLAPConfig(LossConfig):
+    """ProLAP's weights (ProLIP's: w_inclusion_hier=1e-3, w_inclusion_cross=1e-7,
+    w_vib=1e-4, w_repulsive=0) and its masking of the first `mask_fraction` of a batch."""
+
+    w_ppcl: float = 1.0
+    w_inclusion_cross: float = 5e-7
+    w_inclusion_hier: float = 5e-3
+    w_vib: float = 1e-5
+    w_repulsive: float = 1e-3
+    kappa: float = 1000.0
+    eps: float = -20.0
+    vib_variant: str = "prolip"  # or "textbook" (see `vib_kl`)
+    mask_fraction: float = 0.125
+    mask_prob: float = 0.75
+    text_mask_depth: int = 2
+    audio_mask_depth: int = 1
+
+    def validate(self) -> None:
+        if self.vib_variant not in ("prolip", "textbook"):
+            raise ConfigUsageError(
+                f"train.loss.vib_variant: must be 'prolip' or 'textbook', not {self.vib_variant!r}"
+            )
+        for key in ("mask_fraction", "mask_prob"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ConfigUsageError(f"train.loss.{key}: must be in [0, 1]")
+        for key in ("text_mask_depth", "audio_mask_depth"):
+            if getattr(self, key) < 0:
+                raise ConfigUsageError(f"train.loss.{key}: must be >= 0")
+
+
+@register_loss("prolap", ProLAPConfig)
+class ProLAPLoss(Loss):
     """The ProLAP objective: PPCL + cross-modal inclusion (audio in text) + hierarchical
     inclusion (each input in its masked version, each masked level in the next) + VIB +
     mask repulsion. Each returned term is already multiplied by its weight; a zero weight
     makes the term an exact, uncomputed 0.
-
-    Defaults are ProLAP's weights (5e-3 hierarchical, 5e-7 cross, 1e-5 VIB); ProLIP's are
-    inclusion_hier=1e-3, inclusion_cross=1e-7, vib=1e-4, repulsive=0.
     """
 
-    def __init__(
-        self,
-        ppcl: float = 1.0,
-        inclusion_cross: float = 5e-7,
-        inclusion_hier: float = 5e-3,
-        vib: float = 1e-5,
-        repulsive: float = 1e-3,
-        kappa: float = 1000.0,
-        eps: float = -20.0,
-        vib_variant: Literal["prolip", "textbook"] = "prolip",
-    ) -> None:
-        super().__init__()
-        self.ppcl_weight = ppcl
-        self.inclusion_cross_weight = inclusion_cross
-        self.inclusion_hier_weight = inclusion_hier
-        self.vib_weight = vib
-        self.repulsive_weight = repulsive
-        self.kappa = kappa
-        self.eps = eps
-        self.vib_variant = vib_variant
-        self.ppcl = PPCLLoss()
+    cfg: ProLAPConfig
 
-    def forward(
-        self,
-        audio: Gaussian,
-        text: Gaussian,
-        logit_scale: Tensor,
-        logit_bias: Tensor,
-        audio_levels: Sequence[Gaussian] = (),
-        text_levels: Sequence[Gaussian] = (),
-        pos_mask: Tensor | None = None,
-    ) -> dict[str, Tensor]:
-        """audio, text: (mu, logvar) of the full inputs, (B, D) each. *_levels: (mu,
-        logvar) of the masked levels 1, 2, ... of the first n samples, (n, D) each, level
-        l + 1 masking what level l left visible; may be empty."""
+    @property
+    def needs(self) -> Needs:
+        c = self.cfg
+        masking = Masking(c.mask_fraction, c.mask_prob, c.audio_mask_depth, c.text_mask_depth)
+        return Needs(bias=True, probabilistic=True, masking=masking)
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        """out.audio, out.text: Gaussians of the full inputs, (B, D) each; out.*_levels:
+        Gaussians of the masked levels 1, 2, ... of the first n samples, (n, D) each; may
+        be empty."""
+        c, audio, text = self.cfg, out.audio, out.text
+        scale, bias = out.logit_scale, out.logit_bias
+        levels = (*out.audio_levels, *out.text_levels)
         keys = ("contrastive", "inclusion_cross", "inclusion_hier", "vib", "repulsive")
-        losses = {f"{key}_loss": audio[0].new_zeros(()) for key in keys}
-        if self.ppcl_weight:
-            ppcl = self.ppcl(*audio, *text, logit_scale, logit_bias, pos_mask)["contrastive_loss"]
-            losses["contrastive_loss"] = self.ppcl_weight * ppcl
-        if self.inclusion_cross_weight:
-            cross = inclusion_loss(*audio, *text, self.kappa, self.eps)
-            losses["inclusion_cross_loss"] = self.inclusion_cross_weight * cross
-        if self.inclusion_hier_weight and (audio_levels or text_levels):
-            hier = self._hierarchical(audio, audio_levels) + self._hierarchical(text, text_levels)
-            losses["inclusion_hier_loss"] = self.inclusion_hier_weight * hier
-        if self.vib_weight:
-            kl = vib_kl(*audio, self.vib_variant) + vib_kl(*text, self.vib_variant)
-            losses["vib_loss"] = self.vib_weight * kl
-        if self.repulsive_weight and (audio_levels or text_levels):
-            repulsive = sum(
-                mask_repulsive_loss(*level, logit_scale, logit_bias)
-                for level in (*audio_levels, *text_levels)
+        losses = {f"{key}_loss": audio.mean.new_zeros(()) for key in keys}
+        if c.w_ppcl:
+            ppcl = ppcl_loss(*_pair(audio), *_pair(text), scale, bias, batch.pos_mask)
+            losses["contrastive_loss"] = c.w_ppcl * ppcl
+        if c.w_inclusion_cross:
+            cross = inclusion_loss(*_pair(audio), *_pair(text), c.kappa, c.eps)
+            losses["inclusion_cross_loss"] = c.w_inclusion_cross * cross
+        if c.w_inclusion_hier and levels:
+            hier = self._hierarchical(audio, out.audio_levels) + self._hierarchical(
+                text, out.text_levels
             )
-            losses["repulsive_loss"] = self.repulsive_weight * repulsive
+            losses["inclusion_hier_loss"] = c.w_inclusion_hier * hier
+        if c.w_vib:
+            kl = vib_kl(*_pair(audio), c.vib_variant) + vib_kl(*_pair(text), c.vib_variant)
+            losses["vib_loss"] = c.w_vib * kl
+        if c.w_repulsive and levels:
+            repulsive = sum(mask_repulsive_loss(*_pair(lv), scale, bias) for lv in levels)
+            losses["repulsive_loss"] = c.w_repulsive * repulsive
         return losses
 
-    def _hierarchical(self, full: Gaussian, levels: Sequence[Gaussian]) -> Tensor:
+    def _hierarchical(self, full: Embedding, levels: Sequence[Embedding]) -> Tensor:
         """Sum over consecutive pairs of L_inc(level l in level l + 1), level 0 being the
         first n full inputs: a partial input is more general, so it should contain them."""
         if not levels:
-            return full[0].new_zeros(())
-        n = levels[0][0].shape[0]
-        chain = [(full[0][:n], full[1][:n]), *levels]
+            return full.mean.new_zeros(())
+        chain = [full[: len(levels[0])], *levels]
         return sum(
-            inclusion_loss(*inner, *outer, self.kappa, self.eps) for inner, outer in pairwise(chain)
+            inclusion_loss(*_pair(inner), *_pair(outer), self.cfg.kappa, self.cfg.eps)
+            for inner, outer in pairwise(chain)
         )
+
+
+def _pair(g: Embedding) -> tuple[Tensor, Tensor]:
+    """(mean, logvar) of a Gaussian embedding; a point embedding is refused."""
+    if g.logvar is None:
+        raise ValueError("a probabilistic loss needs Gaussian embeddings (logvar is None)")
+    return g.mean, g.logvar

@@ -9,11 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiotext_cli.errors import ConfigError
+from audiotext_cli.errors import ConfigError, ConfigUsageError
+from audiotext_cli.losses import LossConfig, loss_class
 
 
 @dataclass
@@ -47,9 +50,13 @@ class ModelConfig:
     logvar_bias_init: float = -5.0  # Gaussian head bias (ProLIP: -10)
 
 
+def _default_loss() -> LossConfig:
+    return loss_class("clip").Config()
+
+
 @dataclass
 class TrainConfig:
-    loss: str = "clip"  # clip | siglip | soft-clip | prolap
+    loss: LossConfig = field(default_factory=_default_loss)  # a registered loss's config
     epochs: int = 12
     batch_size: int = 64
     lr: float = 2e-3
@@ -63,44 +70,130 @@ class TrainConfig:
     multi_positive: bool = True  # equal caption strings in a batch are positives
     source_alpha: float = 1.0  # source s sampled in proportion to n_s**alpha (1: every clip once)
     checkpoint_every: int = 200  # steps between resumable checkpoints
-    # ProLAP (ignored by deterministic losses)
-    mask_fraction: float = 0.125
-    mask_prob: float = 0.75
-    text_mask_depth: int = 2
-    audio_mask_depth: int = 1
-    w_inclusion_cross: float = 5e-7
-    w_inclusion_hier: float = 5e-3
-    w_vib: float = 1e-5
-    w_repulsive: float = 1e-3
-    # soft-clip
-    soft_beta: float = 0.3
+
+    def __post_init__(self) -> None:
+        self.loss = loss_config_from(self.loss)  # a name (e.g. from `replace`) -> its config
 
 
-def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+# Loss options that lived flat in TrainConfig before losses had their own configs; a
+# checkpoint written then still reads (they move into its loss's config).
+_LEGACY_LOSS_KEYS = {
+    "prolap": {
+        k: k
+        for k in (
+            "mask_fraction",
+            "mask_prob",
+            "text_mask_depth",
+            "audio_mask_depth",
+            "w_inclusion_cross",
+            "w_inclusion_hier",
+            "w_vib",
+            "w_repulsive",
+        )
+    },
+    "soft-clip": {"soft_beta": "beta"},
+}
+
+
+def loss_config_from(value: Any) -> LossConfig:
+    """A loss config from its registered name or `{"name": ..., field: value, ...}`."""
+    if isinstance(value, LossConfig):
+        return value
+    if isinstance(value, str):
+        return loss_class(value).Config()
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str):
+        raise ConfigUsageError(
+            f'train.loss: expected a loss name or {{"name": ...}}, got {value!r}'
+        )
+    options = {k: v for k, v in value.items() if k != "name"}
+    return _from_dict(loss_class(value["name"]).Config, options, "train.loss")
+
+
+def _legacy_train(data: dict[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if "loss" in data and isinstance(data["loss"], str):
+        moved = _LEGACY_LOSS_KEYS.get(data["loss"], {})
+        loss = {"name": data["loss"]}
+        for old_keys in _LEGACY_LOSS_KEYS.values():
+            for old, new in old_keys.items():
+                if old in data:
+                    value = data.pop(old)
+                    if old in moved:
+                        loss[new] = value
+        data["loss"] = loss
+    return data
+
+
+def _from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(known)
     if unknown:
-        raise ConfigError(f"unknown {cls.__name__} field(s): {', '.join(sorted(unknown))}")
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        if name == "audio" and isinstance(value, dict):
-            value = _from_dict(AudioEncoderConfig, value)
-        elif name == "channels":
-            value = tuple(value)
-        kwargs[name] = value
+        keys = ", ".join(f"{where}.{k}" for k in sorted(unknown))
+        raise ConfigUsageError(f"unknown key(s) {keys}")
+    hints = typing.get_type_hints(cls)
+    kwargs = {name: _coerce(f"{where}.{name}", value, hints[name]) for name, value in data.items()}
     return cls(**kwargs)
 
 
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    """`value` checked against the field type `tp`: ints stay ints, floats are finite,
+    nested sections are dicts, a loss is a name or a dict."""
+    if tp is LossConfig:
+        return loss_config_from(value)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigUsageError(f"{key}: expected a section (JSON object), got {value!r}")
+        return _from_dict(tp, value, key)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(key, value, inner)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigUsageError(f"{key}: expected a list, got {value!r}")
+        return tuple(_coerce(f"{key}[{i}]", v, args[0]) for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigUsageError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigUsageError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigUsageError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigUsageError(f"{key}: must be finite, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigUsageError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"{key}: unsupported config field type {tp!r}")
+
+
 def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
-    return _from_dict(ModelConfig, data)
+    return _from_dict(ModelConfig, data, "model")
 
 
 def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
-    return _from_dict(TrainConfig, data)
+    return _from_dict(TrainConfig, _legacy_train(data), "train")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+    """A config as JSON-ready nested dicts; a loss config carries its `name`."""
+    out: dict[str, Any] = {"name": cfg.name} if isinstance(cfg, LossConfig) else {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            value = to_dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
 
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
@@ -123,32 +216,48 @@ def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc}", path) from None
+    if not isinstance(data, dict) or set(data) - {"model", "train"}:
+        raise ConfigUsageError('a preset is {"model": {...}, "train": {...}}', path)
     return model_config_from_dict(data.get("model", {})), train_config_from_dict(
         data.get("train", {})
     )
 
 
-def apply_overrides(model: ModelConfig, train: TrainConfig, overrides: list[str]) -> None:
-    """`--set train.lr=1e-3 --set model.embed_dim=128`: values parse as JSON, checked by type."""
+def apply_overrides(
+    model: ModelConfig, train: TrainConfig, overrides: list[str]
+) -> tuple[ModelConfig, TrainConfig]:
+    """`--set train.lr=1e-3 --set model.embed_dim=128 --set train.loss.w_vib=0`: values
+    parse as JSON (else as a string), applied in order, then the whole config is checked
+    again, so a bad value fails with one line naming its key. `train.loss=NAME` picks a
+    loss (its default config, or the current one if it is already that loss).
+    Returns new configs; the inputs are not changed."""
+    data = {"model": to_dict(model), "train": to_dict(train)}
     for item in overrides:
         key, sep, raw = item.partition("=")
-        section, _, name = key.partition(".")
-        target = {"model": model, "train": train}.get(section)
-        if not sep or target is None or not name or not hasattr(target, name):
-            raise ConfigError(
+        path = key.split(".")
+        if not sep or path[0] not in data or len(path) < 2 or not all(path):
+            raise ConfigUsageError(
                 f"bad override {item!r}: expected model.FIELD=VALUE or train.FIELD=VALUE"
             )
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
-        current = getattr(target, name)
-        if isinstance(current, bool) != isinstance(value, bool) or (
-            isinstance(current, int | float) and not isinstance(value, int | float)
-        ):
-            raise ConfigError(f"bad override {item!r}: {name} expects {type(current).__name__}")
-        if isinstance(current, float):
-            value = float(value)
-        if isinstance(current, str) and not isinstance(value, str):
-            value = str(value)
-        setattr(target, name, value)
+        node = data[path[0]]
+        for i, part in enumerate(path[1:-1], start=1):
+            if not isinstance(node.get(part), dict):
+                raise ConfigUsageError(f"unknown key {'.'.join(path[: i + 1])}")
+            node = node[part]
+        name = path[-1]
+        if name not in node or (key == "train.loss.name"):
+            raise ConfigUsageError(f"unknown key {key}")
+        if isinstance(node[name], dict) and key != "train.loss":
+            raise ConfigUsageError(f"{key}: is a section; set its fields ({key}.FIELD=VALUE)")
+        if key == "train.loss":
+            if not isinstance(value, str):
+                raise ConfigUsageError(f"{key}: expected a loss name, got {value!r}")
+            if value != node[name]["name"]:
+                node[name] = to_dict(loss_config_from(value))
+            continue
+        node[name] = value
+    return model_config_from_dict(data["model"]), train_config_from_dict(data["train"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from audiotext_cli.models.output import Embedding
+
 
 def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
@@ -24,6 +26,6 @@ class ProjectionHead(nn.Module):
             nn.init.zeros_(self.logvar[-1].weight)
             nn.init.constant_(self.logvar[-1].bias, logvar_bias)
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+    def forward(self, x: Tensor) -> Embedding:
         mu = F.normalize(self.mean(x), dim=-1)
-        return mu, (self.logvar(x) if self.logvar is not None else None)
+        return Embedding(mu, self.logvar(x) if self.logvar is not None else None)

@@ -42,10 +42,10 @@ class TrainedEmbedder:
         for i in range(0, len(windows), self.window_batch):
             w = torch.from_numpy(windows[i : i + self.window_batch]).to(device)
             v = torch.from_numpy(valid[i : i + self.window_batch]).to(device)
-            mu, lv = self.model.encode_windows(w, v)
-            means.append(mu.float().cpu().numpy())
-            if lv is not None:
-                logvars.append(lv.float().cpu().numpy())
+            emb = self.model.encode_windows(w, v)
+            means.append(emb.mean.float().cpu().numpy())
+            if emb.logvar is not None:
+                logvars.append(emb.logvar.float().cpu().numpy())
         mean = np.concatenate(means)
         logvar = np.concatenate(logvars) if logvars else None
         out_mu, out_lv, start = [], [], 0
@@ -65,10 +65,12 @@ class TrainedEmbedder:
     @torch.inference_mode()
     def embed_text_features(self, features: np.ndarray) -> Embeddings:
         device = next(self.model.parameters()).device
-        mu, lv = self.model.encode_text(
+        emb = self.model.encode_text(
             torch.from_numpy(np.ascontiguousarray(features, np.float32)).to(device)
         )
-        return Embeddings(mu.cpu().numpy(), None if lv is None else lv.cpu().numpy())
+        return Embeddings(
+            emb.mean.cpu().numpy(), None if emb.logvar is None else emb.logvar.cpu().numpy()
+        )
 
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
         if not texts:

@@ -12,8 +12,7 @@ from audiotext_cli.audio.features import FrontendConfig, LogMel, valid_frames
 from audiotext_cli.models.audio_encoder import PATCH_FRAMES, AudioCNN
 from audiotext_cli.models.config import ModelConfig
 from audiotext_cli.models.heads import ProjectionHead
-
-Gaussian = tuple[Tensor, Tensor | None]  # (unit-norm mean, log-variance or None)
+from audiotext_cli.models.output import Embedding, ModelOutput
 
 
 def frontend_config(cfg: ModelConfig) -> FrontendConfig:
@@ -57,19 +56,26 @@ class AudioTextModel(nn.Module):
     def window_samples(self) -> int:
         return int(round(self.cfg.window_seconds * self.cfg.sample_rate))
 
-    def encode_logmel(
+    def encode_audio(
         self, logmel: Tensor, n_valid_frames: Tensor, patch_mask: Tensor | None = None
-    ) -> Gaussian:
-        """(B, n_mels, T) window log-mels -> window embeddings."""
+    ) -> Embedding:
+        """(B, n_mels, T) window log-mels -> window embeddings (the audio tower's seam:
+        `audio_encoder` pools features, `audio_head` projects them)."""
         return self.audio_head(self.audio_encoder(logmel, n_valid_frames, patch_mask))
 
-    def encode_windows(self, windows: Tensor, valid_samples: Tensor) -> Gaussian:
-        """(B, W) zero-padded waveform windows -> window embeddings."""
-        return self.encode_logmel(
+    def audio_features(self, windows: Tensor, valid_samples: Tensor) -> Tensor:
+        """(B, W) zero-padded waveform windows -> (B, C) pooled audio-encoder features,
+        before the head (what a linear probe of the audio backbone reads)."""
+        return self.audio_encoder(
             self.logmel(windows), valid_frames(valid_samples, self.frontend_cfg)
         )
 
-    def encode_text(self, text_features: Tensor) -> Gaussian:
+    def encode_windows(self, windows: Tensor, valid_samples: Tensor) -> Embedding:
+        """(B, W) zero-padded waveform windows -> window embeddings."""
+        return self.audio_head(self.audio_features(windows, valid_samples))
+
+    def encode_text(self, text_features: Tensor) -> Embedding:
+        """(B, text_dim) frozen MiniLM features -> text embeddings."""
         return self.text_head(text_features)
 
     def forward(
@@ -79,26 +85,28 @@ class AudioTextModel(nn.Module):
         text_features: Tensor,
         audio_patch_masks: tuple[Tensor, ...] = (),
         masked_text_features: tuple[Tensor, ...] = (),
-    ) -> dict[str, Gaussian | list[Gaussian]]:
+    ) -> ModelOutput:
         """One training forward (what DDP wraps). Masked levels run on the first rows of
         the batch: each patch mask / masked-text tensor covers its first n samples."""
-        out: dict = {
-            "audio": self.encode_logmel(logmel, n_valid_frames),
-            "text": self.encode_text(text_features),
-        }
-        out["audio_levels"] = [
-            self.encode_logmel(logmel[: len(m)], n_valid_frames[: len(m)], m)
-            for m in audio_patch_masks
-        ]
-        out["text_levels"] = [self.encode_text(f) for f in masked_text_features]
-        out["logit_scale"], out["logit_bias"] = self.scalars()  # inside forward, for DDP
-        return out
+        scale, bias = self.scalars()  # inside forward, for DDP
+        return ModelOutput(
+            audio=self.encode_audio(logmel, n_valid_frames),
+            text=self.encode_text(text_features),
+            logit_scale=scale,
+            logit_bias=bias,
+            audio_levels=[
+                self.encode_audio(logmel[: len(m)], n_valid_frames[: len(m)], m)
+                for m in audio_patch_masks
+            ],
+            text_levels=[self.encode_text(f) for f in masked_text_features],
+        )
 
-    def freeze_unused(self, loss: str) -> None:
-        """Parameters a loss never touches get no gradient (DDP needs every trainable
-        parameter used in each step): the bias is for sigmoid losses, the mask patch for ProLAP."""
-        self.logit_bias.requires_grad_(loss in ("siglip", "prolap"))
-        self.audio_encoder.mask_patch.requires_grad_(loss == "prolap")
+    def freeze_unused(self, uses_bias: bool, uses_masking: bool) -> None:
+        """Parameters the loss never touches get no gradient (DDP needs every trainable
+        parameter used in each step): the bias serves sigmoid losses, the mask patch the
+        masked levels. The loss says which it uses (`losses.registry.Needs`)."""
+        self.logit_bias.requires_grad_(uses_bias)
+        self.audio_encoder.mask_patch.requires_grad_(uses_masking)
 
     def scalars(self) -> tuple[Tensor, Tensor]:
         """exp(logit_scale) clamped to [1, 100] as in CLIP/ProLIP, and the bias."""

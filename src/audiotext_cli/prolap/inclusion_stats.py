@@ -89,9 +89,8 @@ def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dic
         with torch.inference_mode():
             logmel = model.logmel(torch.from_numpy(windows).to(device))
             frames = valid_frames(torch.from_numpy(valid).to(device), model.frontend_cfg)
-            full = Embeddings(
-                *(t.double().cpu().numpy() for t in model.encode_logmel(logmel, frames))
-            )
+            emb = model.encode_audio(logmel, frames)
+            full = Embeddings(emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy())
             n_patches = model.num_patches(logmel.shape[-1])
             real = (
                 torch.arange(n_patches)[None, :]
@@ -100,8 +99,10 @@ def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dic
             for _ in range(n_masks):
                 patch_mask = torch.rand(len(windows), n_patches, generator=g) < MASK_PROB
                 changed = (patch_mask & real).any(1).numpy()
-                mu, lv = model.encode_logmel(logmel, frames, patch_mask.to(device))
-                masked = Embeddings(mu.double().cpu().numpy(), lv.double().cpu().numpy())
+                emb = model.encode_audio(logmel, frames, patch_mask.to(device))
+                masked = Embeddings(
+                    emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy()
+                )
                 flags.append(included(full, masked)[changed])
     all_flags = np.concatenate(flags) if flags else np.zeros(0, bool)
     return {"pairs": int(all_flags.size), "full_in_masked_pct": _percent(all_flags)}

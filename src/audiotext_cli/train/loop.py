@@ -70,19 +70,19 @@ class _BankEmbedder:
 
     @torch.inference_mode()
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
-        mu, lv = self.model.encode_text(torch.from_numpy(self.table.encode(texts)))
-        return Embeddings(mu.numpy(), None if lv is None else lv.numpy())
+        emb = self.model.encode_text(torch.from_numpy(self.table.encode(texts)))
+        return Embeddings(emb.mean.numpy(), None if emb.logvar is None else emb.logvar.numpy())
 
     @torch.inference_mode()
     def embed_bank(self, bank: LogmelBank, batch: int = 256) -> Embeddings:
         mus, lvs = [], []
         for i in range(0, bank.logmel.shape[0], batch):
-            mu, lv = self.model.encode_logmel(
+            emb = self.model.encode_audio(
                 bank.logmel[i : i + batch].float(), bank.valid_frames[i : i + batch]
             )
-            mus.append(mu.numpy())
-            if lv is not None:
-                lvs.append(lv.numpy())
+            mus.append(emb.mean.numpy())
+            if emb.logvar is not None:
+                lvs.append(emb.logvar.numpy())
         mean = np.concatenate(mus)
         logvar = np.concatenate(lvs) if lvs else None
         weights = bank.valid_samples.numpy().astype(np.float64)
@@ -208,16 +208,16 @@ def train(
         model = AudioTextModel(model_cfg).to(device)
         if init_from is not None and not can_resume:
             init_from_checkpoint(model, init_from)
-        model.freeze_unused(cfg.loss)
-        optimizer = torch.optim.AdamW(
-            param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6
-        )
         teacher_emb = None
         if teacher is not None:
             from audiotext_cli.train.teacher import teacher_embeddings
 
             teacher_emb = teacher_embeddings(teacher, tr.records, table.texts)
         objective = Objective(model, cfg, table, teacher_emb)
+        model.freeze_unused(objective.needs.bias, objective.needs.masking is not None)
+        optimizer = torch.optim.AdamW(
+            param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6
+        )
 
         per_step = cfg.batch_size * world.size
         steps_per_epoch = len(tr.records) // per_step

@@ -1,9 +1,9 @@
-"""What one training step optimises: the chosen loss on a sampled batch.
+"""What one training step optimises: the configured loss on a sampled batch.
 
-Deterministic losses (clip, siglip) see the full batch; ProLAP also builds the masked
-levels of the first `mask_fraction` of the batch (audio: 16-frame log-mel patches replaced
-by a learnable mask patch; text: words replaced by [MASK], each level masking the previous
-one's visible tokens); soft-clip reads teacher similarities of the batch.
+Every loss sees the full batch's embeddings. What else it gets follows its declared
+`needs`: masked levels of the first `masking.fraction` of the batch (audio: 16-frame
+log-mel patches replaced by a learnable mask patch; text: words replaced by [MASK], each
+level masking the previous one's visible tokens), or teacher similarities of the batch.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from audiotext_cli.errors import ConfigError
-from audiotext_cli.losses import create_loss
+from audiotext_cli.losses import LOSSES, LossBatch, Masking, create_loss
 from audiotext_cli.losses.distributed import gather_features
 from audiotext_cli.models.audio_encoder import PATCH_FRAMES
 from audiotext_cli.models.config import TrainConfig
@@ -33,6 +33,8 @@ def recursive_patch_masks(
 
 
 class Objective:
+    """The configured loss on a sampled batch, given exactly what the loss says it needs."""
+
     def __init__(
         self,
         model: AudioTextModel,
@@ -45,26 +47,20 @@ class Objective:
         self.cfg = cfg
         self.table = table
         self.teacher = teacher  # (audio per clip (n, d), text per caption id (S, d)), unit-norm
-        if cfg.loss == "prolap":
-            if not model.cfg.probabilistic:
-                raise ConfigError(
-                    "loss 'prolap' needs a probabilistic model (model.probabilistic=true)"
-                )
-            self.loss = create_loss(
-                "prolap",
-                inclusion_cross=cfg.w_inclusion_cross,
-                inclusion_hier=cfg.w_inclusion_hier,
-                vib=cfg.w_vib,
-                repulsive=cfg.w_repulsive,
+        self.loss = create_loss(cfg.loss)
+        self.needs = self.loss.needs
+        name = cfg.loss.name
+        if self.needs.probabilistic and not model.cfg.probabilistic:
+            raise ConfigError(
+                f"loss {name!r} needs a probabilistic model (model.probabilistic=true)"
             )
-        elif cfg.loss == "soft-clip":
-            if teacher is None:
-                raise ConfigError("loss 'soft-clip' needs a teacher checkpoint (--teacher)")
-            self.loss = create_loss("soft-clip", beta=cfg.soft_beta)
-        else:
-            self.loss = create_loss(cfg.loss)
-            if model.cfg.probabilistic:
-                raise ConfigError(f"loss {cfg.loss!r} is for deterministic models; use 'prolap'")
+        if model.cfg.probabilistic and not self.needs.probabilistic:
+            raise ConfigError(
+                f"loss {name!r} is for deterministic models; use a probabilistic loss "
+                f"({', '.join(n for n, c in LOSSES.items() if c().needs.probabilistic)})"
+            )
+        if self.needs.teacher and teacher is None:
+            raise ConfigError(f"loss {name!r} needs a teacher checkpoint (--teacher)")
 
     @property
     def device(self) -> torch.device:
@@ -78,49 +74,28 @@ class Objective:
         valid = batch["valid_frames"].to(dev)
         audio_masks: list[Tensor] = []
         text_levels: list[Tensor] = []
-        if self.cfg.loss == "prolap":
-            n = max(1, int(self.cfg.mask_fraction * len(cap_ids)))
+        masking = self.needs.masking
+        if masking is not None:
+            n = max(1, int(masking.fraction * len(cap_ids)))
             patches = -(-logmel.shape[-1] // PATCH_FRAMES)
             audio_masks = [
                 m.to(dev)
-                for m in recursive_patch_masks(
-                    n, patches, self.cfg.audio_mask_depth, self.cfg.mask_prob, g
-                )
+                for m in recursive_patch_masks(n, patches, masking.audio_depth, masking.prob, g)
             ]
-            text_levels = self._masked_text(cap_ids[:n], g)
+            text_levels = self._masked_text(cap_ids[:n], masking, g)
         out = self.forward_model(logmel, valid, text_feats, tuple(audio_masks), tuple(text_levels))
-        scale, bias = out["logit_scale"], out["logit_bias"]
-        pos_mask = None
+        extras = LossBatch()
         if self.cfg.multi_positive:
-            pos_mask = (cap_ids[:, None] == batch["caption_ids_all"][None, :]).to(dev)
-        if self.cfg.loss == "prolap":
-            return self.loss(
-                out["audio"],
-                out["text"],
-                scale,
-                bias,
-                out["audio_levels"],
-                out["text_levels"],
-                pos_mask,
-            )
-        audio, text = out["audio"][0], out["text"][0]
-        if self.cfg.loss == "siglip":
-            return self.loss(audio, text, scale, bias, pos_mask)
-        if self.cfg.loss == "soft-clip":
+            extras.pos_mask = (cap_ids[:, None] == batch["caption_ids_all"][None, :]).to(dev)
+        if self.needs.teacher:
             t_audio = torch.from_numpy(self.teacher[0][batch["clips"]]).to(dev)
             t_text = torch.from_numpy(self.teacher[1][cap_ids]).to(dev)
-            return self.loss(
-                audio,
-                text,
-                scale,
-                t_audio @ gather_features(t_audio).T,
-                t_text @ gather_features(t_text).T,
-                pos_mask,
-            )
-        return self.loss(audio, text, scale, pos_mask)
+            extras.teacher_audio_sim = t_audio @ gather_features(t_audio).T
+            extras.teacher_text_sim = t_text @ gather_features(t_text).T
+        return self.loss(out, extras)
 
     @torch.no_grad()
-    def _masked_text(self, cap_ids: Tensor, g: torch.Generator) -> list[Tensor]:
+    def _masked_text(self, cap_ids: Tensor, masking: Masking, g: torch.Generator) -> list[Tensor]:
         """MiniLM features of recursively word-masked captions (frozen encoder, no gradient)."""
         from audiotext_cli.text import recursive_masks
 
@@ -129,8 +104,8 @@ class Objective:
         levels = recursive_masks(
             ids,
             mask,
-            self.cfg.text_mask_depth,
-            self.cfg.mask_prob,
+            masking.text_depth,
+            masking.prob,
             g,
             encoder.mask_token_id,
             encoder.special_ids,

@@ -1,0 +1,139 @@
+"""The loss registry: each training loss is a module plus its own config dataclass.
+
+A loss takes the model's typed output and the batch's extras, `(ModelOutput, LossBatch)`,
+and returns `{"*_loss": tensor}` terms that the trainer sums. What it needs beyond the two
+embeddings (the sigmoid bias, masked levels, a teacher, Gaussian heads) it declares in
+`needs`, and the trainer provides exactly that: nothing in `train/` names a loss.
+
+Adding a loss is one file:
+
+    @dataclass
+    class MyConfig(LossConfig):
+        weight: float = 1.0
+
+    @register_loss("mine", MyConfig)
+    class MyLoss(Loss):
+        def forward(self, out, batch):
+            return {"mine_loss": self.cfg.weight * ...}
+
+plus an import in `losses/__init__.py` so it registers; `--set train.loss=mine` and
+`--set train.loss.weight=0.5` then reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from torch import Tensor, nn
+
+from audiotext_cli.errors import ConfigUsageError
+
+if TYPE_CHECKING:
+    from audiotext_cli.models.output import ModelOutput
+
+
+@dataclass(frozen=True)
+class Masking:
+    """ProLAP-style masked levels of the first `fraction` of each batch: `audio_depth`
+    levels of 16-frame log-mel patches and `text_depth` levels of words, each level
+    masking what the previous one left visible with probability `prob`."""
+
+    fraction: float
+    prob: float
+    audio_depth: int
+    text_depth: int
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a loss reads beyond the audio and text embeddings and `logit_scale`."""
+
+    bias: bool = False  # out.logit_bias (otherwise frozen, so DDP sees no unused parameter)
+    probabilistic: bool = False  # Gaussian heads (model.probabilistic) rather than points
+    teacher: bool = False  # batch.teacher_*_sim from a frozen teacher (--teacher)
+    masking: Masking | None = None  # out.audio_levels / out.text_levels
+
+
+@dataclass
+class LossBatch:
+    """The batch as a loss sees it: which pairs are positives, and teacher similarities
+    of this rank's items to the gathered batch when the loss asked for a teacher."""
+
+    pos_mask: Tensor | None = None  # (B, B) or (B, N) bool, True on positives
+    teacher_audio_sim: Tensor | None = None  # (B, N)
+    teacher_text_sim: Tensor | None = None  # (B, N)
+
+
+@dataclass
+class LossConfig:
+    """Base of every loss's config; `name` is the registered name (set by `register_loss`)."""
+
+    name: ClassVar[str] = ""
+
+    def validate(self) -> None:
+        """Raise `ConfigError` on a value the loss cannot use (called on construction)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+
+class Loss(nn.Module):
+    """A registered training loss, built from its config."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[LossConfig]] = LossConfig
+
+    def __init__(self, cfg: LossConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg if cfg is not None else self.Config()
+
+    @property
+    def needs(self) -> Needs:
+        return Needs()
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+
+LOSSES: dict[str, type[Loss]] = {}
+
+
+def register_loss(name: str, config: type[LossConfig]):
+    """Class decorator: register a `Loss` subclass under `name` with its config class.
+    Each loss has its own config class, so a config alone says which loss it configures."""
+
+    def register(cls: type[Loss]) -> type[Loss]:
+        if name in LOSSES:
+            raise ValueError(f"loss {name!r} is already registered")
+        if config.name:
+            raise ValueError(f"{config.__name__} already configures loss {config.name!r}")
+        cls.name, cls.Config, config.name = name, config, name
+        LOSSES[name] = cls
+        return cls
+
+    return register
+
+
+def unregister_loss(name: str) -> None:
+    """Remove a registration (tests that register a toy loss clean up with this)."""
+    cls = LOSSES.pop(name)
+    cls.Config.name = ""
+
+
+def loss_class(name: str) -> type[Loss]:
+    if name not in LOSSES:
+        raise ConfigUsageError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return LOSSES[name]
+
+
+def create_loss(cfg: LossConfig | str, **options) -> Loss:
+    """The loss for a config, or for a registered name built with `options` as its config
+    fields (e.g. `create_loss("soft-clip", beta=0.1)`)."""
+    if isinstance(cfg, LossConfig):
+        return loss_class(cfg.name)(cfg)
+    cls = loss_class(cfg)
+    try:
+        return cls(cls.Config(**options))
+    except TypeError as err:  # an option this loss does not take
+        raise ConfigUsageError(f"loss {cfg!r}: {err}") from None

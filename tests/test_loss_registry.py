@@ -1,0 +1,88 @@
+"""The loss registry: a new loss is one registration away from `--set train.loss=NAME`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from audiotext_cli.errors import ConfigError
+from audiotext_cli.losses import LOSSES, Loss, LossConfig, register_loss, unregister_loss
+from audiotext_cli.models.output import ModelOutput
+
+
+@dataclass
+class ToyConfig(LossConfig):
+    weight: float = 1.0
+
+
+seen: list[ModelOutput] = []
+
+
+@pytest.fixture
+def toy():
+    """A loss registered through the registry alone, removed again afterwards."""
+
+    @register_loss("toy", ToyConfig)
+    class ToyLoss(Loss):
+        """Squared distance between paired audio and text means (no bias, no masks)."""
+
+        def forward(self, out, batch):
+            seen.append(out)
+            gap = (out.audio.mean - out.text.mean).pow(2).sum(-1).mean()
+            return {"toy_loss": self.cfg.weight * gap}
+
+    seen.clear()
+    yield ToyLoss
+    unregister_loss("toy")
+
+
+def test_toy_loss_trains_one_step_through_the_registry(toy, corpus, tmp_path: Path) -> None:
+    from audiotext_cli.data.manifest import read_manifest
+    from audiotext_cli.models.config import apply_overrides, load_preset
+    from audiotext_cli.train.loop import train
+
+    model_cfg, train_cfg = apply_overrides(
+        *load_preset("tiny"), ["train.loss=toy", "train.loss.weight=0.5"]
+    )
+    assert isinstance(train_cfg.loss, ToyConfig) and train_cfg.loss.weight == 0.5
+    steps: list[dict] = []
+    records = read_manifest(corpus["train"]), read_manifest(corpus["val"])
+    state = train(
+        *records, tmp_path / "run", model_cfg, train_cfg, on_step=steps.append, max_steps=1
+    )
+    assert state["global_step"] == 1 and len(seen) == 1
+    assert isinstance(seen[0], ModelOutput) and seen[0].audio_levels == []  # asked for no masks
+    assert set(steps[0]) >= {"toy_loss"} and steps[0]["loss"] == steps[0]["toy_loss"] > 0
+
+
+def test_unused_parameters_follow_what_the_loss_declares(toy) -> None:
+    from audiotext_cli.models.config import load_preset
+    from audiotext_cli.models.model import AudioTextModel
+
+    model = AudioTextModel(load_preset("tiny")[0])
+    for name in ("toy", "siglip"):
+        needs = LOSSES[name]().needs
+        model.freeze_unused(needs.bias, needs.masking is not None)
+        assert model.logit_bias.requires_grad == (name == "siglip")
+        assert not model.audio_encoder.mask_patch.requires_grad
+
+
+def test_registry_refuses_twice_the_same_name_or_config(toy) -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        register_loss("toy", LossConfig)(type("Other", (Loss,), {}))
+    with pytest.raises(ValueError, match="already configures"):
+        register_loss("toy2", ToyConfig)(type("Other", (Loss,), {}))
+    assert "toy2" not in LOSSES
+
+
+def test_unknown_loss_and_unknown_loss_option_name_the_key() -> None:
+    from audiotext_cli.models.config import apply_overrides, load_preset
+
+    with pytest.raises(ConfigError, match="unknown loss 'nope'"):
+        apply_overrides(*load_preset("tiny"), ["train.loss=nope"])
+    with pytest.raises(ConfigError, match=r"train\.loss\.w_vib"):
+        apply_overrides(*load_preset("tiny"), ["train.loss.w_vib=0"])  # clip has no w_vib
+    _, cfg = apply_overrides(*load_preset("prolap-demo"), ["train.loss.w_vib=0"])
+    assert cfg.loss.w_vib == 0.0 and cfg.loss.w_ppcl == 1.0
