@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
-from audiotext_cli.cli._options import group
+from audiotext_cli.cli._options import (
+    DeviceOpt,
+    FormatOpt,
+    JsonOpt,
+    ModelOpt,
+    checked,
+    group,
+    output_format,
+)
 
 app = group("Embed audio folders, caption lists or documents.")
 
@@ -26,7 +34,8 @@ def _progress_callback(bar, task):
     return update
 
 
-def _print_report(report, out: Path, as_json: bool) -> None:
+def _print_report(report, out: Path, fmt: _output.Format) -> None:
+    """One row of counts; the files that failed are warnings (in the document for json)."""
     summary = {
         "store": str(out),
         "embedded": report.embedded,
@@ -34,21 +43,23 @@ def _print_report(report, out: Path, as_json: bool) -> None:
         "failed": report.failed,
         "errors": report.errors,
     }
-    if as_json:
-        _output.print_json(summary)
-        return
-    _output.print_table(
-        ["store", "embedded", "skipped", "failed"],
-        [[str(out), report.embedded, report.skipped, report.failed]],
-    )
-    for row in report.errors:
-        _output.warn(f"{row['path']}: {row['reason']}")
+    columns = ["store", "embedded", "skipped", "failed"]
+    _output.emit(fmt, summary, _output.Table(columns, [[summary[c] for c in columns]]))
+    if fmt is not _output.Format.json:
+        for row in report.errors:
+            _output.warn(f"{row['path']}: {row['reason']}")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from audiotext_cli.index.folder import parse_shard
+
+    return parse_shard(text)
 
 
 @app.command("folder")
 def embed_folder_cmd(
     folder: Path = typer.Argument(..., help="Folder of audio files (searched recursively)."),
-    model: str = typer.Option(..., "--model", "-m", help="Model checkpoint."),
+    model: ModelOpt = ...,
     out: Path = typer.Option(..., "--out", "-o", help="Embedding store folder (resumes)."),
     include: list[str] = typer.Option(
         None, "--include", help="Glob on the relative path or name (repeat); default audio."
@@ -56,14 +67,17 @@ def embed_folder_cmd(
     exclude: list[str] = typer.Option(None, "--exclude", help="Glob to skip (repeat)."),
     batch_size: int = typer.Option(16, "--batch-size", min=1),
     workers: int = typer.Option(2, "--workers", min=0, help="Decoder processes (0: inline)."),
-    shard: str = typer.Option(None, "--shard", help="Embed only part i of n, e.g. 0/4."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    shard: str = typer.Option(
+        None, "--shard", help="Embed only part i of n, e.g. 0/4.", callback=checked(_shard)
+    ),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Embed every audio file under FOLDER; re-runs embed only new or changed files."""
-    from audiotext_cli.index.folder import AUDIO_GLOBS, embed_folder, parse_shard
+    from audiotext_cli.index.folder import AUDIO_GLOBS, embed_folder
     from audiotext_cli.index.search import load_model
 
-    part = parse_shard(shard) if shard else None
+    fmt = output_format(fmt, as_json)
     embedder = load_model(model)
     with _output.progress("rate", "hours") as bar:
         task = bar.add_task("embedding", total=None, rate="", hours="")
@@ -75,10 +89,10 @@ def embed_folder_cmd(
             exclude=tuple(exclude or ()),
             batch_size=batch_size,
             workers=workers,
-            shard=part,
+            shard=_shard(shard) if shard else None,
             progress=_progress_callback(bar, task),
         )
-    _print_report(report, out, as_json)
+    _print_report(report, out, fmt)
 
 
 @app.command("text")
@@ -86,56 +100,59 @@ def embed_text_cmd(
     captions: Path = typer.Argument(
         ..., help="Captions: .txt (one per line) or .jsonl (id, text)."
     ),
-    model: str = typer.Option(..., "--model", "-m", help="Model checkpoint."),
+    model: ModelOpt = ...,
     out: Path = typer.Option(..., "--out", "-o", help="Embedding store folder (resumes)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Embed a caption list into a text store (index it for audio -> text search)."""
     from audiotext_cli.index.folder import embed_captions
     from audiotext_cli.index.search import load_model
 
+    fmt = output_format(fmt, as_json)
     embedder = load_model(model)
     with _output.progress("rate", "hours") as bar:
         task = bar.add_task("embedding captions", total=None, rate="", hours="")
         report = embed_captions(
             embedder, captions, out, batch_size, progress=_progress_callback(bar, task)
         )
-    _print_report(report, out, as_json)
+    _print_report(report, out, fmt)
 
 
 @app.command("merge")
 def embed_merge_cmd(
     stores: list[Path] = typer.Argument(..., help="Stores of one model (e.g. --shard outputs)."),
     out: Path = typer.Option(..., "--out", "-o", help="Merged store folder."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Join embedding stores of the same model into one."""
     from audiotext_cli.index.store import merge_stores
 
+    fmt = output_format(fmt, as_json)
     merged = merge_stores(stores, out)
-    _output.print_table(["store", "vectors"], [[str(out), len(merged)]])
+    summary = {"store": str(out), "vectors": len(merged)}
+    _output.emit(fmt, summary, _output.Table(list(summary), [list(summary.values())]))
 
 
 @app.command("docs")
 def embed_docs(
     source: Path = typer.Argument(..., help="Corpus folder, recordings folder or features .npz."),
-    model: Path = typer.Option(..., "--model", help="HILBERT checkpoint folder."),
+    model: ModelOpt = ...,
     out: Path = typer.Option(..., "--out", help="Output folder: joint/, audio/, text/ stores."),
-    device: str = typer.Option("cpu", "--device"),
-    as_json: bool = typer.Option(False, "--json"),
+    device: DeviceOpt = "cpu",
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write document embeddings (z_joint, z_audio, z_text) as embedding stores."""
+    """Write document embeddings (z_joint, z_audio, z_text) of a HILBERT checkpoint as
+    embedding stores."""
     from audiotext_cli.hilbert.embed import embed_documents
 
+    fmt = output_format(fmt, as_json)
     info = embed_documents(source, model, out, device)
-    if as_json:
-        _output.print_json(info)
-        return
-    _output.print_table(
-        ("space", "store"),
-        info["stores"].items(),
-        title=f"{info['documents']} documents, dim {info['dim']}",
-    )
+    title = f"{info['documents']} documents, dim {info['dim']}"
+    _output.emit(fmt, info, _output.Table(("space", "store"), info["stores"].items(), title))
 
 
 def register(root: typer.Typer) -> None:

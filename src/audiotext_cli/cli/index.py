@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
-from audiotext_cli.cli._options import group
+from audiotext_cli.cli._options import (
+    FormatOpt,
+    IndexKind,
+    JsonOpt,
+    checked,
+    group,
+    output_format,
+)
 from audiotext_cli.errors import ConfigError
 
 app = group("Build, extend, merge and describe FAISS indexes.")
@@ -36,25 +43,35 @@ def _parse_params(pairs: list[str]) -> dict[str, object]:
     return params
 
 
+_BYTES = checked(parse_bytes)
+
+
 @app.command("build")
 def index_build_cmd(
     store: Path = typer.Argument(..., help="Embedding store (from `embed folder|text`)."),
     out: Path = typer.Option(..., "--out", "-o", help="Index folder."),
-    kind: str = typer.Option("auto", "--kind", help="auto, flat, hnsw, ivf or ivfpq."),
-    memory_budget: str = typer.Option("4GB", "--memory-budget", help="For the auto rule."),
+    kind: IndexKind = typer.Option(IndexKind.auto, "--kind", help="Index type."),
+    memory_budget: str = typer.Option(
+        "4GB", "--memory-budget", help="For the auto rule.", callback=_BYTES
+    ),
     param: list[str] = typer.Option(
-        None, "--param", help="Index parameter KEY=VALUE (nlist, nprobe, M, ef_search, ...)."
+        None,
+        "--param",
+        help="Index parameter KEY=VALUE (nlist, nprobe, M, ef_search, ...).",
+        callback=checked(_parse_params),
     ),
     like: Path = typer.Option(
         None, "--like", help="Reuse this index's trained IVF centroids (mergeable shards)."
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Build a FAISS index over a store; `auto` picks the kind by count and memory."""
     from audiotext_cli.index.faiss_index import build_index, choose_index, info
     from audiotext_cli.index.store import EmbeddingStore
 
-    if like is not None and (kind != "auto" or param):
+    fmt = output_format(fmt, as_json)
+    if like is not None and (kind is not IndexKind.auto or param):
         raise typer.BadParameter("--like takes the kind and parameters of that index")
     source = EmbeddingStore.open(store)
     budget = parse_bytes(memory_budget)
@@ -66,62 +83,63 @@ def index_build_cmd(
             meta["dim"],
             budget,
             meta["probabilistic"],
-            kind,
+            kind.value,
             **_parse_params(param or []),
         )
         _output.info(f"index: {spec.kind} ({spec.reason})")
     build_index(source, spec, out, memory_budget_bytes=budget, trained_from=like)
-    _show_info(info(out), as_json)
+    _show_info(info(out), fmt)
 
 
 @app.command("add")
 def index_add_cmd(
     index: Path = typer.Argument(..., help="Index folder to extend."),
     store: Path = typer.Argument(..., help="Embedding store holding the new vectors."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Add the store's vectors the index does not have yet, without rebuilding."""
     from audiotext_cli.index.faiss_index import add
 
+    fmt = output_format(fmt, as_json)
     counts = add(index, store)
     if counts["stale"]:
         _output.warn(f"{counts['stale']} ids changed since indexing; rebuild to refresh them")
-    if as_json:
-        _output.print_json(counts)
-    else:
-        _output.print_table(list(counts), [list(counts.values())])
+    _output.emit(fmt, counts, _output.Table(list(counts), [list(counts.values())]))
 
 
 @app.command("merge")
 def index_merge_cmd(
     indexes: list[Path] = typer.Argument(..., help="Index folders of one model."),
     out: Path = typer.Option(..., "--out", "-o", help="Merged index folder."),
-    memory_budget: str = typer.Option("4GB", "--memory-budget"),
-    as_json: bool = typer.Option(False, "--json"),
+    memory_budget: str = typer.Option("4GB", "--memory-budget", callback=_BYTES),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Join index shards (merge_from for IVF shards built --like one index; else rebuild)."""
     from audiotext_cli.index.faiss_index import info, merge
 
+    fmt = output_format(fmt, as_json)
     merge(list(indexes), out, memory_budget_bytes=parse_bytes(memory_budget))
-    _show_info(info(out), as_json)
+    _show_info(info(out), fmt)
 
 
 @app.command("info")
 def index_info_cmd(
     index: Path = typer.Argument(..., help="Index folder."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Describe an index (verifies its checksum)."""
     from audiotext_cli.index.faiss_index import info
 
-    _show_info(info(index), as_json)
+    _show_info(info(index), output_format(fmt, as_json))
 
 
-def _show_info(details: dict, as_json: bool) -> None:
-    if as_json:
-        _output.print_json(details)
-    else:
-        _output.print_table(["field", "value"], [[k, v] for k, v in details.items()])
+def _show_info(details: dict, fmt: _output.Format) -> None:
+    """Field/value rows on a table; one row of every field in jsonl/csv."""
+    table = _output.Table(["field", "value"], [[k, v] for k, v in details.items()])
+    _output.emit(fmt, details, table, records=[details])
 
 
 def register(root: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import FormatOpt, JsonOpt, output_format
 
 
 def search_cmd(
@@ -15,7 +16,8 @@ def search_cmd(
     index: Path = typer.Option(..., "--index", "-i", help="Index folder."),
     audio: Path = typer.Option(None, "--audio", help="Query by this audio file instead."),
     k: int = typer.Option(10, "-k", "--top-k", min=1, help="Number of hits."),
-    as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Search an index by text or by audio, with the model the index names.
 
@@ -23,11 +25,12 @@ def search_cmd(
     """
     from audiotext_cli.index.search import search_audio, search_text
 
+    fmt = output_format(fmt, as_json)
     if (query is None) == (audio is None):
         raise typer.BadParameter("give either a text QUERY or --audio FILE")
     hits = search_text(index, query, k) if audio is None else search_audio(index, audio, k)
-    if as_json:
-        _output.print_json(hits)
+    if fmt is not _output.Format.table:  # every field, full paths
+        _output.emit(fmt, hits, [], records=hits)
         return
     captions = any(hit.text is not None for hit in hits)
     title = f'"{query}"' if audio is None else f"like {audio}"
