@@ -218,3 +218,17 @@ def test_cli_import_loads_no_torch_or_faiss():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_piped_training_logs_each_epoch_and_prints_csv(corpus, tmp_path):
+    """`make demo > log` used to show nothing for the whole run: now a line per epoch."""
+    from synthetic_corpus import tiny_train_args
+
+    args = tiny_train_args(corpus, tmp_path / "run", "--epochs", "2", "--format", "csv")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for epoch in (1, 2):
+        assert [x for x in result.stderr.splitlines() if x.startswith(f"train epoch {epoch}: ")]
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows[0]["metric (validation)"] == "text_to_audio R@1"
+    assert 0 <= float(rows[0]["value"]) <= 1
