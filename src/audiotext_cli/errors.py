@@ -54,3 +54,8 @@ class ConfigUsageError(ConfigError, UsageError):
 
 class DataBuildError(AudiotextError):
     """A corpus build step that cannot proceed (missing package, failed download)."""
+
+
+class UsageError(AudiotextError):
+    """A mistake in how a command was called (a bad option value, an unknown --set key):
+    the CLI prints it as one line and exits 2, where other errors exit 1."""
