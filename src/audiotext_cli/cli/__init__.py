@@ -15,11 +15,12 @@ from typer.core import TyperGroup
 
 from audiotext_cli import __version__
 from audiotext_cli.cli import _groups, _output
-from audiotext_cli.errors import AudiotextError
+from audiotext_cli.errors import AudiotextError, UsageError
 
 
 class _ErrorFunnel(TyperGroup):
-    """Top-level group that turns domain and OS errors into one line and exit code 1."""
+    """Top-level group that turns domain and OS errors into one line: exit 2 for a
+    `UsageError` (e.g. a bad `--set`), 1 for the rest."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -28,7 +29,7 @@ class _ErrorFunnel(TyperGroup):
             if os.environ.get("AUDIOTEXT_DEBUG"):
                 raise
             _output.error(_one_line(exc))
-            raise typer.Exit(1) from None
+            raise typer.Exit(2 if isinstance(exc, UsageError) else 1) from None
 
 
 def _one_line(exc: BaseException) -> str:

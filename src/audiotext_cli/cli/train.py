@@ -64,6 +64,23 @@ def train_command(
     if model == "hilbert":
         from audiotext_cli.hilbert.train import train_from_cli
 
+        unused = {
+            "--preset": preset is not None,
+            "--set": bool(overrides),
+            "--loss": loss is not None,
+            "--resume": resume,
+            "--val": val_manifest is not None,
+            "--init-from": init_from is not None,
+            "--teacher": teacher is not None,
+        }
+        given = [name for name, used in unused.items() if used]
+        if given:
+            raise typer.BadParameter(
+                f"{', '.join(given)} not supported with --model hilbert "
+                "(it trains on --train, a documents folder, with --epochs and --seed)",
+                param_hint="--model",
+            )
+
         result = train_from_cli(
             train_manifest or home() / "docs",
             out,
