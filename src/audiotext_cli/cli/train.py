@@ -94,9 +94,9 @@ def train_command(
         raise typer.BadParameter(
             f"unknown model {model!r}: clap, prolap or hilbert", param_hint="--model"
         )
+    from audiotext_cli.cli._train_progress import train_with_progress
     from audiotext_cli.data.manifest import read_manifest
     from audiotext_cli.models.config import apply_overrides, load_preset
-    from audiotext_cli.train.run import train_with_progress
 
     model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])
     # --loss picks the loss before --set tunes it; --epochs / --seed win over both

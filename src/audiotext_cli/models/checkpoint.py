@@ -6,7 +6,6 @@ stranger cannot run code. Every failure is a one-line `CheckpointError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
@@ -55,14 +55,6 @@ def save_checkpoint(
     }
     write_json_atomic(path / "config.json", meta)
     return path
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:

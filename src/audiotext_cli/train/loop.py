@@ -32,7 +32,8 @@ from audiotext_cli.models.checkpoint import (
     train_config_of,
 )
 from audiotext_cli.models.config import ModelConfig, TrainConfig, differing_keys
-from audiotext_cli.models.model import AudioTextModel, pool_windows
+from audiotext_cli.models.model import AudioTextModel
+from audiotext_cli.models.pooling import pool_clips
 from audiotext_cli.paths import cache_dir
 from audiotext_cli.train.bank import LogmelBank, build_bank
 from audiotext_cli.train.distributed import all_gather_ids, barrier, joined_world
@@ -89,14 +90,7 @@ class _BankEmbedder:
         mean = np.concatenate(mus)
         logvar = np.concatenate(lvs) if lvs else None
         weights = bank.valid_samples.numpy().astype(np.float64)
-        out_mu, out_lv = [], []
-        for c in range(len(bank)):
-            s, e = int(bank.offsets[c]), int(bank.offsets[c + 1])
-            mu, lv = pool_windows(mean[s:e], None if logvar is None else logvar[s:e], weights[s:e])
-            out_mu.append(mu)
-            if lv is not None:
-                out_lv.append(lv)
-        return Embeddings(np.stack(out_mu), np.stack(out_lv) if out_lv else None)
+        return pool_clips(mean, logvar, weights, bank.offsets.tolist())
 
 
 def param_groups(model: AudioTextModel, cfg: TrainConfig) -> list[dict]:
