@@ -57,8 +57,9 @@ def save_checkpoint(
     return path
 
 
-def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
-    """Resolve a checkpoint folder (or its model.safetensors) and read its config.json."""
+def read_config(path: str | Path, kind: str = "audiotext") -> tuple[Path, dict[str, Any]]:
+    """Resolve a checkpoint folder (or its model.safetensors) and read its config.json.
+    `kind` is the model family ("audiotext", "hilbert"): one format, one hash, for all."""
     root = Path(path)
     if root.is_file() and root.suffix == ".safetensors":
         root = root.parent
@@ -75,6 +76,10 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
         raise CheckpointError("not an audiotext checkpoint (wrong format tag)", cfg_path)
     if meta.get("version") != VERSION:
         raise CheckpointError(f"unsupported checkpoint version {meta.get('version')}", cfg_path)
+    if meta.get("kind", "audiotext") != kind:
+        raise CheckpointError(
+            f"checkpoint kind is {meta.get('kind')!r}, expected {kind!r}", cfg_path
+        )
     return root, meta
 
 
