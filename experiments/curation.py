@@ -29,10 +29,10 @@ import numpy as np
 
 from audiotext_cli.curate import curate
 from audiotext_cli.data.manifest import captions_at
-from audiotext_cli.evaluate.leakage import retrain
 from audiotext_cli.evaluate.perclass import zeroshot_report
 from audiotext_cli.models import load_embedder, load_preset
 from audiotext_cli.reporting import command_line, machine, markdown_table, write_section
+from audiotext_cli.train.leakage import retrain
 
 CONDITIONS = (
     "baseline",

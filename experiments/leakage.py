@@ -1,7 +1,7 @@
 """Zero-shot leakage table (REFERENCE.md section 3) over several seeds, as markdown.
 
 For each seed: train a baseline on CORPUS/train.jsonl with the preset, then run
-`audiotext_cli.evaluate.leakage.leakage_analysis` on it (retrain with the evaluation class
+`audiotext_cli.train.leakage.leakage_analysis` on it (retrain with the evaluation class
 words stripped, random heads, audio-CNN probes, MiniLM alone) on CORPUS/eval.jsonl.
 Reported per condition: mean ± sd across seeds, and a 95% t-interval of the mean
 balanced accuracy. Runs resume from --work, so an interrupted run picks up where it was.
@@ -20,9 +20,9 @@ import _seeded
 import numpy as np
 from scipy import stats
 
-from audiotext_cli.evaluate.leakage import CONDITIONS, leakage_analysis, retrain
 from audiotext_cli.models import load_preset
 from audiotext_cli.reporting import command_line, machine, markdown_table, write_section
+from audiotext_cli.train.leakage import CONDITIONS, leakage_analysis, retrain
 
 
 def t_interval(values: list[float]) -> str:

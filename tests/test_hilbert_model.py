@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -59,6 +61,19 @@ def test_fit_learns_and_checkpoint_round_trips(tmp_path, overrides):
     assert config["label"] == "binary"
     again = infer(loaded, feats, np.arange(60))
     assert np.allclose(again["probs"], probs, atol=1e-6)
+    # the format and content hash of every audiotext checkpoint, kind "hilbert"
+    from audiotext_cli.hashing import file_sha256
+    from audiotext_cli.models.checkpoint import load_model, read_config
+
+    _, meta = read_config(tmp_path / "ck", kind="hilbert")
+    assert meta["weights_sha256"] == file_sha256(tmp_path / "ck" / "model.safetensors")
+    with pytest.raises(CheckpointError, match="kind is 'hilbert'"):
+        load_model(tmp_path / "ck")  # not a two-tower model: one line, not a crash
+    legacy = {"format": "audiotext-hilbert-1", "model": meta["model"], "label": "binary"}
+    (tmp_path / "ck" / "config.json").write_text(json.dumps(legacy))  # written before
+    assert np.allclose(
+        infer(load_checkpoint(tmp_path / "ck")[0], feats, np.arange(60))["probs"], probs, atol=1e-6
+    )
     (tmp_path / "ck" / "config.json").write_text('{"format": "other"}')
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "ck")

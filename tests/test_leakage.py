@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import ClipRecord, read_manifest
-from audiotext_cli.evaluate.leakage import (
+from audiotext_cli.train.leakage import (
     PLACEHOLDER,
     bootstrap_table,
     class_words,
     probe_predictions,
-    random_heads,
     strip_class_words,
 )
 
@@ -112,7 +111,7 @@ def test_random_heads_keep_backbone_and_reset_heads(shared) -> None:
 
     _, run = shared
     trained = load_embedder(run / "best")
-    fresh = random_heads(trained, seed=0)
+    fresh = trained.with_fresh_heads(seed=0)
     for a, b in zip(
         trained.model.audio_encoder.state_dict().values(),
         fresh.model.audio_encoder.state_dict().values(),
@@ -122,8 +121,33 @@ def test_random_heads_keep_backbone_and_reset_heads(shared) -> None:
     assert not torch.equal(
         trained.model.audio_head.mean[0].weight, fresh.model.audio_head.mean[0].weight
     )
-    again = random_heads(trained, seed=0)
+    again = trained.with_fresh_heads(seed=0)
     assert torch.equal(fresh.model.text_head.mean[0].weight, again.model.text_head.mean[0].weight)
+
+
+def test_backbone_features_pool_windows_like_the_embeddings(shared) -> None:
+    """`audio_features` equals the per-clip reference (the audio encoder on each clip's
+    windows, duration-weighted mean) and does not depend on the batch it is in."""
+    import numpy as np
+
+    from audiotext_cli.audio.io import frame_windows, load_audio
+    from audiotext_cli.models import load_embedder
+
+    corpus, run = shared
+    embedder = load_embedder(run / "best")
+    waves = [load_audio(r.audio, 16000) for r in read_manifest(corpus["eval"])[:3]]
+    model = embedder.model
+    reference = []
+    with torch.inference_mode():
+        for wave in waves:
+            windows, valid = frame_windows(wave, 16000, model.cfg.window_seconds)
+            pooled = model.audio_features(torch.from_numpy(windows), torch.from_numpy(valid))
+            weights = valid / valid.sum()
+            reference.append((pooled.numpy() * weights[:, None]).sum(0))
+    batched = embedder.audio_features(waves)
+    np.testing.assert_allclose(batched, np.stack(reference), rtol=1e-5, atol=1e-6)
+    single = np.concatenate([embedder.audio_features([w]) for w in waves])
+    np.testing.assert_allclose(batched, single, rtol=1e-5, atol=1e-6)
 
 
 def test_leakage_cli(shared, tmp_path: Path) -> None:

@@ -102,3 +102,22 @@ def test_load_balance_is_one_when_even_and_e_when_collapsed():
 def test_class_weights_are_inverse_frequency():
     w = class_weights(torch.tensor([0, 0, 0, 1]), 3)
     assert w.tolist() == pytest.approx([4 / 9, 4 / 3, 0.0])
+
+
+def test_torch_debiased_cka_agrees_with_the_numpy_metric():
+    """HILBERT's differentiable CKA and compare-spaces' CKA share one HSIC formula; both
+    estimators (debiased and biased) agree on the same data."""
+    import numpy as np
+
+    from audiotext_cli.metrics.cka import linear_cka as numpy_cka
+
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(12, 5, generator=g, dtype=torch.float64)
+    y = x @ torch.randn(5, 3, generator=g, dtype=torch.float64) + 0.5 * torch.randn(
+        12, 3, generator=g, dtype=torch.float64
+    )
+    for debiased in (True, False):
+        ours = linear_cka(x, y, debiased=debiased).item()
+        theirs = numpy_cka(x.numpy(), y.numpy(), debiased=debiased)
+        assert ours == pytest.approx(theirs, rel=1e-10)
+        assert np.isfinite(ours) and 0 < ours < 1

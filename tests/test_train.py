@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -70,6 +71,13 @@ def test_resume_refuses_changed_training_data(corpus, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="other data"):  # one clip fewer (a rebuilt corpus)
         train(train_records[1:], val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
     train(train_records, val_records, out, model_cfg, train_cfg, resume=True, max_steps=3)
+    # any other setting is refused too, naming what changed (a new lr used to be ignored)
+    new_lr = dataclasses.replace(train_cfg, lr=1e-4)
+    with pytest.raises(ConfigError, match=r"other settings \(train\.lr\)"):
+        train(train_records, val_records, out, model_cfg, new_lr, resume=True, max_steps=4)
+    wider = dataclasses.replace(model_cfg, embed_dim=16)
+    with pytest.raises(ConfigError, match=r"model\.embed_dim"):
+        train(train_records, val_records, out, wider, train_cfg, resume=True, max_steps=4)
     train_cfg.source_alpha = -1.0
     with pytest.raises(ConfigError, match="source_alpha"):
         train(train_records, val_records, tmp_path / "neg", model_cfg, train_cfg, max_steps=1)

@@ -91,6 +91,23 @@ def train_command(
     if model is ModelKind.hilbert:
         from audiotext_cli.hilbert.train import train_from_cli
 
+        unused = {
+            "--preset": preset is not None,
+            "--set": bool(overrides),
+            "--loss": loss is not None,
+            "--resume": resume,
+            "--val": val_manifest is not None,
+            "--init-from": init_from is not None,
+            "--teacher": teacher is not None,
+        }
+        given = [name for name, used in unused.items() if used]
+        if given:
+            raise typer.BadParameter(
+                f"{', '.join(given)} not supported with --model hilbert "
+                "(it trains on --train, a documents folder, with --epochs and --seed)",
+                param_hint="--model",
+            )
+
         result = train_from_cli(
             train_manifest or home() / "docs",
             out,
@@ -103,9 +120,9 @@ def train_command(
         else:
             _output.info(f"HILBERT checkpoint: {out}")
         return
+    from audiotext_cli.cli._train_progress import train_with_progress
     from audiotext_cli.data.manifest import read_manifest
     from audiotext_cli.models.config import apply_overrides, load_preset
-    from audiotext_cli.train.run import train_with_progress
 
     with usage_errors():  # a bad --preset or --set is the caller's mistake: exit 2
         model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])

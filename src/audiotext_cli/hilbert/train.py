@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import CheckpointError, ConfigError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.hilbert.features import DocFeatures, features_for
 from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
 from audiotext_cli.losses.document import (
@@ -29,8 +30,9 @@ from audiotext_cli.losses.document import (
     class_weights,
     load_balance_loss,
 )
+from audiotext_cli.models import checkpoint
 
-FORMAT = "audiotext-hilbert-1"
+LEGACY_FORMAT = "audiotext-hilbert-1"  # before HILBERT shared the checkpoint format
 
 
 @dataclass
@@ -163,7 +165,8 @@ def infer(fitted: Fitted, feats: DocFeatures, idx: np.ndarray, batch: int = 256)
 
 
 def save_checkpoint(fitted: Fitted, out: Path, extra: dict) -> dict[str, Path]:
-    """out/model.safetensors (weights + feature statistics) and out/config.json."""
+    """out/model.safetensors (weights + feature statistics) and out/config.json, in the
+    format of every audiotext checkpoint (`models/checkpoint.py`), kind "hilbert"."""
     from safetensors.torch import save_file
 
     tensors = {
@@ -171,11 +174,26 @@ def save_checkpoint(fitted: Fitted, out: Path, extra: dict) -> dict[str, Path]:
     }
     tensors.update({f"stats.{k}": v.contiguous() for k, v in fitted.stats.items()})
     weights = write_atomic(Path(out) / "model.safetensors", lambda p: save_file(tensors, str(p)))
-    config = write_json_atomic(
-        Path(out) / "config.json",
-        {"format": FORMAT, "model": fitted.model.cfg.to_dict(), **extra},
-    )
+    meta = {
+        "format": checkpoint.FORMAT,
+        "version": checkpoint.VERSION,
+        "kind": "hilbert",
+        "model": fitted.model.cfg.to_dict(),
+        "weights_sha256": file_sha256(weights),
+        **extra,
+    }
+    config = write_json_atomic(Path(out) / "config.json", meta)
     return {"weights": weights, "config": config}
+
+
+def _read_meta(folder: Path) -> dict:
+    try:
+        meta = json.loads((folder / "config.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"not a HILBERT checkpoint: {exc}", folder) from None
+    if isinstance(meta, dict) and meta.get("format") == LEGACY_FORMAT:
+        return meta
+    return checkpoint.read_config(folder, kind="hilbert")[1]
 
 
 def load_checkpoint(path: Path, device: str = "cpu") -> tuple[Fitted, dict]:
@@ -184,17 +202,15 @@ def load_checkpoint(path: Path, device: str = "cpu") -> tuple[Fitted, dict]:
     from safetensors.torch import load_file
 
     folder = Path(path).parent if Path(path).is_file() else Path(path)
+    config = _read_meta(folder)
     try:
-        config = json.loads((folder / "config.json").read_text())
         tensors = load_file(str(folder / "model.safetensors"), device=device)
-    except (OSError, json.JSONDecodeError, SafetensorError) as exc:
+    except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"not a HILBERT checkpoint: {exc}", folder) from None
-    if config.get("format") != FORMAT:
-        raise CheckpointError(f"format is {config.get('format')!r}, expected {FORMAT}", folder)
-    model = Hilbert(HilbertConfig(**config["model"])).to(device)
     try:
+        model = Hilbert(HilbertConfig(**config["model"])).to(device)
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, KeyError, ValueError) as exc:
         raise CheckpointError(f"weights do not match config: {str(exc)[:200]}", folder) from None
     stats = {k[6:]: v.cpu() for k, v in tensors.items() if k.startswith("stats.")}
     model.eval()

@@ -30,7 +30,8 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import IndexFileError
-from audiotext_cli.index.store import EmbeddingStore
+from audiotext_cli.hashing import file_sha256
+from audiotext_cli.index.store import EmbeddingStore, check_same_model
 
 FORMAT_VERSION = 1
 INDEX_KINDS = ("flat", "hnsw", "ivf", "ivfpq")
@@ -245,7 +246,7 @@ class FaissIndex:
         write_text_atomic(folder / f"ids.jsonl{_STAGED}", lines)
         self.meta |= {
             "count": len(self),
-            "sha256": _sha256(staged),
+            "sha256": file_sha256(staged),
             "quantizer_sha256": _quantizer_sha(self.index),
         }
         write_json_atomic(folder / f"index.json{_STAGED}", self.meta)
@@ -271,7 +272,7 @@ class FaissIndex:
         for file in (index_file, ids_file):
             if not file.exists():
                 raise IndexFileError(f"{file.name} is missing", folder)
-        if _sha256(index_file) != meta["sha256"]:
+        if file_sha256(index_file) != meta["sha256"]:
             raise IndexFileError(
                 "index.faiss checksum mismatch (corrupt or modified); rebuild it with "
                 "`audiotext index build`",
@@ -318,14 +319,6 @@ def _recover(folder: Path) -> None:
                 (folder / f"{name}{_STAGED}").unlink(missing_ok=True)
     except OSError as exc:
         raise IndexFileError(f"cannot recover an interrupted update ({exc})", folder) from None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _ivf(index: Any) -> Any | None:
@@ -449,12 +442,7 @@ def _assemble(
 
 
 def _check_same_model(meta: dict[str, Any], other: dict[str, Any], where: Path | None) -> None:
-    for key in ("model_id", "kind", "probabilistic", "dim"):
-        if meta.get(key) != other.get(key):
-            raise IndexFileError(
-                f"{key} mismatch: index has {meta.get(key)!r}, other has {other.get(key)!r}",
-                where,
-            )
+    check_same_model(meta, other, where, IndexFileError, "index")
 
 
 def add(index_dir: str | Path, store: EmbeddingStore | str | Path) -> dict[str, int]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from audiotext_cli.embedder import Embedder, Embeddings
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore
 
 # Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
@@ -95,21 +96,13 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
     """Worker: hash, and decode unless the content is unchanged. Never raises for bad audio."""
     from audiotext_cli.audio.io import load_audio
 
     result: dict[str, Any] = {"path": path}
     try:
-        result["sha256"] = sha256_file(path)
+        result["sha256"] = file_sha256(path)
         if result["sha256"] == known_sha:
             return result | {"status": "unchanged"}
         wave = load_audio(path, sr)

@@ -33,6 +33,26 @@ FORMAT_VERSION = 1
 KINDS = ("audio", "text")
 _META_KEYS = ("model_id", "model_source", "dim", "probabilistic", "sample_rate", "kind")
 _SAME_MODEL_KEYS = ("model_id", "dim", "probabilistic", "kind")
+
+
+def check_same_model(
+    meta: dict[str, Any],
+    other: dict[str, Any],
+    where: str | Path | None,
+    error: type[Exception] = EmbeddingFileError,
+    holder: str = "store",
+) -> None:
+    """Raise `error` unless `other` (another store's or index's meta, or an embedder's
+    facts) describes the model of `meta`: the one rule for stores and indexes alike.
+    Keys absent from `other` are not compared (an embedder knows no `kind`), except
+    `model_id`, which must always match."""
+    for key in _SAME_MODEL_KEYS:
+        if (key in other or key == "model_id") and other.get(key) != meta.get(key):
+            raise error(
+                f"{key} mismatch: {holder} has {meta.get(key)!r}, got {other.get(key)!r}", where
+            )
+
+
 DoneKey = tuple[int | None, float | None, str | None]
 
 
@@ -80,12 +100,7 @@ class EmbeddingStore:
 
     def check_same_model(self, other: dict[str, Any]) -> None:
         """Raise unless `other` (store meta or embedder facts) matches this store's model."""
-        for key in _SAME_MODEL_KEYS:
-            if key in other and other[key] != self.meta[key]:
-                raise EmbeddingFileError(
-                    f"{key} mismatch: store has {self.meta[key]!r}, got {other[key]!r}",
-                    self.path,
-                )
+        check_same_model(self.meta, other, self.path)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from audiotext_cli.losses.contrastive import info_nce
+from audiotext_cli.metrics.cka import debiased_hsic_terms
 
 
 def symmetric_info_nce(x: Tensor, y: Tensor, temperature: float) -> Tensor:
@@ -54,10 +55,9 @@ def _hsic(k: Tensor, l: Tensor, debiased: bool) -> Tensor:  # noqa: E741  (HSIC'
     k = k - torch.diag(torch.diagonal(k))
     l = l - torch.diag(torch.diagonal(l))  # noqa: E741
     ones = torch.ones(n, 1, dtype=k.dtype, device=k.device)
-    trace = torch.sum(k * l)
-    sums = (ones.T @ k @ ones) * (ones.T @ l @ ones) / ((n - 1) * (n - 2))
-    cross = 2.0 / (n - 2) * (ones.T @ k @ l @ ones)
-    return ((trace + sums - cross) / (n * (n - 3))).squeeze()
+    return debiased_hsic_terms(
+        torch.sum(k * l), ones.T @ k @ ones, ones.T @ l @ ones, ones.T @ k @ l @ ones, n
+    ).squeeze()
 
 
 def linear_cka(x: Tensor, y: Tensor, debiased: bool = True) -> Tensor:

@@ -48,6 +48,13 @@ def _centred_grams(X: np.ndarray, Y: np.ndarray, block: int):
     return gxx, gyy, gxy, a, b
 
 
+def debiased_hsic_terms(trace, sum_a, sum_b, cross, n: int):
+    """Song et al. (2012) eq. 5 from its four reductions of the zero-diagonal kernels K~,
+    L~: tr(K~L~), 1'K~1, 1'L~1 and 1'K~L~1, over n >= 4 items. The one copy of the
+    formula: NumPy floats here, torch tensors (with gradients) in HILBERT's CKA loss."""
+    return (trace + sum_a * sum_b / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * cross) / (n * (n - 3))
+
+
 def _hsic_u_linear(gram_sq: float, a: np.ndarray, b: np.ndarray) -> float:
     """Song's unbiased HSIC for linear kernels of centred rows, in O(n) from feature terms.
 
@@ -55,10 +62,8 @@ def _hsic_u_linear(gram_sq: float, a: np.ndarray, b: np.ndarray) -> float:
     so K~1 = -a, 1'K~1 = -sum(a) and 1'K~L~1 = a.b. HSIC_u is translation invariant (a
     U-statistic of kernel differences), so centring first changes nothing but rounding.
     """
-    n = len(a)
     ab = float(a @ b)
-    value = gram_sq - ab + a.sum() * b.sum() / ((n - 1) * (n - 2)) - 2 * ab / (n - 2)
-    return value / (n * (n - 3))
+    return debiased_hsic_terms(gram_sq - ab, float(a.sum()), float(b.sum()), ab, len(a))
 
 
 def linear_cka(X: np.ndarray, Y: np.ndarray, debiased: bool = False, block: int = 16384) -> float:
@@ -98,8 +103,7 @@ def hsic(A, B, unbiased: bool) -> float:
     if unbiased:
         if n < 4:
             raise ConfigError(f"unbiased HSIC needs n >= 4 items, got {n}")
-        value = trace_ab + sum_a * sum_b / ((n - 1) * (n - 2)) - 2 * float(col_a @ row_b) / (n - 2)
-        return value / (n * (n - 3))
+        return debiased_hsic_terms(trace_ab, sum_a, sum_b, float(col_a @ row_b), n)
     return trace_ab - (float(col_a @ row_b) + float(col_b @ row_a)) / n + sum_a * sum_b / n**2
 
 

@@ -6,7 +6,6 @@ stranger cannot run code. Every failure is a one-line `CheckpointError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
@@ -57,16 +57,9 @@ def save_checkpoint(
     return path
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
-    """Resolve a checkpoint folder (or its model.safetensors) and read its config.json."""
+def read_config(path: str | Path, kind: str = "audiotext") -> tuple[Path, dict[str, Any]]:
+    """Resolve a checkpoint folder (or its model.safetensors) and read its config.json.
+    `kind` is the model family ("audiotext", "hilbert"): one format, one hash, for all."""
     root = Path(path)
     if root.is_file() and root.suffix == ".safetensors":
         root = root.parent
@@ -83,6 +76,10 @@ def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
         raise CheckpointError("not an audiotext checkpoint (wrong format tag)", cfg_path)
     if meta.get("version") != VERSION:
         raise CheckpointError(f"unsupported checkpoint version {meta.get('version')}", cfg_path)
+    if meta.get("kind", "audiotext") != kind:
+        raise CheckpointError(
+            f"checkpoint kind is {meta.get('kind')!r}, expected {kind!r}", cfg_path
+        )
     return root, meta
 
 

@@ -19,6 +19,28 @@ from audiotext_cli.errors import ConfigError, ConfigUsageError
 from audiotext_cli.losses import LossConfig, loss_class
 
 
+def check_ranges(
+    cfg: Any,
+    section: str,
+    positive: tuple[str, ...] = (),
+    non_negative: tuple[str, ...] = (),
+) -> None:
+    """Raise `ConfigUsageError` naming `section.key` for a non-finite float field, or a
+    field of `positive` that is not > 0 / of `non_negative` that is < 0 (sizes, rates)."""
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigUsageError(f"{section}.{f.name}: must be finite, got {value}")
+    for names, ok, rule in (
+        (positive, lambda v: v > 0, "> 0"),
+        (non_negative, lambda v: v >= 0, ">= 0"),
+    ):
+        for name in names:
+            value = getattr(cfg, name)
+            if not ok(value):
+                raise ConfigUsageError(f"{section}.{name}: must be {rule}, got {value}")
+
+
 @dataclass
 class AudioEncoderConfig:
     """Log-mel CNN: `channels` per stage, each stage = 2 convs + 2x2 average pool.
@@ -29,6 +51,19 @@ class AudioEncoderConfig:
 
     channels: tuple[int, ...] = (32, 64, 128, 256)
     dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        self.channels = tuple(self.channels)
+        if not self.channels or not all(isinstance(c, int) and c > 0 for c in self.channels):
+            raise ConfigUsageError(
+                f"model.audio.channels: must be positive integers, got {self.channels}"
+            )
+        check_ranges(self, "model.audio", non_negative=("dropout",))
+        if not self.dropout < 1:
+            raise ConfigUsageError(f"model.audio.dropout: must be < 1, got {self.dropout}")
 
 
 @dataclass
@@ -48,6 +83,27 @@ class ModelConfig:
     init_logit_scale: float = math.log(1 / 0.07)
     init_logit_bias: float = -4.0  # SigLIP/PPCL bias; near -log(B) for small batches
     logvar_bias_init: float = -5.0  # Gaussian head bias (ProLIP: -10)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        self.audio.validate()
+        check_ranges(
+            self,
+            "model",
+            positive=(
+                "embed_dim",
+                "head_hidden",
+                "text_dim",
+                "sample_rate",
+                "n_fft",
+                "hop_length",
+                "n_mels",
+                "f_max",
+                "window_seconds",
+            ),
+        )
 
 
 def _default_loss() -> LossConfig:
@@ -73,6 +129,23 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.loss = loss_config_from(self.loss)  # a name (e.g. from `replace`) -> its config
+        self.validate()
+
+    def validate(self) -> None:
+        """Also called by `train`, since fields may be set after construction."""
+        self.loss.validate()
+        check_ranges(
+            self,
+            "train",
+            positive=("epochs", "batch_size", "lr", "grad_clip", "checkpoint_every"),
+            non_negative=(
+                "scalar_lr",
+                "weight_decay",
+                "warmup_epochs",
+                "crop_frames",
+                "source_alpha",
+            ),
+        )
 
 
 # Loss options that lived flat in TrainConfig before losses had their own configs; a
@@ -194,6 +267,16 @@ def to_dict(cfg: Any) -> dict[str, Any]:
             value = list(value)
         out[f.name] = value
     return out
+
+
+def differing_keys(a: Any, b: Any, prefix: str) -> list[str]:
+    """Dotted keys whose values differ between two configs (dataclasses or their dicts)."""
+    a = to_dict(a) if dataclasses.is_dataclass(a) else a
+    b = to_dict(b) if dataclasses.is_dataclass(b) else b
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return [] if a == b else [prefix]
+    keys = sorted(set(a) | set(b))
+    return [d for k in keys for d in differing_keys(a.get(k), b.get(k), f"{prefix}.{k}")]
 
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"

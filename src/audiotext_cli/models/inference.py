@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from audiotext_cli.audio.io import frame_windows
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.models.checkpoint import load_model
-from audiotext_cli.models.model import AudioTextModel, pool_windows
+from audiotext_cli.models.model import AudioTextModel
+from audiotext_cli.models.pooling import pool_clips, pool_features
 
 
 class TrainedEmbedder:
@@ -31,36 +33,60 @@ class TrainedEmbedder:
         self._text = None
 
     @torch.inference_mode()
-    def embed_waveforms(self, waves: Sequence[np.ndarray]) -> Embeddings:
+    def _per_window(
+        self, waves: Sequence[np.ndarray], encode: Callable[[Tensor, Tensor], list[Tensor | None]]
+    ) -> tuple[list[np.ndarray | None], np.ndarray, list[int]]:
+        """`encode` on the windows of all waveforms, `window_batch` at a time: its outputs
+        concatenated over windows, the pooling weights and each waveform's window offsets."""
         framed = [frame_windows(w, self.sample_rate, self.model.cfg.window_seconds) for w in waves]
-        if not framed:
-            return self._empty()
         windows = np.concatenate([f[0] for f in framed])
         valid = np.concatenate([f[1] for f in framed])
         device = next(self.model.parameters()).device
-        means, logvars = [], []
+        parts: list[list[np.ndarray]] = []
         for i in range(0, len(windows), self.window_batch):
             w = torch.from_numpy(windows[i : i + self.window_batch]).to(device)
             v = torch.from_numpy(valid[i : i + self.window_batch]).to(device)
+            outs = encode(w, v)
+            parts = parts or [[] for _ in outs]
+            for part, t in zip(parts, outs, strict=True):
+                if t is not None:
+                    part.append(t.float().cpu().numpy())
+        offsets = np.cumsum([0] + [len(f[0]) for f in framed]).tolist()
+        return [np.concatenate(p) if p else None for p in parts], valid.astype(np.float64), offsets
+
+    def embed_waveforms(self, waves: Sequence[np.ndarray]) -> Embeddings:
+        if not waves:
+            return self._empty()
+
+        def encode(w: Tensor, v: Tensor) -> list[Tensor | None]:
             emb = self.model.encode_windows(w, v)
-            means.append(emb.mean.float().cpu().numpy())
-            if emb.logvar is not None:
-                logvars.append(emb.logvar.float().cpu().numpy())
-        mean = np.concatenate(means)
-        logvar = np.concatenate(logvars) if logvars else None
-        out_mu, out_lv, start = [], [], 0
-        for win, val in framed:
-            stop = start + len(win)
-            mu, lv = pool_windows(
-                mean[start:stop],
-                None if logvar is None else logvar[start:stop],
-                val.astype(np.float64),
-            )
-            out_mu.append(mu)
-            if lv is not None:
-                out_lv.append(lv)
-            start = stop
-        return Embeddings(np.stack(out_mu), np.stack(out_lv) if out_lv else None)
+            return [emb.mean, emb.logvar]
+
+        (mean, logvar), weights, offsets = self._per_window(waves, encode)
+        return pool_clips(mean, logvar, weights, offsets)
+
+    def audio_features(self, waves: Sequence[np.ndarray]) -> np.ndarray:
+        """(n, C) pooled audio-encoder features per waveform, before any projection head,
+        pooled over windows exactly as the embeddings are (what a backbone probe reads)."""
+        (feats,), weights, offsets = self._per_window(
+            waves, lambda w, v: [self.model.audio_features(w, v)]
+        )
+        return pool_features(feats, weights, offsets)
+
+    def with_fresh_heads(self, seed: int) -> TrainedEmbedder:
+        """The same backbones (log-mel front end, audio encoder; MiniLM is shared) under
+        fresh, untrained projection heads and scalars initialised from `seed`: what the
+        backbones align by chance."""
+        torch.manual_seed(seed)
+        fresh = AudioTextModel(self.model.cfg)
+        fresh.audio_encoder.load_state_dict(self.model.audio_encoder.state_dict())
+        fresh.logmel.load_state_dict(self.model.logmel.state_dict())
+        device = next(self.model.parameters()).device
+        other = TrainedEmbedder(
+            fresh.to(device), f"{self.model_id}-random-heads-{seed}", self.source, self.window_batch
+        )
+        other._text = self._text
+        return other
 
     @torch.inference_mode()
     def embed_text_features(self, features: np.ndarray) -> Embeddings:

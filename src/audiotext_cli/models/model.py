@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -114,15 +113,3 @@ class AudioTextModel(nn.Module):
 
     def num_patches(self, n_frames: int) -> int:
         return -(-n_frames // PATCH_FRAMES)
-
-
-def pool_windows(
-    mean: np.ndarray, logvar: np.ndarray | None, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Clip embedding from its windows: valid-duration-weighted mean of the window means,
-    re-normalised; variances are averaged with the same weights (a documented choice)."""
-    w = weights / weights.sum()
-    mu = (mean * w[:, None]).sum(0)
-    mu = mu / max(float(np.linalg.norm(mu)), 1e-12)
-    lv = None if logvar is None else np.log((np.exp(logvar) * w[:, None]).sum(0))
-    return mu.astype(np.float32), None if lv is None else lv.astype(np.float32)

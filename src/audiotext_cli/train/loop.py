@@ -21,15 +21,19 @@ import torch
 from audiotext_cli.atomic import write_text_atomic
 from audiotext_cli.data.manifest import ClipRecord, captions_at
 from audiotext_cli.embedder import Embeddings
-from audiotext_cli.errors import ConfigError
+from audiotext_cli.errors import AudiotextError, CheckpointError, ConfigError, ConfigUsageError
 from audiotext_cli.evaluate.run import evaluate
 from audiotext_cli.models.checkpoint import (
     init_from_checkpoint,
     load_training_state,
+    model_config_of,
+    read_config,
     save_checkpoint,
+    train_config_of,
 )
-from audiotext_cli.models.config import ModelConfig, TrainConfig
-from audiotext_cli.models.model import AudioTextModel, pool_windows
+from audiotext_cli.models.config import ModelConfig, TrainConfig, differing_keys
+from audiotext_cli.models.model import AudioTextModel
+from audiotext_cli.models.pooling import pool_clips
 from audiotext_cli.paths import cache_dir
 from audiotext_cli.train.bank import LogmelBank, build_bank
 from audiotext_cli.train.distributed import all_gather_ids, barrier, joined_world
@@ -86,14 +90,7 @@ class _BankEmbedder:
         mean = np.concatenate(mus)
         logvar = np.concatenate(lvs) if lvs else None
         weights = bank.valid_samples.numpy().astype(np.float64)
-        out_mu, out_lv = [], []
-        for c in range(len(bank)):
-            s, e = int(bank.offsets[c]), int(bank.offsets[c + 1])
-            mu, lv = pool_windows(mean[s:e], None if logvar is None else logvar[s:e], weights[s:e])
-            out_mu.append(mu)
-            if lv is not None:
-                out_lv.append(lv)
-        return Embeddings(np.stack(out_mu), np.stack(out_lv) if out_lv else None)
+        return pool_clips(mean, logvar, weights, bank.offsets.tolist())
 
 
 def param_groups(model: AudioTextModel, cfg: TrainConfig) -> list[dict]:
@@ -182,10 +179,12 @@ def train(
     with joined_world(device) as world:
         if not train_records or not val_records:
             raise ConfigError("training needs a non-empty training and validation manifest")
-        if not cfg.source_alpha >= 0:
-            raise ConfigError(f"train.source_alpha must be >= 0, not {cfg.source_alpha}")
+        model_cfg.validate()
+        cfg.validate()
         last, best = out / "last", out / "best"
         can_resume = resume and (last / "config.json").is_file()
+        if can_resume:
+            _check_same_config(last, model_cfg, cfg)
         if not resume and out.exists() and any(out.iterdir()):
             raise ConfigError(
                 f"output folder {out} is not empty: pass --resume to continue it, or another --out"
@@ -314,6 +313,23 @@ def train(
                 _write_log(out, state)
             barrier(world)
         return state
+
+
+def _check_same_config(last: Path, model_cfg: ModelConfig, cfg: TrainConfig) -> None:
+    """A resumed run must continue with the settings it was started with: a new lr or
+    loss weight would be silently ignored by the restored optimizer state, or would make
+    the checkpoints mean something else."""
+    _, meta = read_config(last)
+    try:
+        saved = model_config_of(meta), train_config_of(meta)
+    except (KeyError, TypeError, AudiotextError) as exc:
+        raise CheckpointError(f"bad config in config.json ({exc})", last) from None
+    keys = differing_keys(saved[0], model_cfg, "model") + differing_keys(saved[1], cfg, "train")
+    if keys:
+        raise ConfigUsageError(
+            f"{last.parent} was trained with other settings ({', '.join(keys)}): resume it "
+            "with the same preset and overrides, or train into a new --out"
+        )
 
 
 def evaluate_split(model: AudioTextModel, table: TextTable, split: Split) -> dict:

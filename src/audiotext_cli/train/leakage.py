@@ -39,6 +39,7 @@ import numpy as np
 from audiotext_cli.data.manifest import ClipRecord, captions_at
 from audiotext_cli.evaluate.perclass import LEVELS, level_truth, zeroshot_level
 from audiotext_cli.evaluate.zeroshot import DEFAULT_TEMPLATES, class_embeddings, classify
+from audiotext_cli.train.loop import train
 
 FUNCTION_WORDS = frozenset(
     {
@@ -121,52 +122,11 @@ def strip_class_words(
     ]
 
 
-def random_heads(embedder, seed: int):
-    """The embedder's backbones (log-mel front end, audio CNN; MiniLM is shared) under fresh,
-    untrained projection heads and scalars initialised with `seed`."""
-    import torch
-
-    from audiotext_cli.models.inference import TrainedEmbedder
-    from audiotext_cli.models.model import AudioTextModel
-
-    trained = embedder.model
-    torch.manual_seed(seed)
-    fresh = AudioTextModel(trained.cfg)
-    fresh.audio_encoder.load_state_dict(trained.audio_encoder.state_dict())
-    fresh.logmel.load_state_dict(trained.logmel.state_dict())
-    device = next(trained.parameters()).device
-    return TrainedEmbedder(
-        fresh.to(device), f"{embedder.model_id}-random-heads-{seed}", embedder.source
-    )
-
-
 def audio_backbone_features(embedder, records: Sequence[ClipRecord]) -> np.ndarray:
-    """(n, C) pooled audio-CNN features per clip: duration-weighted mean over its windows,
-    the same pooling the embeddings use, before any projection head."""
-    import torch
+    """(n, C) pooled audio-encoder features per clip, before any projection head."""
+    from audiotext_cli.audio.io import load_audio
 
-    from audiotext_cli.audio.features import valid_frames
-    from audiotext_cli.audio.io import frame_windows, load_audio
-
-    model = embedder.model
-    device = next(model.parameters()).device
-    feats = []
-    with torch.inference_mode():
-        for r in records:
-            windows, valid = frame_windows(
-                load_audio(r.audio, model.cfg.sample_rate),
-                model.cfg.sample_rate,
-                model.cfg.window_seconds,
-            )
-            w, v = torch.from_numpy(windows).to(device), torch.from_numpy(valid).to(device)
-            pooled = (
-                model.audio_encoder(model.logmel(w), valid_frames(v, model.frontend_cfg))
-                .cpu()
-                .numpy()
-            )
-            weights = valid / valid.sum()
-            feats.append((pooled * weights[:, None]).sum(0))
-    return np.stack(feats).astype(np.float32)
+    return embedder.audio_features([load_audio(r.audio, embedder.sample_rate) for r in records])
 
 
 def probe_predictions(
@@ -264,8 +224,6 @@ def retrain(
     device: str = "cpu",
 ) -> Path:
     """Train (or finish, or reuse, since it always resumes) a run in `out`; returns out/best."""
-    from audiotext_cli.train.loop import train
-
     train(train_records, val_records, out, model_cfg, train_cfg, resume=True, device=device)
     return out / "best"
 
@@ -343,7 +301,7 @@ def leakage_analysis(
 
     ref = load_embedder(reference, device)
     stripped = load_embedder(stripped_ckpt, device)
-    rand = random_heads(ref, train_cfg.seed)
+    rand = ref.with_fresh_heads(train_cfg.seed)
     say("embedding the evaluation clips")
     audio = {
         name: embed_records(e, eval_records).mean

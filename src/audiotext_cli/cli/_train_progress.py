@@ -1,4 +1,7 @@
-"""Training with a rich progress bar (loss, lr, clips/s) on the main process."""
+"""`audiotext train`'s progress bars (loss, lr, clips/s) on the main process.
+
+The library's `train.loop.train` only reports through callbacks; drawing them is the CLI's
+business, so nothing under `train/` imports `cli/`."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from audiotext_cli.cli._output import progress
 from audiotext_cli.data.manifest import ClipRecord
 from audiotext_cli.models.config import ModelConfig, TrainConfig
 
@@ -20,7 +24,6 @@ def train_with_progress(
 ) -> dict:
     """`train.loop.train` (same `options`: resume, device, init_from, teacher) with progress
     bars for the log-mel preparation and the steps; other ranks of a DDP run stay quiet."""
-    from audiotext_cli.cli._output import progress
     from audiotext_cli.train.loop import train
 
     quiet = int(os.environ.get("RANK", "0")) != 0
