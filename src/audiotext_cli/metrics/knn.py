@@ -212,17 +212,28 @@ def top_k(
     return best.ids, scores
 
 
+def _self_dropped(ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, k+1) bool keep-mask: False at each row's own id, else at its last column."""
+    own = np.arange(len(ids)) if rows is None else np.asarray(rows)
+    drop = ids == own[:, None]
+    drop[~drop.any(axis=1), -1] = True
+    return ~drop
+
+
+def drop_self(ids: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, k) from (n, k+1) neighbour lists of `rows` (default 0..n-1), self removed."""
+    return ids[_self_dropped(ids, rows)].reshape(len(ids), k)
+
+
 def knn_graph_scored(
     X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`knn_graph` plus the (n, k) float32 faiss scores of the kept edges (see `top_k`)."""
+    """`knn_graph` plus the (n, k) float32 scores of the kept edges (see `top_k`)."""
     n = len(X)
     if not 1 <= k <= n - 1:
         raise ConfigError(f"k={k} needs 1 <= k <= n-1 = {n - 1}")
     idx, scores = top_k(X, k + 1, metric, block)
-    drop = idx == np.arange(n)[:, None]
-    drop[~drop.any(axis=1), -1] = True
-    keep = ~drop
+    keep = _self_dropped(idx)
     return idx[keep].reshape(n, k), scores[keep].reshape(n, k)
 
 
