@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.metrics.knn import Metric, TopK, _sides, drop_self
 
@@ -32,7 +34,7 @@ class ApproxParams:
 
     nlist: int | None = None
     nprobe: int = 8
-    niter: int = 8
+    niter: int = 5
     seed: int = 0
 
     def cells(self, n: int) -> int:
@@ -46,68 +48,84 @@ def approx_top_k(
 
     Scores are `knn.top_k`'s (squared distances for euclidean, inner products otherwise).
     Rows that find fewer than k candidates in their cells are padded with id -1.
+    Points are sorted by home cell, so a cell is a contiguous slice: the home cell of
+    every point is searched first (one small GEMM per cell, no gathers), which gives each
+    point a good k-th best score; the other probed cells then only hand over the entries
+    that beat it (`knn.TopK`), so no per-block sort is needed.
     """
-    import faiss
-
     params = params or ApproxParams()
     L, R = _sides(X, metric)
-    n, d = L.shape
-    nlist = params.cells(n)
-    nprobe = min(params.nprobe, nlist)
+    nlist = params.cells(len(L))
+    probes = _nearest_cells(R, _centroids(R, nlist, params, metric), min(params.nprobe, nlist))
+    # cells hold ~sqrt(n) points: OpenBLAS's thread hand-off costs more than such GEMMs
+    # (10x on a busy 2-core box), so the cell joins run with one BLAS thread
+    with threadpool_limits(1, user_api="blas"):
+        return _join(L, R, probes, nlist, k, metric)
+
+
+def _join(L, R, probes: np.ndarray, nlist: int, k: int, metric: str):
+    """The cell-by-cell search of `approx_top_k` given each point's probed cells."""
+    n, nprobe = probes.shape
+    order = np.argsort(probes[:, 0], kind="stable")  # sorted position -> row
+    bounds = np.searchsorted(probes[order, 0], np.arange(nlist + 1))
+    Ls = L[order]
+    Rs = Ls if R is L else R[order]
+    best = TopK(n, k)  # rows and ids are sorted positions until the end
+    mask = np.empty(int(np.diff(bounds).max()) ** 2, dtype=bool)
+    for cell in range(nlist):
+        lo, hi = bounds[cell], bounds[cell + 1]
+        if hi > lo:
+            S = Ls[lo:hi] @ Rs[lo:hi].T
+            kth = -np.partition(-S, k - 1, axis=1)[:, k - 1] if hi - lo >= k else None
+            best.offer(S, lo, lo, mask, floor=kth)
+    visits = probes[order, 1:].ravel()  # other probed cells of each sorted position
+    by_cell = np.argsort(visits, kind="stable")
+    visit_bounds = np.searchsorted(visits[by_cell], np.arange(nlist + 1))
+    for cell in range(nlist):
+        lo, hi = bounds[cell], bounds[cell + 1]
+        queries = by_cell[visit_bounds[cell] : visit_bounds[cell + 1]] // max(nprobe - 1, 1)
+        if hi > lo and len(queries):
+            S = Ls[queries] @ Rs[lo:hi].T
+            r, c = np.nonzero(S >= best.threshold(queries)[:, None])
+            best.merge(queries[r], c + lo, S[r, c])
+    ids = np.full((n, k), -1, dtype=np.int64)
+    ids[order] = np.where(best.ids >= 0, order[best.ids], -1)
+    scores = np.empty((n, k), dtype=np.float32)
+    scores[order] = best.scores
+    if metric == "euclidean":
+        scores = np.where(ids >= 0, np.maximum(-2 * scores, 0), np.inf).astype(np.float32)
+    return ids, scores
+
+
+def _centroids(R: np.ndarray, nlist: int, params: ApproxParams, metric: str) -> np.ndarray:
+    """faiss k-means on TRAIN_PER_CELL * nlist sampled rows (spherical for cosine)."""
+    import faiss
+
     rng = np.random.default_rng(params.seed)
-    sample = R[np.sort(rng.choice(n, min(n, nlist * TRAIN_PER_CELL), replace=False))]
+    sample = R[np.sort(rng.choice(len(R), min(len(R), nlist * TRAIN_PER_CELL), replace=False))]
     kmeans = faiss.Kmeans(
-        d, nlist, niter=params.niter, seed=params.seed, spherical=metric == "cosine"
+        R.shape[1], nlist, niter=params.niter, seed=params.seed, spherical=metric == "cosine"
     )
     kmeans.train(sample)
-    centroids = kmeans.centroids
-    # cells in order of closeness by squared distance to the stored vector R
-    probes = _nearest_cells(R, centroids, nprobe)
-    home = probes[:, 0]
-    order = np.argsort(home, kind="stable")  # stored points, cell by cell
-    bounds = np.searchsorted(home[order], np.arange(nlist + 1))
-    R_sorted = R[order]
-    probe_points = np.argsort(probes.ravel(), kind="stable")  # (point, slot) pairs by cell
-    probe_bounds = np.searchsorted(probes.ravel()[probe_points], np.arange(nlist + 1))
-    buf_scores = np.full((n * nprobe, k), -np.inf, dtype=np.float32)
-    buf_ids = np.full((n * nprobe, k), -1, dtype=np.int64)
-    for cell in range(nlist):
-        slots = probe_points[probe_bounds[cell] : probe_bounds[cell + 1]]
-        lo, hi = bounds[cell], bounds[cell + 1]
-        if not len(slots) or hi == lo:
-            continue
-        S = L[slots // nprobe] @ R_sorted[lo:hi].T
-        m = min(k, hi - lo)
-        part = np.argpartition(-S, m - 1, axis=1)[:, :m] if hi - lo > m else np.tile(
-            np.arange(hi - lo), (len(slots), 1)
-        )
-        buf_scores[slots, :m] = np.take_along_axis(S, part, axis=1)
-        buf_ids[slots, :m] = order[lo + part]
-    return _reduce(buf_scores.reshape(n, -1), buf_ids.reshape(n, -1), k, metric)
+    return kmeans.centroids
 
 
-def _nearest_cells(R: np.ndarray, centroids: np.ndarray, nprobe: int, block: int = 65536):
-    """(n, nprobe) cell ids, nearest first (squared euclidean to the centroids)."""
+def _nearest_cells(R: np.ndarray, centroids: np.ndarray, nprobe: int, block: int = 4096):
+    """(n, nprobe) cell ids, nearest first (squared euclidean to the centroids).
+
+    One reused score buffer: fresh GB-sized temporaries are slow to first touch here.
+    """
     half = 0.5 * np.einsum("ij,ij->i", centroids, centroids)
     out = np.empty((len(R), nprobe), dtype=np.int64)
+    buffer = np.empty((min(block, len(R)), len(centroids)), dtype=np.float32)
     for start in range(0, len(R), block):
-        S = R[start : start + block] @ centroids.T - half  # = -|r - c|^2 / 2 + const
-        part = np.argpartition(-S, nprobe - 1, axis=1)[:, :nprobe]
+        rows = R[start : start + block]
+        S = np.matmul(rows, centroids.T, out=buffer[: len(rows)])
+        S -= half  # = -|r - c|^2 / 2 + a constant per row
+        part = np.argpartition(S, len(centroids) - nprobe, axis=1)[:, -nprobe:]
         rank = np.argsort(-np.take_along_axis(S, part, axis=1), axis=1, kind="stable")
         out[start : start + block] = np.take_along_axis(part, rank, axis=1)
     return out
-
-
-def _reduce(scores: np.ndarray, ids: np.ndarray, k: int, metric: str):
-    """The k best of each row's nprobe * k candidates (ties by id), in `top_k`'s units."""
-    best = TopK(len(scores), k)
-    rows = np.repeat(np.arange(len(scores)), scores.shape[1])
-    real = ids.ravel() >= 0
-    best.merge(rows[real], ids.ravel()[real], scores.ravel()[real])
-    out = best.scores
-    if metric == "euclidean":
-        out = np.where(best.ids >= 0, np.maximum(-2 * out, 0), np.inf).astype(np.float32)
-    return best.ids, out
 
 
 def approx_knn_graph(
