@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from threadpoolctl import threadpool_limits
 
 from audiotext_cli.errors import ConfigError
@@ -86,7 +85,7 @@ def _join(L, R, probes: np.ndarray, nlist: int, k: int, metric: str):
         queries = by_cell[visit_bounds[cell] : visit_bounds[cell + 1]] // max(nprobe - 1, 1)
         if hi > lo and len(queries):
             S = Ls[queries] @ Rs[lo:hi].T
-            r, c = np.nonzero(S >= best.threshold(queries)[:, None])
+            r, c = np.nonzero(np.greater_equal(S, best.threshold(queries)[:, None]))
             best.merge(queries[r], c + lo, S[r, c])
     ids = np.full((n, k), -1, dtype=np.int64)
     ids[order] = np.where(best.ids >= 0, order[best.ids], -1)
