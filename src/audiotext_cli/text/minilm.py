@@ -128,7 +128,9 @@ class _Layer(nn.Module):
         run of equal-length texts, which needs no mask because nothing is padded.
         """
         tiles = range(0, len(x), ENCODE_TILE)
-        qkv = torch.cat([self._qkv(x[t : t + ENCODE_TILE]) for t in tiles])
+        w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
+        b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
+        qkv = torch.cat([F.linear(x[t : t + ENCODE_TILE], w, b) for t in tiles])
         a = torch.empty_like(x)
         for first, count, length in groups:
             rows = qkv[first : first + count * length].view(count, length, 3, HEADS, -1)
@@ -139,11 +141,6 @@ class _Layer(nn.Module):
             h = self.attn_norm(x[t : t + ENCODE_TILE] + self.attn_out(a[t : t + ENCODE_TILE]))
             x[t : t + ENCODE_TILE] = self.ffn_norm(h + self.ffn_out(F.gelu(self.ffn_in(h))))
         return x
-
-    def _qkv(self, x: Tensor) -> Tensor:
-        w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
-        b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
-        return F.linear(x, w, b)
 
 
 class MiniLM(nn.Module):
