@@ -57,9 +57,11 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# BENCH_1M=1 adds compare-spaces --approx at n = 1M (minutes, ~10 GB) to `make bench`.
 bench: setup
 	@for f in benchmarks/bench_*.py; do [ $$f = benchmarks/bench_index.py ] && continue; \
-	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	  args=""; [ $$f = benchmarks/bench_compare_spaces.py ] && [ -n "$(BENCH_1M)" ] && args=--million; \
+	  echo "== $$f $$args"; $(BIN)/python $$f $$args || exit 1; done
 	$(BIN)/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw
 	$(BIN)/python benchmarks/bench_index.py --n 200000
 

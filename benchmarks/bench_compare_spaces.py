@@ -1,11 +1,18 @@
-"""How fast is `compare-spaces`, against the naive way, and does it scale to n = 100k?
+"""How fast is `compare-spaces` against its floor and the naive way, exact and --approx?
 
-1. kNN graphs + NNGS: ours (faiss flat, BLAS path forced, query blocks, sorted-merge
-   overlap) vs sklearn NearestNeighbors(brute) + Python sets, at sizes where naive is feasible,
-   then ours alone at the large size.
-2. Linear CKA: feature-Gram form (ours, float64 blocks) vs the n x n kernel form <Kc, Lc>.
+1. Exact kNN graphs (both spaces) + NNGS: ours (symmetric numpy-sgemm blocks, thresholded
+   running top-k) against the GEMM floor measured in the same run (the n^2 d / 2 FLOPs of
+   the half Gram that ours multiplies, and the n^2 d of a full Gram, at the sgemm rate of
+   a 4096 x 8192 x 512 probe), and against sklearn brute + Python sets where that is
+   feasible.
+2. --approx (IVF join): time, measured recall and NNGS error against exact at the sizes
+   given (n = 1M with --million: bounded memory, peak RSS reported).
+3. Linear CKA: feature-Gram form (ours, float64 blocks) vs the n x n kernel form.
 
-Run: .venv/bin/python benchmarks/bench_compare_spaces.py [--knn 5000 20000] [--big 100000]
+Data: clustered spaces (1000 Gaussian clusters, sigma 0.7; B = A R + noise), since
+real embeddings are clustered and ANN recall on isotropic random vectors says nothing.
+
+Run: .venv/bin/python benchmarks/bench_compare_spaces.py [--big 100000] [--million]
 """
 
 from __future__ import annotations
@@ -19,20 +26,38 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import markdown_table, write_section  # noqa: E402
+from _report import markdown_table, summary_row, write_section  # noqa: E402
 
+from audiotext_cli.metrics.approx import ApproxParams, approx_knn_graph, graph_quality  # noqa: E402
 from audiotext_cli.metrics.cka import linear_cka  # noqa: E402
 from audiotext_cli.metrics.knn import knn_graph  # noqa: E402
 from audiotext_cli.metrics.nngs import jaccard_per_item  # noqa: E402
 
 
 def spaces(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two related float32 spaces: B is a random linear map of A plus noise."""
+    """Two related clustered float32 spaces: B is a random linear map of A plus noise."""
     rng = np.random.default_rng(seed)
-    A = rng.standard_normal((n, d), dtype=np.float32)
+    centres = rng.standard_normal((1000, d), dtype=np.float32)
+    A = centres[rng.integers(0, 1000, n)]
+    A += 0.7 * rng.standard_normal((n, d), dtype=np.float32)
     R = rng.standard_normal((d, d), dtype=np.float32) / np.sqrt(d)
-    B = A @ R + rng.standard_normal((n, d), dtype=np.float32)
+    B = A @ R
+    B += 0.5 * rng.standard_normal((n, d), dtype=np.float32)
     return A, B
+
+
+def sgemm_gflops(d: int) -> float:
+    """Best of 3 numpy sgemm (4096 x d) @ (d x 8192), the shape of our blocks."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4096, d), dtype=np.float32)
+    b = rng.standard_normal((8192, d), dtype=np.float32)
+    out = np.empty((4096, 8192), dtype=np.float32)
+    best = np.inf
+    for _ in range(4):
+        start = time.perf_counter()
+        np.matmul(a, b.T, out=out)
+        best = min(best, time.perf_counter() - start)
+    return 2 * 4096 * 8192 * d / best / 1e9
 
 
 def timed(fn, *args):
@@ -41,8 +66,13 @@ def timed(fn, *args):
     return time.perf_counter() - start, value
 
 
-def ours_nngs(A, B, k, metric):
+def exact_nngs(A, B, k, metric):
     return jaccard_per_item(knn_graph(A, k, metric), knn_graph(B, k, metric))
+
+
+def approx_nngs(A, B, k, metric, params):
+    GA, GB = approx_knn_graph(A, k, metric, params), approx_knn_graph(B, k, metric, params)
+    return GA, GB, jaccard_per_item(GA, GB)
 
 
 def naive_nngs(A, B, k, metric):
@@ -72,8 +102,11 @@ def kernel_cka(A, B):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--knn", type=int, nargs="*", default=[5000, 20000])
+    parser.add_argument("--naive", type=int, nargs="*", default=[5000])
     parser.add_argument("--big", type=int, nargs="*", default=[100000])
+    parser.add_argument("--approx", type=int, nargs="*", default=[100000])
+    parser.add_argument("--million", action="store_true", help="also --approx at n = 1M")
+    parser.add_argument("--nprobe", type=int, default=8)
     parser.add_argument("--cka", type=int, nargs="*", default=[5000, 10000])
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("-k", type=int, default=10)
@@ -81,54 +114,139 @@ def main() -> None:
     args = parser.parse_args()
     d, k, metric = args.dim, args.k, args.metric
 
-    knn_rows = []
-    for n in args.knn + args.big:
+    exact_rows = []
+    for n in sorted({*args.naive, *args.big}):
         A, B = spaces(n, d)
-        t_ours, ours = timed(ours_nngs, A, B, k, metric)
-        if n in args.knn:
-            t_naive, naive = timed(naive_nngs, A, B, k, metric)
-            agree = f"{np.mean(np.isclose(ours, naive)):.4%}"
-            row = [n, f"{t_naive:.2f}", f"{t_ours:.2f}", f"{t_naive / t_ours:.1f}x", agree]
-        else:
-            row = [n, "skipped (n^2 time)", f"{t_ours:.2f}", "-", "-"]
-        knn_rows.append([*row, f"{ours.mean():.4f}"])
-        print(knn_rows[-1], flush=True)
-
-    cka_rows = []
-    for n in args.cka:
-        A, B = spaces(n, d, seed=1)
-        t_feat, feat = timed(linear_cka, A, B)
-        t_kern, kern = timed(kernel_cka, A, B)
-        cka_rows.append(
+        gflops = sgemm_gflops(d)
+        t_ours, ours = timed(exact_nngs, A, B, k, metric)
+        half = 2 * n * n * d / (gflops * 1e9)  # two graphs, n^2 d / 2 multiply-adds each
+        naive = "skipped (n^2 Python)"
+        if n in args.naive:
+            t_naive, ref = timed(naive_nngs, A, B, k, metric)
+            naive = f"{t_naive:.2f} (NNGS equal: {np.mean(np.isclose(ours, ref)):.4%})"
+        exact_rows.append(
             [
                 n,
-                f"{t_kern:.2f}",
-                f"{t_feat:.3f}",
-                f"{t_kern / t_feat:.1f}x",
-                f"{kern:.6f}",
-                f"{feat:.6f}",
+                f"{t_ours:.2f}",
+                f"{gflops:.0f}",
+                f"{half:.2f}",
+                f"{2 * half:.2f}",
+                f"{t_ours / half:.2f}x",
+                f"{t_ours / (2 * half):.2f}x",
+                naive,
+                f"{ours.mean():.4f}",
             ]
         )
-        print(cka_rows[-1], flush=True)
-    for n in args.big:
+        print(exact_rows[-1], flush=True)
+        if n == 100000:
+            summary_row(
+                "nngs_100k",
+                f"{t_ours:.1f} s",
+                naive if n in args.naive else "sklearn brute: n^2 Python sets, not run",
+                f"{half:.1f} s (half Gram at {gflops:.0f} GFLOP/s); full Gram {2 * half:.1f} s",
+                f"{t_ours / half:.2f}x half-Gram floor, {t_ours / (2 * half):.2f}x full",
+            )
+
+    approx_rows = []
+    sizes = sorted({*args.approx, *([1000000] if args.million else [])})
+    params = ApproxParams(nprobe=args.nprobe)
+    for n in sizes:
+        A, B = spaces(n, d)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        t_approx, (GA, GB, per_item) = timed(approx_nngs, A, B, k, metric, params)
+        t_check, q = timed(graph_quality, A, B, GA, GB, metric)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        approx_rows.append(
+            [
+                n,
+                params.cells(n),
+                params.nprobe,
+                f"{t_approx:.2f}",
+                f"{t_check:.2f}",
+                f"{q['recall_a']:.4f} / {q['recall_b']:.4f}",
+                f"{per_item.mean():.4f}",
+                f"{q['nngs_error']:+.4f} ± {q['nngs_error_se']:.4f}",
+                f"{peak:.1f} ({rss0:.1f} before)",
+            ]
+        )
+        print(approx_rows[-1], flush=True)
+        key = {100000: "nngs_100k_approx", 1000000: "nngs_1m_approx"}.get(n)
+        if key:
+            exact_t = next((r[1] for r in exact_rows if r[0] == n), None)
+            summary_row(
+                key,
+                f"{t_approx + t_check:.1f} s (graphs + NNGS {t_approx:.1f} s, "
+                f"check {t_check:.1f} s)",
+                f"exact: {exact_t} s" if exact_t else "exact: not run at this n",
+                "-",
+                f"recall {q['recall_a']:.3f}/{q['recall_b']:.3f}, NNGS error "
+                f"{q['nngs_error']:+.4f}; peak RSS {peak:.1f} GB",
+            )
+        del A, B, GA, GB
+
+    cka_rows = []
+    for n in [*args.cka, *args.big]:
         A, B = spaces(n, d, seed=1)
         t_feat, feat = timed(linear_cka, A, B)
-        cka_rows.append([n, "skipped (two n x n Grams)", f"{t_feat:.3f}", "-", "-", f"{feat:.6f}"])
+        if n in args.cka:
+            t_kern, kern = timed(kernel_cka, A, B)
+            cka_rows.append(
+                [
+                    n,
+                    f"{t_kern:.2f}",
+                    f"{t_feat:.3f}",
+                    f"{t_kern / t_feat:.1f}x",
+                    f"{kern:.6f}",
+                    f"{feat:.6f}",
+                ]
+            )
+        else:
+            floor = 3 * 2 * n * d * d / (sgemm_gflops(d) * 1e9)
+            cka_rows.append(
+                [n, "skipped (two n x n Grams)", f"{t_feat:.3f}", "-", "-", f"{feat:.6f}"]
+            )
+            summary_row(
+                "cka_100k" if n == 100000 else f"cka_{n}",
+                f"{t_feat:.2f} s",
+                "n x n kernel form: 2 x 40 GB Grams, infeasible",
+                f"{floor:.2f} s (three d x d Grams, n d^2 each, float32 sgemm rate)",
+                f"{t_feat / floor:.1f}x floor (ours accumulates in float64)",
+            )
         print(cka_rows[-1], flush=True)
 
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     body = (
-        f"### kNN graphs (both spaces) + NNGS, d={d}, k={k}, {metric}, float32 (wall s)\n\n"
+        f"### Exact kNN graphs (both spaces) + NNGS, d={d}, k={k}, {metric}, float32 (wall s)\n\n"
         + markdown_table(
             [
                 "n",
-                "naive: sklearn brute + Python sets",
-                "ours: faiss blocked + sorted merge",
-                "speed-up",
-                "per-item NNGS equal",
+                "ours (s)",
+                "sgemm GFLOP/s (same run)",
+                "floor: half Gram (s)",
+                "floor: full Gram (s)",
+                "ours / half floor",
+                "ours / full floor",
+                "naive: sklearn brute + Python sets (s)",
                 "NNGS",
             ],
-            knn_rows,
+            exact_rows,
+        )
+        + f"\n\n### --approx (IVF join, faiss k-means), d={d}, k={k}, {metric}\n\n"
+        "Recall and NNGS error are measured against exact search on 1000 sampled rows "
+        "(`graph_quality`), the same check `compare-spaces --approx` prints.\n\n"
+        + markdown_table(
+            [
+                "n",
+                "nlist",
+                "nprobe",
+                "graphs + NNGS (s)",
+                "exact check (s)",
+                "recall A / B",
+                "NNGS",
+                "NNGS error (± s.e.)",
+                "peak RSS GB",
+            ],
+            approx_rows,
         )
         + f"\n\n### Linear CKA, d={d} (wall s)\n\n"
         + markdown_table(

@@ -234,6 +234,23 @@ def test_cli_table_json_csv_and_plot(files, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cli_approx_prints_recall_and_nngs_error(files):
+    a, b = files
+    args = ["compare-spaces", str(a), str(b), "-k", "5", "--metrics", "nngs"]
+    result = runner.invoke(app, [*args, "--approx", "--nlist", "4", "--nprobe", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    A, B = _pair(80)
+    info = out["approx"]
+    assert info["nlist"] == 2 and info["nprobe"] == 2 and info["sample"] == 80  # 80 rows: 2 cells
+    # every cell probed: the approximate graphs are exact, and the check says so
+    assert info["recall_a"] == info["recall_b"] == 1.0 and info["nngs_error"] == 0.0
+    assert out["per_k"][0]["nngs"] == pytest.approx(nngs(A, B, 5, "cosine"), abs=1e-12)
+    table = runner.invoke(app, [*args, "--approx"])
+    assert table.exit_code == 0, table.output
+    assert "approx recall A" in table.stdout and "approx nngs error" in table.stdout
+
+
 @pytest.mark.parametrize(
     "case, phrase",
     [

@@ -186,24 +186,34 @@ def test_matches_sklearn_and_python_sets(metric):
     assert [set(r) for r in knn_graph(X, k, metric).tolist()] == sa
 
 
-def test_knn_graph_prefix_blocks_and_faiss_settings_restored():
-    import faiss
+def _brute_force_graph(X: np.ndarray, k: int, metric: str) -> np.ndarray:
+    """Reference: float64 similarities of all pairs, self removed by index, stable sort."""
+    Z = np.asarray(X, dtype=np.float64)
+    if metric == "cosine":
+        Z = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    sim = -((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1) if metric == "euclidean" else Z @ Z.T
+    np.fill_diagonal(sim, -np.inf)
+    return np.argsort(-sim, axis=1, kind="stable")[:, :k]
 
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "ip"])
+def test_knn_graph_equals_brute_force_across_blocks(metric):
     X = np.random.default_rng(2).standard_normal((500, 16)).astype(np.float32)
-    before = (
-        faiss.cvar.distance_compute_blas_threshold,
-        faiss.cvar.distance_compute_blas_database_bs,
-    )
-    full = knn_graph(X, 12)
+    full = knn_graph(X, 12, metric)
     assert full.dtype == np.int64 and full.shape == (500, 12)
-    np.testing.assert_array_equal(knn_graph(X, 4), full[:, :4])
-    np.testing.assert_array_equal(knn_graph(X, 12, block=37), full)
+    np.testing.assert_array_equal(full, _brute_force_graph(X, 12, metric))
+    np.testing.assert_array_equal(knn_graph(X, 4, metric), full[:, :4])
+    for block in (37, 128, 499):  # ragged last blocks, blocks smaller than k + 1
+        np.testing.assert_array_equal(knn_graph(X, 12, metric, block=block), full)
     assert not (full == np.arange(500)[:, None]).any()
-    after = (
-        faiss.cvar.distance_compute_blas_threshold,
-        faiss.cvar.distance_compute_blas_database_bs,
-    )
-    assert after == before
+
+
+def test_exact_ties_go_to_the_smaller_id_whatever_the_blocks():
+    # integer points on a line: many equal distances, exactly representable
+    X = np.array([[float(v)] for v in [0, 2, 4, 6, 8, 2, 4, 1, 3, 5, 7, 9] * 5])
+    want = _brute_force_graph(X, 6, "euclidean")
+    for block in (5, 13, 60):
+        np.testing.assert_array_equal(knn_graph(X, 6, "euclidean", block=block), want)
 
 
 def test_duplicates_are_neighbours_but_self_is_not():

@@ -62,6 +62,21 @@ def test_batch_equals_single_exactly_and_keeps_input_order(minilm: MiniLM) -> No
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
 
 
+def test_packed_tiles_never_depend_on_the_mix(minilm: MiniLM, monkeypatch) -> None:
+    # many texts of one length (one big attention run), lengths that straddle tile and
+    # chunk boundaries, and the same texts in other company: every row is bit-identical
+    import audiotext_cli.text.minilm as module
+
+    same = [f"a dog number {i} barks" for i in range(40)]
+    texts = [*same, *SENTENCES, *(f"rain {'and wind ' * i}" for i in range(1, 30))]
+    together = minilm.encode(texts)
+    single = np.stack([minilm.encode([t])[0] for t in texts[::7]])
+    np.testing.assert_array_equal(together[::7], single)
+    monkeypatch.setattr(module, "ENCODE_CHUNK", 300)  # many small packed passes
+    np.testing.assert_array_equal(minilm.encode(texts), together)
+    np.testing.assert_array_equal(minilm.encode(texts[40:] + texts[:40])[-40:], together[:40])
+
+
 def test_empty_input(minilm: MiniLM) -> None:
     out = minilm.encode([])
     assert out.shape == (0, 384) and out.dtype == np.float32

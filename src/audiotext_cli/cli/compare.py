@@ -71,6 +71,16 @@ def compare_spaces(
     plot: Path | None = typer.Option(
         None, "--plot", help="Write a PNG: NNGS vs k with chance, and per-item histograms."
     ),
+    approx: bool = typer.Option(
+        False,
+        "--approx",
+        help="Approximate NNGS / mutual-kNN graphs (IVF join); prints the measured recall "
+        "and NNGS error against exact search on 1000 sampled rows.",
+    ),
+    nprobe: int = typer.Option(8, "--nprobe", min=1, help="--approx: cells probed per item."),
+    nlist: int | None = typer.Option(
+        None, "--nlist", min=1, help="--approx: k-means cells (default 2 sqrt(n))."
+    ),
 ) -> None:
     """Compare two embedding spaces of the same items (e.g. audio vs text).
 
@@ -83,7 +93,11 @@ def compare_spaces(
 
     CKA: linear (biased, debiased) and RBF (median bandwidth).
     Mutual kNN and CKNNA follow platonic-rep.
+
+    --approx: approximate kNN graphs for large n, with their recall and NNGS error
+    measured on 1000 rows searched exactly (error rows in the table; "approx" in --json).
     """
+    from audiotext_cli.metrics import ApproxParams
     from audiotext_cli.metrics import compare_spaces as run
     from audiotext_cli.metrics.spaces import align, load_space, spaces_from_model
 
@@ -102,7 +116,17 @@ def compare_spaces(
         ids_b, B = load_space(b)
         ids, A, B = align(ids_a, A, ids_b, B, names=(str(a), str(b)))
 
-    result = run(A, B, ks, metric.value, names, curve_points=24 if plot else 0, log=_output.info)
+    params = ApproxParams(nlist=nlist, nprobe=nprobe) if approx else None
+    result = run(
+        A,
+        B,
+        ks,
+        metric.value,
+        names,
+        curve_points=24 if plot else 0,
+        log=_output.info,
+        approx=params,
+    )
     items = result.pop("per_item", {})
     if per_item is not None:
         _write_per_item(per_item, ids, items)
@@ -144,6 +168,12 @@ def _rows(result: dict):
                 yield name, row["k"], row[name], None, None, None
     for name, value in result["global"].items():
         yield name, None, value, None, None, None
+    quality = result.get("approx")
+    if quality:
+        k = result["per_k"][-1]["k"] if result["per_k"] else None
+        yield "approx recall A", k, quality["recall_a"], None, None, None
+        yield "approx recall B", k, quality["recall_b"], None, None, None
+        yield "approx nngs error", k, quality["nngs_error"], None, None, None
 
 
 def _write_per_item(path: Path, ids: list[str], items: dict) -> None:

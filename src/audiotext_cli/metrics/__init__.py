@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 
 from audiotext_cli.errors import ConfigError
+from audiotext_cli.metrics.approx import ApproxParams, approx_knn_graph, graph_quality
 from audiotext_cli.metrics.cka import RBF_MAX_N, linear_cka, rbf_cka
 from audiotext_cli.metrics.knn import Metric, knn_graph, knn_graph_scored, resolve_k
 from audiotext_cli.metrics.mutual import (
@@ -42,7 +43,11 @@ METRICS: dict[str, Callable[..., float]] = {
 
 K_METRICS = ("nngs", "mutual_knn", "cknna")
 
+APPROX_SAMPLE = 1000
+"""Rows searched exactly to measure an approximate graph's recall and NNGS error."""
+
 __all__ = [
+    "ApproxParams",
     "K_METRICS",
     "METRICS",
     "cknna",
@@ -72,6 +77,7 @@ def compare_spaces(
     metrics: Sequence[str] | None = None,
     curve_points: int = 0,
     log: Callable[[str], None] | None = None,
+    approx: ApproxParams | None = None,
 ) -> dict:
     """All selected metrics of two row-aligned spaces, as a JSON-ready dict.
 
@@ -81,6 +87,10 @@ def compare_spaces(
     subsample of `RBF_MAX_N` rows above that size. `curve_points` > 0 adds NNGS on a
     log-spaced grid of k up to the largest k (for plots). Per-item NNGS for each k is under
     "per_item" as numpy arrays (drop it before JSON).
+
+    `approx` builds NNGS / mutual-kNN graphs with the IVF join (`metrics.approx`) instead of
+    exact search and adds result["approx"]: its parameters and the measured recall of the
+    neighbour lists and NNGS error on a sample of rows computed exactly.
     """
     names = list(metrics) if metrics else list(METRICS)
     unknown = [m for m in names if m not in METRICS]
@@ -100,7 +110,12 @@ def compare_spaces(
         return result
 
     kmax = max(k for _, k in resolved)
-    graphs, scored = _graphs(X, Y, kmax, metric, names, say)
+    graphs, scored = _graphs(X, Y, kmax, metric, names, say, approx)
+    if approx is not None and graphs is not None:
+        say(f"checking the approximate graphs against exact search on {APPROX_SAMPLE} rows")
+        quality = graph_quality(X, Y, graphs[0], graphs[1], metric, APPROX_SAMPLE, approx.seed)
+        cells = approx.cells(n)
+        result["approx"] = {"nlist": cells, "nprobe": min(approx.nprobe, cells), **quality}
     rows, per_item = [], {}
     for spec, k in resolved:
         row: dict = {"k_spec": spec, "k": k}
@@ -124,11 +139,12 @@ def compare_spaces(
     return result
 
 
-def _graphs(X, Y, kmax: int, metric: str, names: list[str], say):
+def _graphs(X, Y, kmax: int, metric: str, names: list[str], say, approx=None):
     """The kNN graphs the selected k-metrics need, each searched once at `kmax`.
 
     Returns ((GX, GY) in `metric` or None, ((GX, KX), (GY, KY)) cosine with scores or None);
-    with metric="cosine" and CKNNA selected one search serves both.
+    with metric="cosine" and CKNNA selected one search serves both. With `approx`, the
+    plain graphs are approximate (CKNNA's scored graphs stay exact).
     """
     scored = plain = None
     n = len(X)
@@ -136,7 +152,13 @@ def _graphs(X, Y, kmax: int, metric: str, names: list[str], say):
         say(f"kNN graphs (cosine, k={kmax}, n={n})")
         scored = (knn_graph_scored(X, kmax, "cosine"), knn_graph_scored(Y, kmax, "cosine"))
     if "nngs" in names or "mutual_knn" in names:
-        if metric == "cosine" and scored is not None:
+        if approx is not None:
+            say(f"approximate kNN graphs ({metric}, k={kmax}, n={n}, nprobe={approx.nprobe})")
+            plain = (
+                approx_knn_graph(X, kmax, metric, approx),
+                approx_knn_graph(Y, kmax, metric, approx),
+            )
+        elif metric == "cosine" and scored is not None:
             plain = (scored[0][0], scored[1][0])
         else:
             say(f"kNN graphs ({metric}, k={kmax}, n={n})")

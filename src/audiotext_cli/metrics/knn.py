@@ -1,16 +1,15 @@
 """Exact k-nearest-neighbour graphs, the shared input of NNGS, mutual kNN and CKNNA.
 
-Search is exact (faiss flat indexes) in query blocks, so memory stays O(block * k + n * d)
-and never O(n^2). faiss 1.15 only takes its BLAS (GEMM) path for >= 128000 queries; below
-that its SIMD path is several times slower (docs: /work/shared/reference/perf-anchors.md),
-so the BLAS path is forced for the duration of a search and the old settings restored.
+Search is exact and blocked: numpy sgemm over (block x block) tiles of the symmetric
+similarity matrix, with a running top-k, so memory stays O(block^2 + n * k + n * d) and
+never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled one does
+not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
+/work/shared/reference/perf-anchors.md), so the GEMM is numpy's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
@@ -42,23 +41,10 @@ def resolve_k(k: int | float, n: int) -> int:
     return count
 
 
-@contextmanager
-def _faiss_blas_path(faiss) -> Iterator[None]:
-    """Force faiss's GEMM path for small query batches; restore the global settings after."""
-    old = (faiss.cvar.distance_compute_blas_threshold, faiss.cvar.distance_compute_blas_database_bs)
-    faiss.cvar.distance_compute_blas_threshold = 20
-    faiss.cvar.distance_compute_blas_database_bs = 65536
-    try:
-        yield
-    finally:
-        faiss.cvar.distance_compute_blas_threshold = old[0]
-        faiss.cvar.distance_compute_blas_database_bs = old[1]
-
-
 def _prepare(X: np.ndarray, metric: str) -> np.ndarray:
     """float32 C-contiguous rows in the form the flat index needs.
 
-    Euclidean rows are centred first: distances do not change, but faiss computes
+    Euclidean rows are centred first: distances do not change, but the GEMM computes
     |x|^2 + |y|^2 - 2 x.y in float32, which loses digits when the cloud sits far from 0.
     """
     if metric not in METRICS_KNN:
@@ -72,45 +58,186 @@ def _prepare(X: np.ndarray, metric: str) -> np.ndarray:
     return np.ascontiguousarray(X32)
 
 
-def top_k(
-    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 8192
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's k nearest rows of X *including itself*, nearest first.
+def _sides(X: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """(L, R) float32 rows with L[a] . R[b] = the similarity of a and b, larger is nearer.
 
-    Returns (indices (n, k) int64, scores (n, k) float32); scores are faiss's: squared
-    distances for euclidean, inner products for cosine (on l2-normalised rows) and "ip"
-    (raw rows, platonic-rep's kernel). Searches X against itself in blocks of `block` queries.
+    cosine / ip: L = R = the prepared rows. euclidean: L = [x, |x|^2/2, 1] and
+    R = [x, -1, -|x|^2/2], so L[a] . R[b] = -|a - b|^2 / 2 comes out of the GEMM itself
+    (halving is exact in floating point, so integer data keeps its exact ties).
     """
-    import faiss
-
     Xp = _prepare(X, metric)
-    n, d = Xp.shape
-    index = faiss.IndexFlatL2(d) if metric == "euclidean" else faiss.IndexFlatIP(d)
-    index.add(Xp)
-    idx = np.empty((n, k), dtype=np.int64)
-    scores = np.empty((n, k), dtype=np.float32)
-    with _faiss_blas_path(faiss):
-        for start in range(0, n, block):
-            stop = start + block
-            scores[start:stop], idx[start:stop] = index.search(Xp[start:stop], k)
-    return idx, scores
+    if metric != "euclidean":
+        return Xp, Xp
+    half = 0.5 * np.einsum("ij,ij->i", Xp, Xp)[:, None]
+    ones = np.ones_like(half)
+    return (
+        np.ascontiguousarray(np.hstack([Xp, half, ones])),
+        np.ascontiguousarray(np.hstack([Xp, -ones, -half])),
+    )
+
+
+def _group_order(group: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Order by (group, score descending, id): one int64 sort, then ids within exact ties.
+
+    The key packs the group above an order-preserving integer image of -score, so a plain
+    argsort does the work of a three-key lexsort; the few runs of equal (group, score) are
+    then put in id order (unfilled -inf slots may stay tied: they are interchangeable).
+    """
+    bits = (np.negative(scores, dtype=np.float32) + np.float32(0)).view(np.int32).astype(np.int64)
+    bits = np.where(bits < 0, bits ^ 0x7FFFFFFF, bits) + 2**31  # float order -> 0..2^32-1
+    key = (group.astype(np.int64) << 32) | bits
+    order = np.argsort(key)
+    ranked = key[order]
+    tied = ranked[1:] == ranked[:-1]
+    tied &= scores[order[1:]] > -np.inf  # unfilled slots tie with each other, harmlessly
+    if tied.any():  # order each run of equal keys by id, leaving the rest in place
+        run = np.zeros(len(key), dtype=bool)
+        run[1:] |= tied
+        run[:-1] |= tied
+        where = np.flatnonzero(run)
+        sub = order[where]
+        order[where] = sub[np.lexsort((ids[sub], ranked[where]))]
+    return order
+
+
+PROBE_COLUMNS = 512
+"""Columns of a diagonal block whose k-th best seeds each row's bar (costs n * this)."""
+
+
+class TopK:
+    """Running best-k lists of n rows, nearest first, ties broken by the smaller id.
+
+    `merge` takes candidate (row, id, score) triples; `threshold` is each row's k-th best
+    score so far, so a block only has to hand over the entries that reach it.
+    """
+
+    def __init__(self, n: int, k: int) -> None:
+        self.k = k
+        self.scores = np.full((n, k), -np.inf, dtype=np.float32)
+        self.ids = np.full((n, k), -1, dtype=np.int64)
+
+    def threshold(self, rows: slice | np.ndarray) -> np.ndarray:
+        return self.scores[rows, -1]
+
+    def merge(self, rows: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Fold candidate triples into the lists; each (row, id) pair must be new."""
+        if not len(rows):
+            return
+        k = self.k
+        first = int(rows.min())
+        present = np.bincount(rows - first) > 0
+        uniq = np.flatnonzero(present) + first
+        local = (np.cumsum(present) - 1)[rows - first]
+        group = np.concatenate([np.repeat(np.arange(len(uniq)), k), local])
+        all_ids = np.concatenate([self.ids[uniq].ravel(), ids])
+        all_scores = np.concatenate([self.scores[uniq].ravel(), scores])
+        order = _group_order(group, all_scores, all_ids)
+        counts = np.bincount(group, minlength=len(uniq))
+        start = np.cumsum(counts) - counts
+        keep = order[(start[:, None] + np.arange(k)).ravel()]
+        self.scores[uniq] = all_scores[keep].reshape(-1, k)
+        self.ids[uniq] = all_ids[keep].reshape(-1, k)
+
+    def offer(
+        self,
+        S: np.ndarray,
+        row0: int,
+        col0: int,
+        mask: np.ndarray,
+        transposed: bool = False,
+        floor: np.ndarray | None = None,
+    ) -> None:
+        """Merge the entries of block S that reach their row's k-th best score.
+
+        S's rows are rows row0.. with ids col0.. or, `transposed`, its columns are rows
+        col0.. with ids row0.. (the same similarities seen from the other side; comparing
+        against a column threshold keeps the reads in memory order). `mask` is a reused
+        bool buffer of S's size; `floor` raises each row's bar, e.g. to the block's k-th.
+        """
+        first, count = (col0, S.shape[1]) if transposed else (row0, len(S))
+        bar = self.threshold(slice(first, first + count))
+        if floor is not None:
+            bar = np.maximum(bar, floor)
+        hits = mask[: S.size].reshape(S.shape)
+        np.greater_equal(S, bar[None, :] if transposed else bar[:, None], out=hits)
+        r, c = np.divmod(np.flatnonzero(hits), S.shape[1])
+        values = S[r, c]
+        if transposed:
+            self.merge(c + col0, r + row0, values)
+        else:
+            self.merge(r + row0, c + col0, values)
+
+
+def top_k(
+    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest rows of X *including itself*, nearest first (ties: smaller id).
+
+    Returns (indices (n, k) int64, scores (n, k) float32): squared distances for euclidean,
+    inner products for cosine (on l2-normalised rows) and "ip" (raw rows, platonic-rep's
+    kernel). Exact, and near the GEMM floor: the similarity matrix is symmetric, so only
+    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), each into
+    one reused buffer (first-touch memory is slow), and each block feeds the lists of both
+    its row block and, transposed, its column block. Diagonal blocks go first so every
+    row starts with a k-th best score, after which a block hands over only the few
+    entries that reach it (a vectorised compare), not a per-block sort.
+    """
+    L, R = _sides(X, metric)
+    n = len(L)
+    k = min(k, n)
+    best = TopK(n, k)
+    buffer = np.empty(min(block, n) ** 2, dtype=np.float32)
+    mask = np.empty(buffer.shape, dtype=bool)
+    starts = list(range(0, n, block))
+
+    def product(i: int, j: int) -> np.ndarray:
+        a, b = L[i : i + block], R[j : j + block]
+        return np.matmul(a, b.T, out=buffer[: len(a) * len(b)].reshape(len(a), len(b)))
+
+    for i in starts:
+        S = product(i, i)
+        # seed: the k best (and ties) of the first columns, then the rest against that bar
+        probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
+        kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
+        best.offer(probe, i, i, mask, floor=kth)
+        best.offer(rest, i, i + probe.shape[1], mask)
+    for pos, i in enumerate(starts):
+        for j in starts[pos + 1 :]:
+            S = product(i, j)
+            best.offer(S, i, j, mask)
+            best.offer(S, i, j, mask, transposed=True)
+    scores = best.scores
+    if metric == "euclidean":
+        scores = np.maximum(-2 * scores, 0)
+    return best.ids, scores
+
+
+def _self_dropped(ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, k+1) bool keep-mask: False at each row's own id, else at its last column."""
+    own = np.arange(len(ids)) if rows is None else np.asarray(rows)
+    drop = ids == own[:, None]
+    drop[~drop.any(axis=1), -1] = True
+    return ~drop
+
+
+def drop_self(ids: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, k) from (n, k+1) neighbour lists of `rows` (default 0..n-1), self removed."""
+    return ids[_self_dropped(ids, rows)].reshape(len(ids), k)
 
 
 def knn_graph_scored(
-    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 8192
+    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`knn_graph` plus the (n, k) float32 faiss scores of the kept edges (see `top_k`)."""
+    """`knn_graph` plus the (n, k) float32 scores of the kept edges (see `top_k`)."""
     n = len(X)
     if not 1 <= k <= n - 1:
         raise ConfigError(f"k={k} needs 1 <= k <= n-1 = {n - 1}")
     idx, scores = top_k(X, k + 1, metric, block)
-    drop = idx == np.arange(n)[:, None]
-    drop[~drop.any(axis=1), -1] = True
-    keep = ~drop
+    keep = _self_dropped(idx)
     return idx[keep].reshape(n, k), scores[keep].reshape(n, k)
 
 
-def knn_graph(X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 8192) -> np.ndarray:
+def knn_graph(X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096) -> np.ndarray:
     """(n, k) int64: row i holds the k nearest *other* rows of X, sorted nearest first.
 
     Self is excluded by index, not by distance, so an exact duplicate of row i is a

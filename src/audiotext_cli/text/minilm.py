@@ -119,6 +119,29 @@ class _Layer(nn.Module):
         x = self.attn_norm(x + self.attn_out(a))
         return self.ffn_norm(x + self.ffn_out(F.gelu(self.ffn_in(x))))
 
+    def packed(self, x: Tensor, groups: list[tuple[int, int, int]]) -> Tensor:
+        """The same block on packed rows: (T, D) tokens of many unpadded texts, T a multiple
+        of ENCODE_TILE; `groups` lists (first row, texts, length) runs of equal length.
+
+        Every row-wise op (linears, LayerNorm, GELU) runs on fixed (ENCODE_TILE, .) tiles, so
+        a token's result never depends on which texts share its tiles; attention runs per
+        run of equal-length texts, which needs no mask because nothing is padded.
+        """
+        tiles = range(0, len(x), ENCODE_TILE)
+        w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
+        b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
+        qkv = torch.cat([F.linear(x[t : t + ENCODE_TILE], w, b) for t in tiles])
+        a = torch.empty_like(x)
+        for first, count, length in groups:
+            rows = qkv[first : first + count * length].view(count, length, 3, HEADS, -1)
+            q, k, v = rows.permute(2, 0, 3, 1, 4)  # each (B, H, L, hd)
+            out = F.scaled_dot_product_attention(q, k, v)
+            a[first : first + count * length] = out.transpose(1, 2).reshape(-1, HIDDEN)
+        for t in tiles:
+            h = self.attn_norm(x[t : t + ENCODE_TILE] + self.attn_out(a[t : t + ENCODE_TILE]))
+            x[t : t + ENCODE_TILE] = self.ffn_norm(h + self.ffn_out(F.gelu(self.ffn_in(h))))
+        return x
+
 
 class MiniLM(nn.Module):
     """Frozen sentence encoder: token ids -> 384-d unit vectors, identical to sentence-transformers.
@@ -186,26 +209,61 @@ class MiniLM(nn.Module):
 
         Cached features must not depend on which texts shared a batch when the cache was
         filled (training amplifies last-bit differences into a different model), and both
-        padding and the batch's row count change the float sums in the last bits (~1e-7).
-        So every forward pass holds ENCODE_ROWS texts of one token length, unpadded, the
-        last pass of a length filled up with copies: a row's result then depends on its
-        text only.
+        padding and a GEMM's row count change float sums in the last bits (~1e-7). So texts
+        are packed unpadded, sorted by token length, into fixed tiles of ENCODE_TILE token
+        rows (`_Layer.packed`): a row's result depends on its text only, and no compute
+        goes to padding or copies whatever mix of lengths a call brings (only the last
+        tile of a call is part empty).
         """
         was_training = self.training
         self.eval()
         out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
         encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-        by_length: dict[int, list[int]] = {}
-        for i, ids in enumerate(encoded):
-            by_length.setdefault(len(ids), []).append(i)
-        for group in by_length.values():
-            for start in range(0, len(group), ENCODE_ROWS):
-                rows = group[start : start + ENCODE_ROWS]
-                filled = rows + [rows[0]] * (ENCODE_ROWS - len(rows))
-                ids, mask = _pad([encoded[i] for i in filled], self.device)
-                out[rows] = self(ids, mask).float().cpu().numpy()[: len(rows)]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        start = 0
+        while start < len(order):
+            stop, tokens = start, 0
+            while stop < len(order) and (
+                tokens == 0 or tokens + len(encoded[order[stop]]) <= ENCODE_CHUNK
+            ):
+                tokens += len(encoded[order[stop]])
+                stop += 1
+            rows = order[start:stop]
+            out[rows] = self._encode_packed([encoded[i] for i in rows]).numpy()
+            start = stop
         self.train(was_training)
         return out
+
+    def _encode_packed(self, seqs: list[list[int]]) -> Tensor:
+        """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed`."""
+        lengths = [len(s) for s in seqs]
+        total = sum(lengths)
+        padded = -(-total // ENCODE_TILE) * ENCODE_TILE
+        ids = torch.zeros(padded, dtype=torch.long)
+        ids[:total] = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
+        positions = torch.zeros(padded, dtype=torch.long)
+        positions[:total] = torch.cat([torch.arange(n) for n in lengths])
+        ids, positions = ids.to(self.device), positions.to(self.device)
+        emb = self.embeddings
+        x = torch.empty(padded, HIDDEN, device=self.device)
+        for t in range(0, padded, ENCODE_TILE):
+            tile = slice(t, t + ENCODE_TILE)
+            word = emb.word(ids[tile]) + emb.position(positions[tile])
+            x[tile] = emb.norm(word + emb.token_type.weight[0])
+        groups, first = [], 0
+        for length in sorted(set(lengths)):
+            count = lengths.count(length)
+            groups.append((first, count, length))
+            first += count * length
+        for layer in self.layers:
+            x = layer.packed(x, groups)
+        pooled = torch.empty(len(seqs), HIDDEN, device=self.device)
+        first = 0
+        for i, n in enumerate(lengths):  # one text at a time: same shapes whatever the batch
+            v = x[first : first + n].mean(0)
+            pooled[i] = v / v.norm().clamp(min=1e-12)
+            first += n
+        return pooled.cpu()
 
 
 @functools.cache
@@ -235,11 +293,14 @@ def _load_tokenizer(path: Path) -> Tokenizer:
     return tok
 
 
-ENCODE_ROWS = 16
-"""Texts per forward pass in `encode`, fixed, because the row count changes the last bits."""
-FEATURES_VERSION = f"rows{ENCODE_ROWS}"
-"""How `encode` batches; part of the feature cache's folder name, so features computed
-another way (the earlier padded batches) are never mixed with these."""
+ENCODE_TILE = 128
+"""Token rows per GEMM in `encode`, fixed, because the row count changes the last bits.
+Also a single query's cost (one tile), so it stays small."""
+ENCODE_CHUNK = 16384
+"""Tokens per packed pass of `encode`: bounds activations at ~100 MB, whatever n."""
+FEATURES_VERSION = f"tile{ENCODE_TILE}"
+"""How `encode` computes; part of the feature cache's folder name, so features computed
+another way (earlier: 16-text passes of one length) are never mixed with these."""
 
 
 def _model_id(weights: Path) -> str:
