@@ -4,14 +4,26 @@ Audio is decoded in worker processes (decoding only, so the model is loaded once
 process) and embedded in batches. Work is committed every `commit_every` files, so a killed
 job loses at most that many files of work and a re-run embeds exactly what is missing or
 changed: a file is skipped when its (size, mtime) or its sha256 matches the stored row.
+
+A job holds the store's writer lock from start to end (a second job into the same store is
+refused with one line). Decoder workers die with the job: each asks the kernel for SIGKILL
+when its parent dies (PR_SET_PDEATHSIG), so a kill -9 of the job leaves no orphans.
+Entries that are not regular files (FIFOs, dangling links, symlink loops, unreadable files,
+folders named like audio) are reported as bad files, not silently skipped; extensions match
+case-insensitively (`UPPER.WAV`). A vector that comes out non-finite (e.g. samples near
+3e38 overflow the front end) is a bad file, never a stored row.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fnmatch
 import hashlib
 import json
 import os
+import signal
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -24,6 +36,8 @@ import numpy as np
 from audiotext_cli.embedder import Embedder, Embeddings
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
 from audiotext_cli.index.store import EmbeddingStore
+from audiotext_cli.integrity import sha256_file
+from audiotext_cli.locks import writer_lock
 
 # Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
 MIN_FILES_FOR_WORKERS = 16
@@ -58,30 +72,73 @@ def list_files(
 ) -> list[Path]:
     """Files under `root` in sorted order, filtered by globs (matched against the relative
     path and the file name) and by `shard=(i, n)`: a stable hash of the relative path."""
+    return scan_files(root, include, exclude, shard, skip_dirs)[0]
+
+
+def scan_files(
+    root: str | Path,
+    include: Sequence[str] = AUDIO_GLOBS,
+    exclude: Sequence[str] = (),
+    shard: tuple[int, int] | None = None,
+    skip_dirs: Sequence[Path] = (),
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(regular files, unusable entries with a reason) that match the filters, sorted.
+
+    Unusable: FIFOs, devices, dangling links, symlink loops, unreadable files and folders
+    named like audio files (`x.wav/`). Nothing is opened, so a FIFO cannot block the scan."""
     root = Path(root)
     if not root.is_dir():
         raise EmbeddingFileError("not a folder", root)
     skip = [d.resolve() for d in skip_dirs]
-    files = []
+    files: list[Path] = []
+    unusable: list[tuple[Path, str]] = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or any(d in path.resolve().parents for d in skip):
+        if not (_matches(rel, include) and not _matches(rel, exclude) and _in_shard(rel, shard)):
             continue
-        if _matches(rel, include) and not _matches(rel, exclude) and _in_shard(rel, shard):
+        if any(d == path.absolute() or d in path.absolute().parents for d in skip):
+            continue
+        reason = _unusable(path)
+        if reason is None:
             files.append(path)
-    return files
+        elif reason:
+            unusable.append((path, reason))
+    return files, unusable
+
+
+def _unusable(path: Path) -> str | None:
+    """None for a readable regular file, else why not ('' for an ordinary folder)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        return "dangling symlink" if path.is_symlink() else f"cannot read ({exc.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        named_like_audio = _matches(path.name, AUDIO_GLOBS)
+        return "is a directory named like an audio file" if named_like_audio else ""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a FIFO)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot read (permission denied)"
+    return None
 
 
 def _matches(rel: str, globs: Sequence[str]) -> bool:
+    """Case-insensitive glob match on the relative path or the file name."""
+    rel = rel.lower()
     name = rel.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in globs)
+    return any(
+        fnmatch.fnmatchcase(rel, g.lower()) or fnmatch.fnmatchcase(name, g.lower()) for g in globs
+    )
 
 
 def _in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
     if shard is None:
         return True
     index, count = shard
-    return int.from_bytes(hashlib.sha1(rel.encode()).digest()[:8], "big") % count == index
+    key = os.fsencode(rel)  # the name's own bytes, valid UTF-8 or not
+    return int.from_bytes(hashlib.sha1(key).digest()[:8], "big") % count == index
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -95,12 +152,17 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel kills this process when the job dies (Linux
+    PR_SET_PDEATHSIG); if the parent is already gone, exit now."""
+    parent = int(os.environ.get("AUDIOTEXT_JOB_PID", "0"))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: rely on the executor's own checks
+        pass
+    if parent and os.getppid() != parent:
+        os._exit(1)
 
 
 def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
@@ -154,8 +216,25 @@ def embed_folder(
 ) -> EmbedReport:
     """Embed every matching audio file under `root` into the store at `out`, resumably."""
     root, out = Path(root).resolve(), Path(out)
-    files = list_files(root, include, exclude, shard, skip_dirs=[out])
+    files, unusable = scan_files(root, include, exclude, shard, skip_dirs=[out])
     store = EmbeddingStore.create(out, store_meta(embedder, "audio"))
+    with writer_lock(out, what="embedding store"):
+        return _embed_files(
+            embedder, root, store, files, unusable, batch_size, workers, progress, commit_every
+        )
+
+
+def _embed_files(
+    embedder: Embedder,
+    root: Path,
+    store: EmbeddingStore,
+    files: list[Path],
+    unusable: list[tuple[Path, str]],
+    batch_size: int,
+    workers: int,
+    progress: ProgressFn | None,
+    commit_every: int,
+) -> EmbedReport:
     done = store.done_keys()
     report = EmbedReport()
     todo: list[tuple[Path, os.stat_result, str | None]] = []
@@ -166,20 +245,35 @@ def embed_folder(
             report.skipped += 1
         else:
             todo.append((path, stat, sha))
-    meter = _Meter(len(files), progress)
+    meter = _Meter(len(files) + len(unusable), progress)
     meter.tick(report.skipped, 0.0)
 
     pending: list[dict[str, Any]] = []  # decoded, not yet embedded
     rows: list[dict[str, Any]] = []  # embedded, not yet committed
     vectors: list[Embeddings] = []
     failed: list[dict[str, Any]] = []
+    for path, reason in unusable:
+        failed.append({"path": str(path), "reason": reason, "size": None, "mtime": None})
+        report.failed += 1
+        meter.tick(1, 0.0)
 
     def embed_pending() -> None:
         if pending:
-            vectors.append(embedder.embed_waveforms([item.pop("wave") for item in pending]))
-            rows.extend(pending)
-            report.embedded += len(pending)
-            meter.tick(len(pending), sum(item["duration"] for item in pending))
+            emb = embedder.embed_waveforms([item.pop("wave") for item in pending])
+            finite = np.isfinite(emb.mean).all(axis=1)
+            if emb.logvar is not None:
+                finite &= np.isfinite(emb.logvar).all(axis=1)
+            for item in (item for item, ok in zip(pending, finite, strict=True) if not ok):
+                reason = "embedding is not finite (samples too loud for the front end?)"
+                failed.append({"path": item["path"], "reason": reason} | _stat_of(item))
+                report.failed += 1
+            keep = np.flatnonzero(finite)
+            good = [pending[i] for i in keep]
+            logvar = None if emb.logvar is None else emb.logvar[keep]
+            vectors.append(Embeddings(emb.mean[keep], logvar))
+            rows.extend(good)
+            report.embedded += len(good)
+            meter.tick(len(pending), sum(item["duration"] for item in good))
             pending.clear()
 
     def commit() -> None:
@@ -222,8 +316,11 @@ def _decoded(
     if workers > 0 and len(todo) >= MIN_FILES_FOR_WORKERS:
         import multiprocessing
 
+        os.environ["AUDIOTEXT_JOB_PID"] = str(os.getpid())
         context = multiprocessing.get_context("spawn")
-        executor: Executor = ProcessPoolExecutor(workers, mp_context=context)
+        executor: Executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent
+        )
     else:
         executor = _InlineExecutor()
     window = max(2 * batch_size, 4 * max(workers, 1))
@@ -235,6 +332,10 @@ def _decoded(
                 yield queue.pop(0).result()
         for future in queue:
             yield future.result()
+
+
+def _stat_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"size": item["size"], "mtime": item["mtime"]}
 
 
 def _row(item: dict[str, Any], root: Path, model_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.evaluate.run import evaluate
 from audiotext_cli.models.checkpoint import (
+    checkpoint_exists,
     init_from_checkpoint,
     load_training_state,
     save_checkpoint,
@@ -185,7 +186,7 @@ def train(
         if not cfg.source_alpha >= 0:
             raise ConfigError(f"train.source_alpha must be >= 0, not {cfg.source_alpha}")
         last, best = out / "last", out / "best"
-        can_resume = resume and (last / "config.json").is_file()
+        can_resume = resume and checkpoint_exists(last)
         if not resume and out.exists() and any(out.iterdir()):
             raise ConfigError(
                 f"output folder {out} is not empty: pass --resume to continue it, or another --out"
