@@ -1,4 +1,5 @@
-"""The `audiotext` command: wiring only. Each command module registers itself on `app`.
+"""The `audiotext` command: wiring only. One module per command group, each with a
+`register(app)`, listed once in `COMMANDS` (adding a group is one line there).
 
 Commands parse, call the library and print; errors from the library (`AudiotextError`)
 reach the user as one line and exit 1 through `_ErrorFunnel`, never as a traceback
@@ -7,6 +8,7 @@ reach the user as one line and exit 1 through `_ErrorFunnel`, never as a traceba
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import click
@@ -14,7 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from audiotext_cli import __version__
-from audiotext_cli.cli import _groups, _output
+from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import SETTINGS
 from audiotext_cli.errors import AudiotextError
 
 
@@ -45,7 +48,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    context_settings=SETTINGS,
 )
 
 
@@ -64,22 +67,25 @@ def _root(
     """Audio-text embedding, retrieval and embedding-space analysis."""
 
 
-def _register() -> None:
-    from audiotext_cli.cli import (  # noqa: F401  (imported for their registrations)
-        compare,
-        data,
-        evaluate,
-        hilbert,
-        info,
-        prolap,
-        search,
-        train,
-        zeroshot,
-    )
+# Modules of `audiotext_cli.cli`, in the order `--help` lists them; each has `register(app)`.
+COMMANDS = (
+    "info",
+    "data",
+    "embed",
+    "index",
+    "train",
+    "eval",
+    "search",
+    "prolap",
+    "compare",
+    "zeroshot",
+    "docs",
+)
 
-    for module in (info, data, train, evaluate, search, prolap, compare, zeroshot, hilbert):
-        module.register(app)
-    _groups.attach(app)
+
+def _register() -> None:
+    for name in COMMANDS:
+        importlib.import_module(f"audiotext_cli.cli.{name}").register(app)
 
 
 _register()

@@ -1,4 +1,5 @@
-"""`audiotext data build|validate|stats`: build a corpus from packages, check and describe it."""
+"""`audiotext data build|validate|stats|build-docs`: build a corpus from packages, check and
+describe it, or render the HILBERT documents corpus."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
-from audiotext_cli.cli._groups import data_app
+from audiotext_cli.cli._options import group
+
+app = group("Build and check corpora.")
 
 
 def build(
@@ -85,8 +88,34 @@ def stats(
     _output.print_table(("", "value"), rows, title=str(manifest))
 
 
-def register(app: typer.Typer) -> None:
-    """Add `build`, `validate` and `stats` to the shared `data` group."""
-    data_app.command("build")(build)
-    data_app.command("validate")(validate)
-    data_app.command("stats")(stats)
+def build_docs(
+    out: Path = typer.Option(None, "--out", help="Corpus folder [default: <home>/corpora/...]."),
+    size: str = typer.Option("default", "--size", help="small (24 docs) | default (480 docs)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every per-document draw."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
+) -> None:
+    """Render the "fortune interviews" corpus: espeak-ng monologues of Debian fortunes."""
+    import time
+
+    from audiotext_cli import paths
+    from audiotext_cli.errors import ConfigError
+    from audiotext_cli.hilbert.docs_corpus import SIZES, build_docs
+
+    if size not in SIZES:
+        raise ConfigError(f"--size must be one of {', '.join(SIZES)}")
+    n_docs, seg_range = SIZES[size]
+    out = out or paths.home() / "corpora" / f"fortune-interviews-{size}-s{seed}"
+    start = time.perf_counter()
+    with _output.progress() as bar:
+        task = bar.add_task("rendering documents", total=n_docs)
+        build_docs(out, n_docs, seg_range, seed, workers, on_done=lambda _: bar.advance(task))
+    _output.info(f"{out}: {n_docs} documents in {time.perf_counter() - start:.1f} s")
+    typer.echo(str(out))
+
+
+def register(root: typer.Typer) -> None:
+    app.command("build")(build)
+    app.command("validate")(validate)
+    app.command("stats")(stats)
+    app.command("build-docs")(build_docs)
+    root.add_typer(app, name="data")

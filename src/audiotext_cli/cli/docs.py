@@ -1,4 +1,8 @@
-"""HILBERT document commands: `data build-docs`, `embed docs` and `eval-docs`."""
+"""`audiotext eval-docs`: cross-validated HILBERT document classification (docs/hilbert.md).
+
+The other HILBERT commands live with their groups: `data build-docs` (data.py), `embed docs`
+(embed.py) and `train --model hilbert` (train.py).
+"""
 
 from __future__ import annotations
 
@@ -7,34 +11,8 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
-from audiotext_cli.cli._groups import data_app, embed_app
 
 AUDIO_HELP = "Audio segment encoders, comma-separated: oww (openWakeWord), prosody."
-
-
-def build_docs(
-    out: Path = typer.Option(None, "--out", help="Corpus folder [default: <home>/corpora/...]."),
-    size: str = typer.Option("default", "--size", help="small (24 docs) | default (480 docs)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every per-document draw."),
-    workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
-) -> None:
-    """Render the "fortune interviews" corpus: espeak-ng monologues of Debian fortunes."""
-    import time
-
-    from audiotext_cli import paths
-    from audiotext_cli.errors import ConfigError
-    from audiotext_cli.hilbert.docs_corpus import SIZES, build_docs
-
-    if size not in SIZES:
-        raise ConfigError(f"--size must be one of {', '.join(SIZES)}")
-    n_docs, seg_range = SIZES[size]
-    out = out or paths.home() / "corpora" / f"fortune-interviews-{size}-s{seed}"
-    start = time.perf_counter()
-    with _output.progress() as bar:
-        task = bar.add_task("rendering documents", total=n_docs)
-        build_docs(out, n_docs, seg_range, seed, workers, on_done=lambda _: bar.advance(task))
-    _output.info(f"{out}: {n_docs} documents in {time.perf_counter() - start:.1f} s")
-    typer.echo(str(out))
 
 
 def eval_docs(
@@ -100,29 +78,5 @@ def eval_docs(
     )
 
 
-def embed_docs(
-    source: Path = typer.Argument(..., help="Corpus folder, recordings folder or features .npz."),
-    model: Path = typer.Option(..., "--model", help="HILBERT checkpoint folder."),
-    out: Path = typer.Option(..., "--out", help="Output folder: joint/, audio/, text/ stores."),
-    device: str = typer.Option("cpu", "--device"),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Write document embeddings (z_joint, z_audio, z_text) as embedding stores."""
-    from audiotext_cli.hilbert.embed import embed_documents
-
-    info = embed_documents(source, model, out, device)
-    if as_json:
-        _output.print_json(info)
-        return
-    _output.print_table(
-        ("space", "store"),
-        info["stores"].items(),
-        title=f"{info['documents']} documents, dim {info['dim']}",
-    )
-
-
 def register(app: typer.Typer) -> None:
-    """`data build-docs`, `embed docs` and the top-level `eval-docs`."""
-    data_app.command("build-docs")(build_docs)
-    embed_app.command("docs")(embed_docs)
     app.command("eval-docs")(eval_docs)
