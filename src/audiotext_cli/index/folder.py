@@ -380,28 +380,44 @@ class _Meter:
 # -- captions ------------------------------------------------------------------------------
 
 
-def read_captions(path: str | Path) -> list[tuple[str, str]]:
+def iter_captions(path: str | Path) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from a .txt (one caption per line, id = line number) or a .jsonl
-    with "text" and optional "id" (alias "caption")."""
+    with "text" and optional "id" (alias "caption"), read line by line (bounded memory)."""
     path = Path(path)
     if not path.is_file():
         raise EmbeddingFileError("no such captions file", path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
-        return [(f"line-{n:06d}", t.strip()) for n, t in enumerate(lines, 1) if t.strip()]
-    pairs = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text = row.get("text", row.get("caption"))
-        except (json.JSONDecodeError, AttributeError):
-            raise EmbeddingFileError(f"line {number} is not a JSON object", path) from None
-        if not isinstance(text, str) or not text.strip():
-            raise EmbeddingFileError(f'line {number} has no "text"', path)
-        pairs.append((str(row.get("id", f"line-{number:06d}")), text.strip()))
-    return pairs
+    jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise EmbeddingFileError(
+                    f"line {number} is not valid UTF-8 (byte {exc.start + 1}); "
+                    "re-save the file as UTF-8",
+                    path,
+                ) from None
+            if not line.strip():
+                continue
+            if not jsonl:
+                yield f"line-{number:06d}", line.strip()
+                continue
+            try:
+                row = json.loads(line)
+                text = row.get("text", row.get("caption"))
+            except (json.JSONDecodeError, AttributeError):
+                raise EmbeddingFileError(f"line {number} is not a JSON object", path) from None
+            if not isinstance(text, str) or not text.strip():
+                raise EmbeddingFileError(f'line {number} has no "text"', path)
+            yield str(row.get("id", f"line-{number:06d}")), text.strip()
+
+
+def read_captions(path: str | Path) -> list[tuple[str, str]]:
+    """Every (id, text) pair of a caption file (see `iter_captions`)."""
+    return list(iter_captions(path))
+
+
+CAPTION_COMMIT = 4096  # captions a shard: a 100k-line file is 25 shards, not 1,563
 
 
 def embed_captions(
@@ -410,28 +426,54 @@ def embed_captions(
     out: str | Path,
     batch_size: int = 64,
     progress: ProgressFn | None = None,
+    commit_every: int = CAPTION_COMMIT,
 ) -> EmbedReport:
-    """Embed a caption list into a store of kind "text"; unchanged captions are skipped."""
+    """Embed a caption list into a store of kind "text"; unchanged captions are skipped.
+
+    The file is streamed: memory holds the ids seen (for the uniqueness check) and one
+    commit of vectors, so a 100k-line file needs no more than a 1k-line one per commit."""
+    seen: set[str] = set()
+    for cid, _ in iter_captions(captions):  # validate every line before writing anything
+        if cid in seen:
+            raise EmbeddingFileError(f"caption ids are not unique ({cid!r} repeats)", captions)
+        seen.add(cid)
+    total = len(seen)
+    if total == 0:
+        raise EmbeddingFileError("no captions in the file (empty or blank lines only)", captions)
     store = EmbeddingStore.create(out, store_meta(embedder, "text"))
-    pairs = read_captions(captions)
-    ids = [cid for cid, _ in pairs]
-    if len(set(ids)) != len(ids):
-        raise EmbeddingFileError("caption ids are not unique", captions)
     done = store.done_keys()
-    todo = [(cid, text) for cid, text in pairs if done.get(cid, (0, 0, ""))[2] != _text_sha(text)]
-    report = EmbedReport(skipped=len(pairs) - len(todo))
-    meter = _Meter(len(pairs), progress)
-    meter.tick(report.skipped, 0.0)
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        emb = embedder.embed_texts([text for _, text in chunk])
-        rows = [
-            {"id": cid, "text": text, "sha256": _text_sha(text), "model_id": embedder.model_id}
-            for cid, text in chunk
-        ]
-        store.append(rows, emb)
-        report.embedded += len(chunk)
-        meter.tick(len(chunk), 0.0)
+    report = EmbedReport()
+    meter = _Meter(total, progress)
+    rows: list[dict[str, Any]] = []
+    vectors: list[Embeddings] = []
+    batch: list[tuple[str, str]] = []
+
+    def flush(final: bool = False) -> None:
+        if batch:
+            emb = embedder.embed_texts([text for _, text in batch])
+            vectors.append(emb)
+            rows.extend(
+                {"id": cid, "text": text, "sha256": _text_sha(text), "model_id": embedder.model_id}
+                for cid, text in batch
+            )
+            report.embedded += len(batch)
+            meter.tick(len(batch), 0.0)
+            batch.clear()
+        if rows and (final or len(rows) >= commit_every):
+            store.append(rows, _concat(vectors))
+            rows.clear()
+            vectors.clear()
+
+    with writer_lock(out, what="embedding store"):
+        for cid, text in iter_captions(captions):
+            if done.get(cid, (0, 0, ""))[2] == _text_sha(text):
+                report.skipped += 1
+                meter.tick(1, 0.0)
+                continue
+            batch.append((cid, text))
+            if len(batch) >= batch_size:
+                flush()
+        flush(final=True)
     return report
 
 
