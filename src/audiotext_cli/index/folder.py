@@ -115,13 +115,17 @@ def _unusable(path: Path) -> str | None:
             return "symlink loop"
         return "dangling symlink" if path.is_symlink() else f"cannot read ({exc.strerror})"
     if stat.S_ISDIR(st.st_mode):
-        named_like_audio = _matches(path.name, AUDIO_GLOBS)
-        return "is a directory named like an audio file" if named_like_audio else ""
+        return "is a directory named like an audio file" if named_like_audio(path.name) else ""
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file (a FIFO)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
     if not os.access(path, os.R_OK):
         return "cannot read (permission denied)"
     return None
+
+
+def named_like_audio(name: str) -> bool:
+    """Whether a file name has one of the audio extensions, in any case."""
+    return _matches(name, AUDIO_GLOBS)
 
 
 def _matches(rel: str, globs: Sequence[str]) -> bool:
