@@ -542,3 +542,71 @@ def test_embed_text_on_invalid_utf8_is_one_line(tmp_path, clap_run):
     )
     assert result.exit_code == 1 and "not valid UTF-8" in result.output
     assert "Traceback" not in result.output
+
+
+# -- full disk and kills in CI -----------------------------------------------------------
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def test_full_disk_is_one_error_and_leaves_the_previous_artifacts(tmp_path, monkeypatch):
+    from audiotext_cli import atomic
+    from audiotext_cli.index import faiss_index
+
+    store = _store(tmp_path / "s")
+    build_index(tmp_path / "s", out=tmp_path / "idx")
+    before = (tmp_path / "idx" / "index.faiss").read_bytes()
+    store.append(_rows("n", 5), Embeddings(_unit(5, 4)))  # rows the index lacks
+    real_write = atomic.write_atomic
+
+    def full(path, writer):  # the disk fills while the file is written
+        return real_write(path, lambda tmp: (writer(tmp), _enospc()))
+
+    for module in (atomic, faiss_index):
+        monkeypatch.setattr(module, "write_atomic", full)
+    monkeypatch.setattr("audiotext_cli.index.store.write_atomic", full)
+    with pytest.raises(OSError, match="No space"):
+        store.append(_rows("b", 5), Embeddings(_unit(5, 3)))
+    with pytest.raises(OSError, match="No space"):
+        add(tmp_path / "idx", tmp_path / "s")
+    folder = tmp_path / "audio"
+    write_sine(folder / "t.wav", 440, 0.2)
+    result = runner.invoke(app, ["info", str(folder)])  # reading needs no space
+    assert result.exit_code == 0
+    monkeypatch.undo()
+    assert len(EmbeddingStore.open(tmp_path / "s").load()[0]) == 25
+    assert (tmp_path / "idx" / "index.faiss").read_bytes() == before
+    assert len(FaissIndex.load(tmp_path / "idx")) == 20
+    assert not list((tmp_path / "s").glob(".*.tmp")) and not list((tmp_path / "idx").glob(".*.tmp"))
+    store.append(_rows("b", 5), Embeddings(_unit(5, 3)))  # space again: the store goes on
+    assert add(tmp_path / "idx", tmp_path / "s")["added"] == 10
+
+
+def test_full_disk_in_the_cli_is_one_line(tmp_path, monkeypatch, clap_run):
+    write_sine(tmp_path / "a" / "t.wav", 440, 0.3)
+    monkeypatch.setattr("audiotext_cli.index.store.write_atomic", _enospc)
+    args = [
+        "embed",
+        "folder",
+        str(tmp_path / "a"),
+        "-m",
+        str(clap_run / "best"),
+        "-o",
+        str(tmp_path / "e"),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in result.output and errors == ["error: No space left on device"]
+
+
+def test_a_few_kills_of_embed_folder_lose_and_duplicate_nothing(tmp_path):
+    import random
+
+    from fault_campaign import embed_faults
+
+    figures = embed_faults(tmp_path, 2, random.Random(0), n=40)
+    assert figures["kills"] >= 2
+    assert figures["rows_lost"] == figures["rows_duplicated"] == 0
