@@ -138,8 +138,8 @@ def _read_tensors(path: Path, sha256: str | None = None) -> dict[str, torch.Tens
         raise CheckpointError("missing weights file", path)
     if sha256 is not None and file_sha256(path) != sha256:
         raise CheckpointError(
-            "checksum mismatch with config.json: the file is corrupt, was modified, or a "
-            "save was interrupted",
+            "truncated or corrupt: checksum mismatch with config.json (damaged, modified, "
+            "or from an interrupted save)",
             path,
         )
     try:
