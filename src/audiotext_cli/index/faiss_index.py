@@ -37,7 +37,7 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import IndexFileError
-from audiotext_cli.index.store import EmbeddingStore
+from audiotext_cli.index.store import EmbeddingStore, jsonl_line
 from audiotext_cli.integrity import sha256_file as _sha256
 from audiotext_cli.locks import LockedError, install_lock, writer_lock
 
@@ -276,7 +276,7 @@ class FaissIndex:
             staged = folder / f"index.faiss{_STAGED}"
             write_atomic(staged, lambda p: faiss.write_index(self.index, str(p)))
             ids = folder / f"ids.jsonl{_STAGED}"
-            write_text_atomic(ids, "".join(_jsonl_line(r) for r in self.rows))
+            write_text_atomic(ids, "".join(jsonl_line(r) for r in self.rows))
             self.meta |= {
                 "count": len(self),
                 "sha256": _sha256(staged),
@@ -352,16 +352,6 @@ class FaissIndex:
 _STAGED = ".new"
 _FILES = ("index.faiss", "ids.jsonl", "index.json")  # install order: index.json last
 _REQUIRED_META = ("spec", "sha256", "count", "dim", "probabilistic", "model_id", "kind")
-
-
-def _jsonl_line(row: dict[str, Any]) -> str:
-    """As the store writes rows: \\u escapes for file names that are not valid UTF-8."""
-    line = json.dumps(row, ensure_ascii=False, sort_keys=True)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(row, ensure_ascii=True, sort_keys=True)
-    return line + "\n"
 
 
 def _read_ids(file: Path) -> list[dict[str, Any]]:

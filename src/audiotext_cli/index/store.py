@@ -203,7 +203,7 @@ class EmbeddingStore:
                 tensors["logvar"] = np.ascontiguousarray(emb.logvar, np.float32)
             weights, lines = self.path / f"{name}.safetensors", self.path / f"{name}.jsonl"
             write_atomic(weights, lambda p: save_file(tensors, str(p)))
-            write_text_atomic(lines, "".join(_jsonl_line(r) for r in rows))
+            write_text_atomic(lines, "".join(jsonl_line(r) for r in rows))
             counts = manifest.get("counts", {}) | {name: len(rows)}
             sums = manifest.get("sha256", {})
             sums |= {weights.name: sha256_file(weights), lines.name: sha256_file(lines)}
@@ -265,7 +265,7 @@ class EmbeddingStore:
                 current.pop(path, None)
             for row in failed:
                 current[row["path"]] = row
-            text = "".join(_jsonl_line(r) for r in current.values())
+            text = "".join(jsonl_line(r) for r in current.values())
             write_text_atomic(self.path / "errors.jsonl", text)
 
 
@@ -274,7 +274,7 @@ def _next_number(folder: Path) -> int:
     return max(numbers, default=-1) + 1
 
 
-def _jsonl_line(row: dict[str, Any]) -> str:
+def jsonl_line(row: dict[str, Any]) -> str:
     """One JSON line; a file name that is not valid UTF-8 (its undecodable bytes are lone
     surrogates, PEP 383) is written with \\u escapes, which read back to the same str."""
     line = json.dumps(row, ensure_ascii=False, sort_keys=True)

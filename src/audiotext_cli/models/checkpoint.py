@@ -12,7 +12,6 @@ checkpoint folder is always one complete save, never new weights under an old co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -24,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
+from audiotext_cli.integrity import sha256_file as file_sha256
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
@@ -100,14 +100,6 @@ def checkpoint_exists(path: str | Path) -> bool:
     root = Path(path)
     _recover(root)
     return (root / "config.json").is_file()
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_config(path: str | Path) -> tuple[Path, dict[str, Any]]:
