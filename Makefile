@@ -21,12 +21,13 @@ AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
 EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*'
 
-.PHONY: help setup apt demo test lint bench results clean
+.PHONY: help setup apt demo test lint bench results clean fuzz
 
 help:
 	@echo "make demo    install, build the demo corpus, train, evaluate, index and search"
 	@echo "make test    install and run the test suite"
 	@echo "make lint    ruff"
+	@echo "make fuzz    fuzz thousands of files and kill -9 real jobs (docs/reliability.md)"
 	@echo "make bench   run benchmarks/ and rewrite docs/benchmarks.md"
 	@echo "make results regenerate the tables in docs/results.md (long)"
 
@@ -92,3 +93,10 @@ results: setup
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
+
+# Fuzz and fault campaign (docs/reliability.md): thousands of fuzzed files through info and
+# embed folder, and >= 10 kill -9 each of embed folder, index build/add, train and curate.
+FUZZ_WORK ?= /tmp/audiotext-fuzz
+fuzz: setup
+	rm -rf $(FUZZ_WORK)
+	AUDIOTEXT_HOME=$(FUZZ_WORK)/home $(BIN)/python tests/fault_campaign.py --files 2000 --kills 10 --work $(FUZZ_WORK)

@@ -14,8 +14,10 @@ header announces; both are reported as truncated. See docs/audio.md.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,19 +58,42 @@ class AudioInfo:
     size_bytes: int
 
 
+def _regular_size(p: Path) -> int:
+    """The size of a regular file, or AudioError saying what the path is instead (FIFOs and
+    devices are refused before anything opens them, so a reader never blocks on one)."""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise AudioError("symlink loop", p) from None
+        if exc.errno == errno.ENOENT:
+            raise AudioError("dangling symlink" if p.is_symlink() else "no such file", p) from None
+        raise AudioError(f"cannot read ({exc.strerror})", p) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioError("is a directory, not an audio file", p)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise AudioError(f"not a regular file ({kind})", p)
+    if not os.access(p, os.R_OK):
+        raise AudioError("cannot read (permission denied)", p)
+    return st.st_size
+
+
+def _native(path: PathLike) -> bytes:
+    """The path as the OS bytes: a file name that is not valid UTF-8 (lone surrogates after
+    PEP 383 decoding) cannot be encoded strictly, which is what soundfile would do."""
+    return os.fsencode(path)
+
+
 def probe(path: PathLike) -> AudioInfo:
     """Read the header only; raise AudioError for anything that cannot be a usable file."""
     p = Path(path)
-    if not p.exists():
-        raise AudioError("no such file", p)
-    if p.is_dir():
-        raise AudioError("is a directory, not an audio file", p)
-    size = p.stat().st_size
+    size = _regular_size(p)
     if size == 0:
         raise AudioError("empty file (0 bytes)", p)
     try:
-        info = sf.info(str(p))
-    except sf.SoundFileError as exc:
+        info = sf.info(_native(p))
+    except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"not audio or unreadable by libsndfile ({_sf_reason(exc)})", p) from None
     if not 1 <= info.channels <= MAX_CHANNELS:
         raise AudioError(f"absurd header: {info.channels} channels (1..{MAX_CHANNELS})", p)
@@ -85,6 +110,11 @@ def probe(path: PathLike) -> AudioInfo:
         raise AudioError(
             f"truncated: header declares {declared} frames, file holds {info.frames}", p
         )
+    short = _chunk_shortfall(p, size)
+    if short is not None:
+        raise AudioError(f"truncated: {short}", p)
+    if info.format == "MP3" and _mp3_cut_mid_frame(p, size):
+        raise AudioError("truncated: the last MPEG frame is cut off", p)
     return AudioInfo(
         path=str(path),
         duration=info.frames / info.samplerate,
@@ -229,15 +259,77 @@ def _mp3_tag_and_header(path: PathLike) -> tuple[int, bool]:
     """(bytes of a leading ID3v2 tag, whether the first MPEG frame carries a Xing/Info/VBRI
     length header). Without one, libsndfile estimates the length from the file size."""
     with open(path, "rb") as f:
-        head = f.read(10)
-        tag = 0
-        if len(head) == 10 and head[:3] == b"ID3":
-            size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14
-            size |= (head[8] & 0x7F) << 7 | head[9] & 0x7F
-            tag = 10 + size + (10 if head[5] & 0x10 else 0)
+        tag = _id3_size(f.read(10))
         f.seek(tag)
         frame = f.read(64)
     return tag, any(mark in frame for mark in (b"Xing", b"Info", b"VBRI"))
+
+
+def _id3_size(head: bytes) -> int:
+    """Bytes of a leading ID3v2 tag (0 if none), from its 10-byte header."""
+    if len(head) < 10 or head[:3] != b"ID3":
+        return 0
+    size = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | head[9] & 0x7F
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+# MPEG audio frame header tables: bit rates (kbit/s) by (version is MPEG-1, layer), rates.
+_MPEG_BITRATES = {
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+}
+_MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+MAX_MP3_SCAN = 64 << 20  # bytes of stream walked frame by frame (headers only)
+
+
+def _mpeg_frame_length(header: bytes) -> int | None:
+    """Length in bytes of the MPEG audio frame starting with this 4-byte header, or None."""
+    b1, b2 = header[1], header[2]
+    if header[0] != 0xFF or b1 & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
+    bitrate_index, rate_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    mpeg1, layer = version == 3, 4 - layer_bits
+    bitrate = _MPEG_BITRATES[(mpeg1, layer)][bitrate_index] * 1000
+    rate = _MPEG_RATES[version][rate_index]
+    if layer == 1:
+        return (12 * bitrate // rate + padding) * 4
+    coefficient = 144 if (layer == 2 or mpeg1) else 72
+    return coefficient * bitrate // rate + padding
+
+
+def _mp3_cut_mid_frame(path: Path, size: int) -> bool:
+    """Whether walking the MPEG frame headers from the first frame runs off the end of the
+    file inside a frame: a stream cut mid-frame. A cut exactly at a frame boundary cannot be
+    told from a shorter file; a stream that loses sync (junk, trailing tags) gives no
+    verdict, so a whole file is never called truncated."""
+    with path.open("rb") as f:
+        pos = _id3_size(f.read(10))
+        end = size - (128 if _has_id3v1(f, size) else 0)
+        f.seek(pos)
+        data = f.read(min(end - pos, MAX_MP3_SCAN)) if end > pos else b""
+    offset = 0
+    while offset + 4 <= len(data):
+        length = _mpeg_frame_length(data[offset : offset + 4])
+        if not length:
+            return False
+        if offset + length > len(data):
+            return len(data) == end - pos  # ran off the real end, not off the scan window
+        offset += length
+    return 0 < len(data) - offset < 4
+
+
+def _has_id3v1(f, size: int) -> bool:
+    if size < 128:
+        return False
+    f.seek(size - 128)
+    return f.read(3) == b"TAG"
 
 
 def _frame_slack(info: AudioInfo) -> int:
@@ -263,7 +355,7 @@ def _native_blocks(
     check_finite = info.subtype in _FLOAT_SUBTYPES
     read = 0
     heard = False
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(_native(path)) as f:
         while True:
             try:
                 block = f.read(block_frames, dtype="float32", always_2d=True)
@@ -299,20 +391,48 @@ def _riff_declared_frames(path: Path) -> int | None:
         while len(chunk := f.read(8)) == 8:
             cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
             if cid == b"fmt ":
-                fmt = f.read(size)
+                fmt = f.read(min(size, 1024))  # a header claiming 2 GB must not allocate it
                 if len(fmt) < 14:
                     return None
                 tag = struct.unpack_from("<H", fmt)[0]
                 block_align = struct.unpack_from("<H", fmt, 12)[0]
                 if tag not in _LINEAR_WAVE_TAGS:
                     return None
-                f.seek(size & 1, os.SEEK_CUR)
+                f.seek(size - len(fmt) + (size & 1), os.SEEK_CUR)
             elif cid == b"data":
                 if size in (0, 0xFFFFFFFF) or block_align == 0:
                     return None
                 return size // block_align
             else:
                 f.seek(size + (size & 1), os.SEEK_CUR)
+    return None
+
+
+def _chunk_shortfall(path: Path, size: int) -> str | None:
+    """For RIFF/WAVE (any codec: ADPCM too) and AIFF/AIFC: the sample chunk (`data` or
+    `SSND`) declaring more bytes than the file holds after it, said as a reason; else None.
+    Streaming placeholder sizes (0, 0xFFFFFFFF) are not checked."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12:
+            return None
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            order, wanted = "<I", b"data"
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            order, wanted = ">I", b"SSND"
+        else:
+            return None
+        while len(chunk := f.read(8)) == 8:
+            cid, length = chunk[:4], struct.unpack(order, chunk[4:])[0]
+            if cid == wanted:
+                if length in (0, 0xFFFFFFFF):
+                    return None
+                held = size - f.tell()
+                if length > held:
+                    name = cid.decode()
+                    return f"the {name} chunk declares {length} bytes, the file holds {held}"
+                return None
+            f.seek(length + (length & 1), os.SEEK_CUR)
     return None
 
 

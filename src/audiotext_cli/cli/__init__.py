@@ -98,6 +98,9 @@ def _root(
     ),
 ) -> None:
     """Audio-text embedding, retrieval and embedding-space analysis."""
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8: print, escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 # Modules of `audiotext_cli.cli`, in the order `--help` lists them; each has `register(app)`.

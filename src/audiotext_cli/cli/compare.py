@@ -102,6 +102,9 @@ def compare_spaces(
     from audiotext_cli.metrics.spaces import align, load_space, spaces_from_model
 
     fmt = output_format(fmt, json_out)
+    for target in (plot, per_item):  # never create folders the user did not ask for
+        if target is not None and not target.parent.is_dir():
+            raise typer.BadParameter(f"{target}: folder {target.parent} does not exist")
     names = _metrics(metrics)
     ks = [_parse_k(spec) for spec in k]
     if model is not None or manifest is not None:

@@ -59,15 +59,18 @@ def info(
 
 
 def _expand(paths: list[Path], recursive: bool) -> list[Path]:
-    """Folders become their regular files (sorted); anything else stays, missing paths too,
-    so they show up as error rows."""
+    """Folders become their entries (sorted): regular files, and anything that is neither a
+    file nor a plain sub-folder (FIFOs, dangling links, symlink loops, folders named like
+    audio), so those show up as error rows; missing paths stay too."""
+    from audiotext_cli.index.folder import named_like_audio
+
     files: list[Path] = []
     for path in paths:
         if not path.is_dir():
             files.append(path)
             continue
         entries = sorted(path.rglob("*") if recursive else path.iterdir())
-        files += [p for p in entries if p.is_file()]
+        files += [p for p in entries if not p.is_dir() or named_like_audio(p.name)]
         skipped = 0 if recursive else sum(p.is_dir() for p in entries)
         if skipped:
             _output.info(f"{path}: skipped {skipped} sub-folder(s); use -r to include them")

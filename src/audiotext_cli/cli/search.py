@@ -23,12 +23,17 @@ def search_cmd(
 
     Audio against a caption index (from `embed text`) searches audio -> text.
     """
-    from audiotext_cli.index.search import search_audio, search_text
+    from audiotext_cli.index.search import open_index, search_audio, search_text
 
     fmt = output_format(fmt, as_json)
     if (query is None) == (audio is None):
         raise typer.BadParameter("give either a text QUERY or --audio FILE")
+    if query is not None and not query.strip():
+        raise typer.BadParameter("the query is empty; give some words to search for")
     hits = search_text(index, query, k) if audio is None else search_audio(index, audio, k)
+    size = len(open_index(index))
+    if k > size:
+        _output.info(f"note: -k {k} is more than the {size} items in the index; showing {size}")
     if fmt is not _output.Format.table:  # every field, full paths
         _output.emit(fmt, hits, [], records=hits)
         return

@@ -7,6 +7,13 @@ Files in an index folder:
 A build or an add stages the three as `*.new` (index.json.new last, the commit point) and
 renames them in; `load` finishes or drops an update a kill interrupted (`_recover`).
 
+Locks (`locks.py`): a writer (build, add, merge) holds the folder's writer lock for the
+whole job, so a second writer is refused with one line; renames happen under the
+exclusive install lock and `load` reads under the shared one, so a reader sees the old
+files or the new ones, never a mix. `load` recovers staged files only when no live writer
+holds the lock, so a reader never deletes a writer's work in progress. index.json records
+the sha256 of index.faiss and of ids.jsonl (swapped or edited lines are refused).
+
 Metric. Deterministic models: inner product on unit vectors (= cosine). Probabilistic
 models: exact CSD ranking by one inner product (REFERENCE.md §1): with unit means,
 CSD(q, x) = 2 + s_q + s_x - 2 mu_q.mu_x  (s = sum(exp(logvar))), so ranking by CSD equals
@@ -30,8 +37,9 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import IndexFileError
-from audiotext_cli.hashing import file_sha256
-from audiotext_cli.index.store import EmbeddingStore, check_same_model
+from audiotext_cli.index.store import EmbeddingStore, check_same_model, jsonl_line
+from audiotext_cli.integrity import sha256_file as _sha256
+from audiotext_cli.locks import LockedError, install_lock, writer_lock
 
 FORMAT_VERSION = 1
 INDEX_KINDS = ("flat", "hnsw", "ivf", "ivfpq")
@@ -127,7 +135,31 @@ def choose_index(
     else:
         raise IndexFileError(f"unknown index kind {kind!r} (auto, {', '.join(INDEX_KINDS)})")
     params = _default_params(kind, n, d, memory_budget_bytes) | overrides
+    _check_params(kind, params, n)
     return IndexSpec(kind, params, reason)
+
+
+# parameter -> smallest value FAISS can use (nlist is also capped by the vector count)
+_PARAM_MIN = {"nlist": 1, "nprobe": 1, "M": 2, "ef_search": 1, "ef_construction": 1}
+_PARAM_MIN |= {"pq_m": 1, "pq_bits": 1, "k_factor": 1}
+
+
+def _check_params(kind: str, params: dict[str, Any], n: int) -> None:
+    """Refuse values that would build an index returning nothing or crash FAISS."""
+    for key, low in _PARAM_MIN.items():
+        if key not in params:
+            continue
+        value = params[key]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not number >= low:
+            raise IndexFileError(f"--param {key}={value!r}: must be a number >= {low}")
+    if kind in ("ivf", "ivfpq") and n and params["nlist"] > n:
+        raise IndexFileError(f"--param nlist={params['nlist']}: more lists than {n} vectors")
+    if kind == "ivfpq" and params.get("pq_bits", 8) > 16:
+        raise IndexFileError(f"--param pq_bits={params['pq_bits']}: at most 16")
 
 
 def _auto_kind(n: int, d: int, budget: int) -> tuple[str, str]:
@@ -240,24 +272,34 @@ class FaissIndex:
         so an interrupted `add` leaves the old index or the new one, never a mix."""
         faiss = _faiss()
         folder = Path(folder)
-        staged = folder / f"index.faiss{_STAGED}"
-        write_atomic(staged, lambda p: faiss.write_index(self.index, str(p)))
-        lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in self.rows)
-        write_text_atomic(folder / f"ids.jsonl{_STAGED}", lines)
-        self.meta |= {
-            "count": len(self),
-            "sha256": file_sha256(staged),
-            "quantizer_sha256": _quantizer_sha(self.index),
-        }
-        write_json_atomic(folder / f"index.json{_STAGED}", self.meta)
-        _install_staged(folder)
+        with writer_lock(folder, what="index"):
+            staged = folder / f"index.faiss{_STAGED}"
+            write_atomic(staged, lambda p: faiss.write_index(self.index, str(p)))
+            ids = folder / f"ids.jsonl{_STAGED}"
+            write_text_atomic(ids, "".join(jsonl_line(r) for r in self.rows))
+            self.meta |= {
+                "count": len(self),
+                "sha256": _sha256(staged),
+                "ids_sha256": _sha256(ids),
+                "quantizer_sha256": _quantizer_sha(self.index),
+            }
+            write_json_atomic(folder / f"index.json{_STAGED}", self.meta)
+            with install_lock(folder, shared=False):
+                _install_staged(folder)
         return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> FaissIndex:
         """Read and verify an index folder; anything corrupt or inconsistent raises."""
         folder = Path(folder)
+        if not (folder / "index.json").exists() and not (folder / "index.json.new").exists():
+            raise IndexFileError("not an index folder (no index.json)", folder)
         _recover(folder)
+        with install_lock(folder, shared=True):
+            return cls._read(folder)
+
+    @classmethod
+    def _read(cls, folder: Path) -> FaissIndex:
         meta_file, index_file, ids_file = (
             folder / n for n in ("index.json", "index.faiss", "ids.jsonl")
         )
@@ -267,12 +309,17 @@ class FaissIndex:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise IndexFileError("index.json is not valid JSON", folder) from None
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise IndexFileError(f"index format {meta.get('format_version')!r} unsupported", folder)
+        if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+            version = meta.get("format_version") if isinstance(meta, dict) else None
+            raise IndexFileError(f"index format {version!r} unsupported", folder)
+        missing = [k for k in _REQUIRED_META if k not in meta]
+        if missing or not isinstance(meta["spec"], dict) or "kind" not in meta["spec"]:
+            what = ", ".join(missing) or "spec.kind"
+            raise IndexFileError(f"index.json lacks {what} (not written by audiotext?)", folder)
         for file in (index_file, ids_file):
             if not file.exists():
                 raise IndexFileError(f"{file.name} is missing", folder)
-        if file_sha256(index_file) != meta["sha256"]:
+        if _sha256(index_file) != meta["sha256"]:
             raise IndexFileError(
                 "index.faiss checksum mismatch (corrupt or modified); rebuild it with "
                 "`audiotext index build`",
@@ -281,12 +328,18 @@ class FaissIndex:
         try:
             index = _faiss().read_index(str(index_file))
         except RuntimeError as exc:
-            raise IndexFileError(f"FAISS cannot read index.faiss ({exc})", folder) from None
-        rows = [json.loads(line) for line in ids_file.read_text(encoding="utf-8").splitlines()]
+            reason = " ".join(str(exc).split())
+            raise IndexFileError(f"FAISS cannot read index.faiss ({reason})", folder) from None
+        rows = _read_ids(ids_file)
         if not len(rows) == meta["count"] == index.ntotal:
             raise IndexFileError(
                 f"ids.jsonl has {len(rows)} rows, index.json says {meta['count']}, "
                 f"index.faiss holds {index.ntotal}",
+                folder,
+            )
+        if "ids_sha256" in meta and _sha256(ids_file) != meta["ids_sha256"]:
+            raise IndexFileError(
+                "ids.jsonl checksum mismatch (edited, reordered or corrupt); rebuild the index",
                 folder,
             )
         if index.d != index_dim(meta["dim"], meta["probabilistic"]):
@@ -298,6 +351,24 @@ class FaissIndex:
 
 _STAGED = ".new"
 _FILES = ("index.faiss", "ids.jsonl", "index.json")  # install order: index.json last
+_REQUIRED_META = ("spec", "sha256", "count", "dim", "probabilistic", "model_id", "kind")
+
+
+def _read_ids(file: Path) -> list[dict[str, Any]]:
+    rows = []
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise IndexFileError("ids.jsonl is not UTF-8 text (corrupt?)", file) from None
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            raise IndexFileError(f"line {number} is not valid JSON", file) from None
+        if not isinstance(row, dict) or "id" not in row:
+            raise IndexFileError(f"line {number} is not a row with an id", file)
+        rows.append(row)
+    return rows
 
 
 def _install_staged(folder: Path) -> None:
@@ -308,15 +379,19 @@ def _install_staged(folder: Path) -> None:
 
 
 def _recover(folder: Path) -> None:
-    """Finish an update killed after staging, or drop one killed while staging."""
+    """Finish an update killed after staging, or drop one killed while staging; only when
+    no live writer holds the folder (its staged files are work in progress, not debris)."""
     if not any((folder / f"{name}{_STAGED}").exists() for name in _FILES):
         return
     try:
-        if (folder / f"index.json{_STAGED}").exists():
-            _install_staged(folder)
-        else:
-            for name in _FILES:
-                (folder / f"{name}{_STAGED}").unlink(missing_ok=True)
+        with writer_lock(folder, what="index"), install_lock(folder, shared=False):
+            if (folder / f"index.json{_STAGED}").exists():
+                _install_staged(folder)
+            else:
+                for name in _FILES:
+                    (folder / f"{name}{_STAGED}").unlink(missing_ok=True)
+    except LockedError:
+        return  # a writer is at work: read the committed files
     except OSError as exc:
         raise IndexFileError(f"cannot recover an interrupted update ({exc})", folder) from None
 
@@ -449,7 +524,15 @@ def add(index_dir: str | Path, store: EmbeddingStore | str | Path) -> dict[str, 
     """Append the store's vectors whose ids the index lacks, without rebuilding.
 
     Ids already indexed are left alone; those whose content hash changed are counted as
-    `stale` (rebuild to refresh them: FAISS cannot replace rows in HNSW or IVF-PQ)."""
+    `stale` (rebuild to refresh them: FAISS cannot replace rows in HNSW or IVF-PQ).
+    Holds the index's writer lock throughout: a concurrent writer is refused, not lost."""
+    if not (Path(index_dir) / "index.json").exists():
+        raise IndexFileError("not an index folder (no index.json)", index_dir)
+    with writer_lock(index_dir, what="index"):
+        return _add(index_dir, store)
+
+
+def _add(index_dir: str | Path, store: EmbeddingStore | str | Path) -> dict[str, int]:
     loaded = FaissIndex.load(index_dir)
     rows, emb, store_meta = _read_source(store)
     _check_same_model(loaded.meta, store_meta, Path(index_dir))

@@ -4,14 +4,26 @@ Audio is decoded in worker processes (decoding only, so the model is loaded once
 process) and embedded in batches. Work is committed every `commit_every` files, so a killed
 job loses at most that many files of work and a re-run embeds exactly what is missing or
 changed: a file is skipped when its (size, mtime) or its sha256 matches the stored row.
+
+A job holds the store's writer lock from start to end (a second job into the same store is
+refused with one line). Decoder workers die with the job: each asks the kernel for SIGKILL
+when its parent dies (PR_SET_PDEATHSIG), so a kill -9 of the job leaves no orphans.
+Entries that are not regular files (FIFOs, dangling links, symlink loops, unreadable files,
+folders named like audio) are reported as bad files, not silently skipped; extensions match
+case-insensitively (`UPPER.WAV`). A vector that comes out non-finite (e.g. samples near
+3e38 overflow the front end) is a bad file, never a stored row.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fnmatch
 import hashlib
 import json
 import os
+import signal
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -25,6 +37,7 @@ from audiotext_cli.embedder import Embedder, Embeddings
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
 from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore
+from audiotext_cli.locks import writer_lock
 
 # Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
 MIN_FILES_FOR_WORKERS = 16
@@ -59,30 +72,77 @@ def list_files(
 ) -> list[Path]:
     """Files under `root` in sorted order, filtered by globs (matched against the relative
     path and the file name) and by `shard=(i, n)`: a stable hash of the relative path."""
+    return scan_files(root, include, exclude, shard, skip_dirs)[0]
+
+
+def scan_files(
+    root: str | Path,
+    include: Sequence[str] = AUDIO_GLOBS,
+    exclude: Sequence[str] = (),
+    shard: tuple[int, int] | None = None,
+    skip_dirs: Sequence[Path] = (),
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(regular files, unusable entries with a reason) that match the filters, sorted.
+
+    Unusable: FIFOs, devices, dangling links, symlink loops, unreadable files and folders
+    named like audio files (`x.wav/`). Nothing is opened, so a FIFO cannot block the scan."""
     root = Path(root)
     if not root.is_dir():
         raise EmbeddingFileError("not a folder", root)
     skip = [d.resolve() for d in skip_dirs]
-    files = []
+    files: list[Path] = []
+    unusable: list[tuple[Path, str]] = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or any(d in path.resolve().parents for d in skip):
+        if not (_matches(rel, include) and not _matches(rel, exclude) and _in_shard(rel, shard)):
             continue
-        if _matches(rel, include) and not _matches(rel, exclude) and _in_shard(rel, shard):
+        if any(d == path.absolute() or d in path.absolute().parents for d in skip):
+            continue
+        reason = _unusable(path)
+        if reason is None:
             files.append(path)
-    return files
+        elif reason:
+            unusable.append((path, reason))
+    return files, unusable
+
+
+def _unusable(path: Path) -> str | None:
+    """None for a readable regular file, else why not ('' for an ordinary folder)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        return "dangling symlink" if path.is_symlink() else f"cannot read ({exc.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory named like an audio file" if named_like_audio(path.name) else ""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a FIFO)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot read (permission denied)"
+    return None
+
+
+def named_like_audio(name: str) -> bool:
+    """Whether a file name has one of the audio extensions, in any case."""
+    return _matches(name, AUDIO_GLOBS)
 
 
 def _matches(rel: str, globs: Sequence[str]) -> bool:
+    """Case-insensitive glob match on the relative path or the file name."""
+    rel = rel.lower()
     name = rel.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(name, g) for g in globs)
+    return any(
+        fnmatch.fnmatchcase(rel, g.lower()) or fnmatch.fnmatchcase(name, g.lower()) for g in globs
+    )
 
 
 def _in_shard(rel: str, shard: tuple[int, int] | None) -> bool:
     if shard is None:
         return True
     index, count = shard
-    return int.from_bytes(hashlib.sha1(rel.encode()).digest()[:8], "big") % count == index
+    key = os.fsencode(rel)  # the name's own bytes, valid UTF-8 or not
+    return int.from_bytes(hashlib.sha1(key).digest()[:8], "big") % count == index
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -94,6 +154,19 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 0 <= index < count:
         raise EmbeddingFileError(f"shard {text!r}: need 0 <= i < n")
     return index, count
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel kills this process when the job dies (Linux
+    PR_SET_PDEATHSIG); if the parent is already gone, exit now."""
+    parent = int(os.environ.get("AUDIOTEXT_JOB_PID", "0"))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: rely on the executor's own checks
+        pass
+    if parent and os.getppid() != parent:
+        os._exit(1)
 
 
 def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
@@ -147,8 +220,25 @@ def embed_folder(
 ) -> EmbedReport:
     """Embed every matching audio file under `root` into the store at `out`, resumably."""
     root, out = Path(root).resolve(), Path(out)
-    files = list_files(root, include, exclude, shard, skip_dirs=[out])
+    files, unusable = scan_files(root, include, exclude, shard, skip_dirs=[out])
     store = EmbeddingStore.create(out, store_meta(embedder, "audio"))
+    with writer_lock(out, what="embedding store"):
+        return _embed_files(
+            embedder, root, store, files, unusable, batch_size, workers, progress, commit_every
+        )
+
+
+def _embed_files(
+    embedder: Embedder,
+    root: Path,
+    store: EmbeddingStore,
+    files: list[Path],
+    unusable: list[tuple[Path, str]],
+    batch_size: int,
+    workers: int,
+    progress: ProgressFn | None,
+    commit_every: int,
+) -> EmbedReport:
     done = store.done_keys()
     report = EmbedReport()
     todo: list[tuple[Path, os.stat_result, str | None]] = []
@@ -159,20 +249,35 @@ def embed_folder(
             report.skipped += 1
         else:
             todo.append((path, stat, sha))
-    meter = _Meter(len(files), progress)
+    meter = _Meter(len(files) + len(unusable), progress)
     meter.tick(report.skipped, 0.0)
 
     pending: list[dict[str, Any]] = []  # decoded, not yet embedded
     rows: list[dict[str, Any]] = []  # embedded, not yet committed
     vectors: list[Embeddings] = []
     failed: list[dict[str, Any]] = []
+    for path, reason in unusable:
+        failed.append({"path": str(path), "reason": reason, "size": None, "mtime": None})
+        report.failed += 1
+        meter.tick(1, 0.0)
 
     def embed_pending() -> None:
         if pending:
-            vectors.append(embedder.embed_waveforms([item.pop("wave") for item in pending]))
-            rows.extend(pending)
-            report.embedded += len(pending)
-            meter.tick(len(pending), sum(item["duration"] for item in pending))
+            emb = embedder.embed_waveforms([item.pop("wave") for item in pending])
+            finite = np.isfinite(emb.mean).all(axis=1)
+            if emb.logvar is not None:
+                finite &= np.isfinite(emb.logvar).all(axis=1)
+            for item in (item for item, ok in zip(pending, finite, strict=True) if not ok):
+                reason = "embedding is not finite (samples too loud for the front end?)"
+                failed.append({"path": item["path"], "reason": reason} | _stat_of(item))
+                report.failed += 1
+            keep = np.flatnonzero(finite)
+            good = [pending[i] for i in keep]
+            logvar = None if emb.logvar is None else emb.logvar[keep]
+            vectors.append(Embeddings(emb.mean[keep], logvar))
+            rows.extend(good)
+            report.embedded += len(good)
+            meter.tick(len(pending), sum(item["duration"] for item in good))
             pending.clear()
 
     def commit() -> None:
@@ -215,8 +320,11 @@ def _decoded(
     if workers > 0 and len(todo) >= MIN_FILES_FOR_WORKERS:
         import multiprocessing
 
+        os.environ["AUDIOTEXT_JOB_PID"] = str(os.getpid())
         context = multiprocessing.get_context("spawn")
-        executor: Executor = ProcessPoolExecutor(workers, mp_context=context)
+        executor: Executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_die_with_parent
+        )
     else:
         executor = _InlineExecutor()
     window = max(2 * batch_size, 4 * max(workers, 1))
@@ -228,6 +336,10 @@ def _decoded(
                 yield queue.pop(0).result()
         for future in queue:
             yield future.result()
+
+
+def _stat_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"size": item["size"], "mtime": item["mtime"]}
 
 
 def _row(item: dict[str, Any], root: Path, model_id: str) -> dict[str, Any]:
@@ -272,28 +384,44 @@ class _Meter:
 # -- captions ------------------------------------------------------------------------------
 
 
-def read_captions(path: str | Path) -> list[tuple[str, str]]:
+def iter_captions(path: str | Path) -> Iterator[tuple[str, str]]:
     """(id, text) pairs from a .txt (one caption per line, id = line number) or a .jsonl
-    with "text" and optional "id" (alias "caption")."""
+    with "text" and optional "id" (alias "caption"), read line by line (bounded memory)."""
     path = Path(path)
     if not path.is_file():
         raise EmbeddingFileError("no such captions file", path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if path.suffix.lower() not in (".jsonl", ".ndjson"):
-        return [(f"line-{n:06d}", t.strip()) for n, t in enumerate(lines, 1) if t.strip()]
-    pairs = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            text = row.get("text", row.get("caption"))
-        except (json.JSONDecodeError, AttributeError):
-            raise EmbeddingFileError(f"line {number} is not a JSON object", path) from None
-        if not isinstance(text, str) or not text.strip():
-            raise EmbeddingFileError(f'line {number} has no "text"', path)
-        pairs.append((str(row.get("id", f"line-{number:06d}")), text.strip()))
-    return pairs
+    jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise EmbeddingFileError(
+                    f"line {number} is not valid UTF-8 (byte {exc.start + 1}); "
+                    "re-save the file as UTF-8",
+                    path,
+                ) from None
+            if not line.strip():
+                continue
+            if not jsonl:
+                yield f"line-{number:06d}", line.strip()
+                continue
+            try:
+                row = json.loads(line)
+                text = row.get("text", row.get("caption"))
+            except (json.JSONDecodeError, AttributeError):
+                raise EmbeddingFileError(f"line {number} is not a JSON object", path) from None
+            if not isinstance(text, str) or not text.strip():
+                raise EmbeddingFileError(f'line {number} has no "text"', path)
+            yield str(row.get("id", f"line-{number:06d}")), text.strip()
+
+
+def read_captions(path: str | Path) -> list[tuple[str, str]]:
+    """Every (id, text) pair of a caption file (see `iter_captions`)."""
+    return list(iter_captions(path))
+
+
+CAPTION_COMMIT = 4096  # captions a shard: a 100k-line file is 25 shards, not 1,563
 
 
 def embed_captions(
@@ -302,28 +430,54 @@ def embed_captions(
     out: str | Path,
     batch_size: int = 64,
     progress: ProgressFn | None = None,
+    commit_every: int = CAPTION_COMMIT,
 ) -> EmbedReport:
-    """Embed a caption list into a store of kind "text"; unchanged captions are skipped."""
+    """Embed a caption list into a store of kind "text"; unchanged captions are skipped.
+
+    The file is streamed: memory holds the ids seen (for the uniqueness check) and one
+    commit of vectors, so a 100k-line file needs no more than a 1k-line one per commit."""
+    seen: set[str] = set()
+    for cid, _ in iter_captions(captions):  # validate every line before writing anything
+        if cid in seen:
+            raise EmbeddingFileError(f"caption ids are not unique ({cid!r} repeats)", captions)
+        seen.add(cid)
+    total = len(seen)
+    if total == 0:
+        raise EmbeddingFileError("no captions in the file (empty or blank lines only)", captions)
     store = EmbeddingStore.create(out, store_meta(embedder, "text"))
-    pairs = read_captions(captions)
-    ids = [cid for cid, _ in pairs]
-    if len(set(ids)) != len(ids):
-        raise EmbeddingFileError("caption ids are not unique", captions)
     done = store.done_keys()
-    todo = [(cid, text) for cid, text in pairs if done.get(cid, (0, 0, ""))[2] != _text_sha(text)]
-    report = EmbedReport(skipped=len(pairs) - len(todo))
-    meter = _Meter(len(pairs), progress)
-    meter.tick(report.skipped, 0.0)
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start : start + batch_size]
-        emb = embedder.embed_texts([text for _, text in chunk])
-        rows = [
-            {"id": cid, "text": text, "sha256": _text_sha(text), "model_id": embedder.model_id}
-            for cid, text in chunk
-        ]
-        store.append(rows, emb)
-        report.embedded += len(chunk)
-        meter.tick(len(chunk), 0.0)
+    report = EmbedReport()
+    meter = _Meter(total, progress)
+    rows: list[dict[str, Any]] = []
+    vectors: list[Embeddings] = []
+    batch: list[tuple[str, str]] = []
+
+    def flush(final: bool = False) -> None:
+        if batch:
+            emb = embedder.embed_texts([text for _, text in batch])
+            vectors.append(emb)
+            rows.extend(
+                {"id": cid, "text": text, "sha256": _text_sha(text), "model_id": embedder.model_id}
+                for cid, text in batch
+            )
+            report.embedded += len(batch)
+            meter.tick(len(batch), 0.0)
+            batch.clear()
+        if rows and (final or len(rows) >= commit_every):
+            store.append(rows, _concat(vectors))
+            rows.clear()
+            vectors.clear()
+
+    with writer_lock(out, what="embedding store"):
+        for cid, text in iter_captions(captions):
+            if done.get(cid, (0, 0, ""))[2] == _text_sha(text):
+                report.skipped += 1
+                meter.tick(1, 0.0)
+                continue
+            batch.append((cid, text))
+            if len(batch) >= batch_size:
+                flush()
+        flush(final=True)
     return report
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from audiotext_cli.embedder import Embedder
-from audiotext_cli.errors import IndexFileError
+from audiotext_cli.errors import ConfigError, IndexFileError
 from audiotext_cli.index.faiss_index import FaissIndex, Hit
 
 
@@ -64,6 +64,10 @@ def model_for(index: FaissIndex) -> Embedder:
 
 def search_text(index_dir: str | Path, query: str, k: int = 10) -> list[Hit]:
     """Text -> the nearest audio clips (or captions, in a caption index)."""
+    if not query.strip():
+        raise ConfigError("the query is empty")
+    if k < 1:
+        raise ConfigError(f"k must be >= 1, got {k}")
     index = open_index(index_dir)
     return index.search(model_for(index).embed_texts([query]), k)[0]
 
@@ -72,6 +76,8 @@ def search_audio(index_dir: str | Path, audio_path: str | Path, k: int = 10) -> 
     """Audio file -> nearest clips in an audio index, or nearest captions in a caption index."""
     from audiotext_cli.audio.io import load_audio
 
+    if k < 1:
+        raise ConfigError(f"k must be >= 1, got {k}")
     index = open_index(index_dir)
     model = model_for(index)
     wave = load_audio(audio_path, model.sample_rate)

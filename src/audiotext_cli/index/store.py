@@ -12,7 +12,13 @@ Layout:
 atomically. A kill before the manifest rename leaves files the manifest does not name;
 readers ignore them and the next writer deletes them, so the rows are neither lost twice
 nor duplicated: the job that re-runs embeds exactly the files that were not committed.
-One writer per store at a time (shards of a sharded job write to separate stores).
+
+Writers are serialised by an OS file lock (`locks.writer_lock`): `append` waits for it,
+a whole `embed folder` job holds it and a second job is refused. Integrity: the manifest
+records each shard's row count and the sha256 of its two files; `load` verifies the shards
+it reads, `rows()` the JSONL, and `verify()` (run when a writer reopens the store) all of
+them, so a deleted line, a truncated shard or a flipped byte is one clear error naming the
+file instead of misaligned ids and vectors. Non-finite vectors are refused.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import EmbeddingFileError
+from audiotext_cli.integrity import sha256_file
+from audiotext_cli.locks import WRITE_LOCK, writer_lock
 
 FORMAT_VERSION = 1
 KINDS = ("audio", "text")
@@ -62,7 +70,6 @@ class EmbeddingStore:
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
         self.meta = meta
-        self._cleaned = False
 
     # -- opening -------------------------------------------------------------------------
 
@@ -78,13 +85,20 @@ class EmbeddingStore:
         if (path / "meta.json").exists():
             store = cls.open(path)
             store.check_same_model(meta)
+            store.verify()
             return store
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and any(p.name != WRITE_LOCK for p in path.iterdir()):
             raise EmbeddingFileError("folder exists, is not empty and is not a store", path)
-        full = {k: meta[k] for k in _META_KEYS}
-        full |= {"format_version": FORMAT_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        write_json_atomic(path / "meta.json", full)
-        write_json_atomic(path / "manifest.json", {"shards": []})
+        with writer_lock(path, wait=True, what="embedding store"):
+            if (path / "meta.json").exists():  # another process created it meanwhile
+                return cls.create(path, meta)
+            full = {k: meta[k] for k in _META_KEYS}
+            full |= {
+                "format_version": FORMAT_VERSION,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            }
+            write_json_atomic(path / "manifest.json", {"shards": []})
+            write_json_atomic(path / "meta.json", full)  # last: the store exists from here
         return cls(path, full)
 
     @classmethod
@@ -106,8 +120,20 @@ class EmbeddingStore:
 
     def shards(self) -> list[str]:
         """Committed shard names, in commit order."""
+        return list(self._manifest()["shards"])
+
+    def _manifest(self) -> dict[str, Any]:
         manifest = _read_json(self.path / "manifest.json", "store has no manifest.json")
-        return list(manifest["shards"])
+        if not isinstance(manifest.get("shards"), list):
+            raise EmbeddingFileError("manifest.json has no shard list", self.path)
+        return manifest
+
+    def verify(self) -> None:
+        """Check every committed shard against the manifest (row counts and checksums)."""
+        manifest = self._manifest()
+        for name in manifest["shards"]:
+            self._shard_rows(name, manifest)
+            self._shard_tensors(name, manifest)
 
     def rows(self) -> list[dict[str, Any]]:
         """Current metadata rows (latest per id), without reading any tensor."""
@@ -115,14 +141,13 @@ class EmbeddingStore:
 
     def load(self) -> tuple[list[str], Embeddings, list[dict[str, Any]]]:
         """(ids, embeddings, rows), row-aligned, latest row per id, in commit order."""
-        from safetensors.numpy import load_file
-
         latest = self._latest()
         dim = int(self.meta["dim"])
         by_shard: dict[str, list[int]] = {}
         for name, index, _ in latest:
             by_shard.setdefault(name, []).append(index)
-        tensors = {name: load_file(str(self.path / f"{name}.safetensors")) for name in by_shard}
+        manifest = self._manifest()
+        tensors = {name: self._shard_tensors(name, manifest) for name in by_shard}
         mean = np.empty((len(latest), dim), np.float32)
         logvar = np.empty((len(latest), dim), np.float32) if self.meta["probabilistic"] else None
         for out, (name, index, _) in enumerate(latest):
@@ -145,11 +170,35 @@ class EmbeddingStore:
     def _latest(self) -> list[tuple[str, int, dict[str, Any]]]:
         """(shard, row index, row) for the latest row of each id, ordered by that row."""
         latest: dict[str, tuple[str, int, dict[str, Any]]] = {}
-        for name in self.shards():
-            for index, row in enumerate(_read_jsonl(self.path / f"{name}.jsonl")):
+        manifest = self._manifest()
+        for name in manifest["shards"]:
+            for index, row in enumerate(self._shard_rows(name, manifest)):
                 latest.pop(row["id"], None)  # re-insert so order follows the newest row
                 latest[row["id"]] = (name, index, row)
         return list(latest.values())
+
+    def _shard_rows(self, name: str, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+        file = self.path / f"{name}.jsonl"
+        _check_file(file, manifest.get("sha256", {}).get(f"{name}.jsonl"))
+        rows = _read_jsonl(file)
+        _check_count(file, len(rows), manifest)
+        return rows
+
+    def _shard_tensors(self, name: str, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        file = self.path / f"{name}.safetensors"
+        _check_file(file, manifest.get("sha256", {}).get(file.name))
+        try:
+            tensors = load_file(str(file))
+        except (SafetensorError, OSError, ValueError) as exc:
+            reason = " ".join(str(exc).split())
+            raise EmbeddingFileError(f"truncated or corrupt shard ({reason})", file) from None
+        if "mean" not in tensors or tensors["mean"].ndim != 2:
+            raise EmbeddingFileError("shard has no (n, d) 'mean' tensor", file)
+        _check_count(file, len(tensors["mean"]), manifest)
+        return tensors
 
     # -- writing -------------------------------------------------------------------------
 
@@ -160,15 +209,23 @@ class EmbeddingStore:
         self._check_batch(rows, emb)
         from safetensors.numpy import save_file
 
-        self._clean_uncommitted()
-        shards = self.shards()
-        name = f"part-{_next_number(self.path):05d}"
-        tensors = {"mean": np.ascontiguousarray(emb.mean, np.float32)}
-        if emb.logvar is not None:
-            tensors["logvar"] = np.ascontiguousarray(emb.logvar, np.float32)
-        write_atomic(self.path / f"{name}.safetensors", lambda p: save_file(tensors, str(p)))
-        write_text_atomic(self.path / f"{name}.jsonl", "".join(_jsonl_line(r) for r in rows))
-        write_json_atomic(self.path / "manifest.json", {"shards": [*shards, name]})
+        with writer_lock(self.path, wait=True, what="embedding store"):
+            self._clean_uncommitted()
+            manifest = self._manifest()  # re-read under the lock: another writer may have added
+            name = f"part-{_next_number(self.path):05d}"
+            tensors = {"mean": np.ascontiguousarray(emb.mean, np.float32)}
+            if emb.logvar is not None:
+                tensors["logvar"] = np.ascontiguousarray(emb.logvar, np.float32)
+            weights, lines = self.path / f"{name}.safetensors", self.path / f"{name}.jsonl"
+            write_atomic(weights, lambda p: save_file(tensors, str(p)))
+            write_text_atomic(lines, "".join(jsonl_line(r) for r in rows))
+            counts = manifest.get("counts", {}) | {name: len(rows)}
+            sums = manifest.get("sha256", {})
+            sums |= {weights.name: sha256_file(weights), lines.name: sha256_file(lines)}
+            shards = [*manifest["shards"], name]
+            write_json_atomic(
+                self.path / "manifest.json", {"shards": shards, "counts": counts, "sha256": sums}
+            )
         return name
 
     def _check_batch(self, rows: list[dict[str, Any]], emb: Embeddings) -> None:
@@ -178,6 +235,10 @@ class EmbeddingStore:
             raise EmbeddingFileError(
                 f"vectors have dim {emb.mean.shape[1]}, store has {self.meta['dim']}", self.path
             )
+        if not np.isfinite(emb.mean).all() or (
+            emb.logvar is not None and not np.isfinite(emb.logvar).all()
+        ):
+            raise EmbeddingFileError("refusing to store NaN or infinite vectors", self.path)
         if emb.probabilistic != self.meta["probabilistic"]:
             raise EmbeddingFileError(
                 f"probabilistic={emb.probabilistic} vectors in a store with "
@@ -195,33 +256,32 @@ class EmbeddingStore:
                 )
 
     def _clean_uncommitted(self) -> None:
-        """Delete shard files a killed writer left behind (not named in the manifest)."""
-        if self._cleaned:
-            return
+        """Delete shard files a killed writer left behind (not named in the manifest).
+        Called under the writer lock, so no live writer's files are touched."""
         committed = set(self.shards())
         for file in self.path.glob("part-*.*"):
             if file.name.split(".", 1)[0] not in committed:
                 file.unlink(missing_ok=True)
         for tmp in self.path.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
-        self._cleaned = True
 
     # -- errors --------------------------------------------------------------------------
 
     def errors(self) -> list[dict[str, Any]]:
         """Files that failed in the latest attempt and have not been embedded since."""
         file = self.path / "errors.jsonl"
-        return _read_jsonl(file) if file.exists() else []
+        return _read_jsonl(file, key="path") if file.exists() else []
 
     def record_errors(self, failed: Iterable[dict[str, Any]], cleared: Iterable[str] = ()) -> None:
         """Merge `failed` rows (keyed by path) into errors.jsonl and drop `cleared` paths."""
-        current = {row["path"]: row for row in self.errors()}
-        for path in cleared:
-            current.pop(path, None)
-        for row in failed:
-            current[row["path"]] = row
-        text = "".join(_jsonl_line(r) for r in current.values())
-        write_text_atomic(self.path / "errors.jsonl", text)
+        with writer_lock(self.path, wait=True, what="embedding store"):
+            current = {row["path"]: row for row in self.errors()}
+            for path in cleared:
+                current.pop(path, None)
+            for row in failed:
+                current[row["path"]] = row
+            text = "".join(jsonl_line(r) for r in current.values())
+            write_text_atomic(self.path / "errors.jsonl", text)
 
 
 def _next_number(folder: Path) -> int:
@@ -229,8 +289,30 @@ def _next_number(folder: Path) -> int:
     return max(numbers, default=-1) + 1
 
 
-def _jsonl_line(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
+def jsonl_line(row: dict[str, Any]) -> str:
+    """One JSON line; a file name that is not valid UTF-8 (its undecodable bytes are lone
+    surrogates, PEP 383) is written with \\u escapes, which read back to the same str."""
+    line = json.dumps(row, ensure_ascii=False, sort_keys=True)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(row, ensure_ascii=True, sort_keys=True)
+    return line + "\n"
+
+
+def _check_file(file: Path, sha256: str | None) -> None:
+    if not file.is_file():
+        raise EmbeddingFileError("committed shard file is missing", file)
+    if sha256 is not None and sha256_file(file) != sha256:
+        raise EmbeddingFileError(
+            "checksum mismatch with manifest.json: the shard is corrupt or was modified", file
+        )
+
+
+def _check_count(file: Path, rows: int, manifest: dict[str, Any]) -> None:
+    expected = manifest.get("counts", {}).get(file.name.split(".", 1)[0])
+    if expected is not None and rows != expected:
+        raise EmbeddingFileError(f"holds {rows} rows, manifest.json says {expected}", file)
 
 
 def _read_json(path: Path, missing: str) -> dict[str, Any]:
@@ -242,14 +324,21 @@ def _read_json(path: Path, missing: str) -> dict[str, Any]:
         raise EmbeddingFileError(f"{path.name} is not valid JSON ({exc})", path.parent) from None
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path, key: str = "id") -> list[dict[str, Any]]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise EmbeddingFileError("not UTF-8 text (corrupt?)", path) from None
+    for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError:
                 raise EmbeddingFileError(f"line {number} is not valid JSON", path) from None
+            if not isinstance(row, dict) or key not in row:
+                raise EmbeddingFileError(f"line {number} is not a row with an {key!r}", path)
+            rows.append(row)
     return rows
 
 

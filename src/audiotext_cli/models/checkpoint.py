@@ -2,11 +2,18 @@
 
 Weights are only ever read with safetensors: nothing is unpickled, so a checkpoint from a
 stranger cannot run code. Every failure is a one-line `CheckpointError`.
+
+Integrity: `config.json` records the sha256 of `model.safetensors` (and of
+`optimizer.safetensors`); loading verifies them, so flipped bytes or weights from another
+save are refused. A save writes a whole new folder beside the old one (`.NAME.new`) and
+swaps it in by two renames; `read_config` finishes a swap a kill interrupted, so a
+checkpoint folder is always one complete save, never new weights under an old config.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
-from audiotext_cli.hashing import file_sha256
+from audiotext_cli.integrity import sha256_file as file_sha256
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
@@ -37,24 +44,62 @@ def save_checkpoint(
     state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
 ) -> Path:
-    """Write a checkpoint folder; each file is written atomically, config.json last."""
-    path.mkdir(parents=True, exist_ok=True)
+    """Write a checkpoint folder as a whole: into `.NAME.new`, config.json last, then
+    swapped in for the old folder (see the module docstring)."""
+    path = Path(path)
+    staged, old = _staged(path), _old(path)
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    write_atomic(path / "model.safetensors", lambda p: save_file(weights, str(p)))
-    if optimizer is not None:
-        tensors, groups = _flatten_optimizer(optimizer)
-        write_atomic(path / "optimizer.safetensors", lambda p: save_file(tensors, str(p)))
-        state = {**state, "optimizer_param_groups": groups}
+    write_atomic(staged / "model.safetensors", lambda p: save_file(weights, str(p)))
     meta = {
         "format": FORMAT,
         "version": VERSION,
         "model": to_dict(model.cfg),
         "train": to_dict(train_cfg),
         "state": state,
-        "weights_sha256": file_sha256(path / "model.safetensors"),
+        "weights_sha256": file_sha256(staged / "model.safetensors"),
     }
-    write_json_atomic(path / "config.json", meta)
+    if optimizer is not None:
+        tensors, groups = _flatten_optimizer(optimizer)
+        write_atomic(staged / "optimizer.safetensors", lambda p: save_file(tensors, str(p)))
+        meta["state"] = {**state, "optimizer_param_groups": groups}
+        meta["optimizer_sha256"] = file_sha256(staged / "optimizer.safetensors")
+    write_json_atomic(staged / "config.json", meta)  # the staged folder is complete
+    if path.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        path.rename(old)
+    staged.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def _staged(path: Path) -> Path:
+    return path.with_name(f".{path.name}.new")
+
+
+def _old(path: Path) -> Path:
+    return path.with_name(f".{path.name}.old")
+
+
+def _recover(root: Path) -> None:
+    """Finish a save killed between its two renames: install the complete staged folder,
+    or put the old one back."""
+    if root.exists():
+        return
+    staged, old = _staged(root), _old(root)
+    if (staged / "config.json").is_file():
+        staged.rename(root)
+        shutil.rmtree(old, ignore_errors=True)
+    elif (old / "config.json").is_file():
+        old.rename(root)
+
+
+def checkpoint_exists(path: str | Path) -> bool:
+    """Whether `path` holds a complete checkpoint, after finishing a save a kill interrupted."""
+    root = Path(path)
+    _recover(root)
+    return (root / "config.json").is_file()
 
 
 def read_config(path: str | Path, kind: str = "audiotext") -> tuple[Path, dict[str, Any]]:
@@ -63,6 +108,7 @@ def read_config(path: str | Path, kind: str = "audiotext") -> tuple[Path, dict[s
     root = Path(path)
     if root.is_file() and root.suffix == ".safetensors":
         root = root.parent
+    _recover(root)
     if not root.exists():
         raise CheckpointError("checkpoint not found", path)
     cfg_path = root / "config.json"
@@ -83,13 +129,25 @@ def read_config(path: str | Path, kind: str = "audiotext") -> tuple[Path, dict[s
     return root, meta
 
 
-def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+def _read_tensors(path: Path, sha256: str | None = None) -> dict[str, torch.Tensor]:
+    """Load a safetensors file; with `sha256` (recorded in config.json), verify it first."""
     if not path.is_file():
         raise CheckpointError("missing weights file", path)
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise CheckpointError(
+            "truncated or corrupt: checksum mismatch with config.json (damaged, modified, "
+            "or from an interrupted save)",
+            path,
+        )
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"truncated or corrupt safetensors file ({exc})", path) from None
+        reason = " ".join(str(exc).split())
+        raise CheckpointError(f"truncated or corrupt safetensors file ({reason})", path) from None
+
+
+def _weights(root: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
+    return _read_tensors(root / "model.safetensors", meta.get("weights_sha256"))
 
 
 def load_model(path: str | Path, device: str = "cpu") -> tuple[AudioTextModel, dict[str, Any]]:
@@ -100,7 +158,7 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[AudioTextModel, d
     except (KeyError, TypeError, AudiotextError) as exc:
         raise CheckpointError(f"bad model config in config.json ({exc})", root) from None
     model = AudioTextModel(cfg)
-    load_state(model, _read_tensors(root / "model.safetensors"), root / "model.safetensors")
+    load_state(model, _weights(root, meta), root / "model.safetensors")
     return model.to(device).eval(), meta
 
 
@@ -135,10 +193,8 @@ VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
 
 def init_from_checkpoint(model: AudioTextModel, path: str | Path) -> None:
     """Start training from another checkpoint's weights (ProLAP from the CLAP baseline)."""
-    root, _ = read_config(path)
-    load_state(
-        model, _read_tensors(root / "model.safetensors"), root, may_be_missing=VARIANCE_HEADS
-    )
+    root, meta = read_config(path)
+    load_state(model, _weights(root, meta), root, may_be_missing=VARIANCE_HEADS)
 
 
 def load_training_state(
@@ -146,12 +202,15 @@ def load_training_state(
 ) -> dict[str, Any]:
     """Restore weights and optimizer for `--resume`; returns the saved trainer state."""
     root, meta = read_config(path)
-    load_state(model, _read_tensors(root / "model.safetensors"), root / "model.safetensors")
+    load_state(model, _weights(root, meta), root / "model.safetensors")
     state = dict(meta.get("state", {}))
     groups = state.pop("optimizer_param_groups", None)
     if groups is None:
         raise CheckpointError("checkpoint has no optimizer state to resume from", root)
-    _restore_optimizer(optimizer, _read_tensors(root / "optimizer.safetensors"), groups)
+    optimizer_file = root / "optimizer.safetensors"
+    _restore_optimizer(
+        optimizer, _read_tensors(optimizer_file, meta.get("optimizer_sha256")), groups
+    )
     return state
 
 

@@ -15,7 +15,6 @@ Indexing of Sound Effects Libraries", ISMIR 2022.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from pathlib import Path
@@ -27,6 +26,7 @@ from safetensors.torch import save_file
 
 from audiotext_cli.atomic import write_atomic
 from audiotext_cli.errors import CheckpointError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.models.sfx_cnn import remap_state
 from audiotext_cli.paths import cache_dir
 
@@ -51,16 +51,8 @@ def wheel_checkpoint() -> Path:
     return path
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _read_wheel_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     if digest != AISFX_SHA256:
         raise CheckpointError(
             f"sha256 {digest[:16]}... is not aisfx {AISFX_VERSION}'s ({AISFX_SHA256[:16]}...): "

@@ -10,7 +10,6 @@ is written atomically, so a killed job keeps what it finished and resumes from t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +21,7 @@ from safetensors.torch import save_file
 
 from audiotext_cli.atomic import write_atomic
 from audiotext_cli.audio.io import load_audio
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.paths import cache_dir
 
 FILES_PER_CALL = 16  # files decoded and embedded together (blocks batched across them)
@@ -33,14 +33,6 @@ class Tower(Protocol):
     dim: int
 
     def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]: ...
-
-
-def content_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class FeatureCache:
@@ -78,7 +70,7 @@ class FeatureCache:
         shas: Sequence[str] | None = None,
     ) -> list[np.ndarray]:
         """Block embeddings of every file, computing (and caching) only the missing ones."""
-        shas = list(shas) if shas is not None else [content_sha256(p) for p in paths]
+        shas = list(shas) if shas is not None else [file_sha256(p) for p in paths]
         out: list[np.ndarray | None] = [self.read(s) for s in shas]
         hits = sum(x is not None for x in out)
         if progress and hits:

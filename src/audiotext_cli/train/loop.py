@@ -24,6 +24,7 @@ from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudiotextError, CheckpointError, ConfigError, ConfigUsageError
 from audiotext_cli.evaluate.run import evaluate
 from audiotext_cli.models.checkpoint import (
+    checkpoint_exists,
     init_from_checkpoint,
     load_training_state,
     model_config_of,
@@ -182,7 +183,7 @@ def train(
         model_cfg.validate()
         cfg.validate()
         last, best = out / "last", out / "best"
-        can_resume = resume and (last / "config.json").is_file()
+        can_resume = resume and checkpoint_exists(last)
         if can_resume:
             _check_same_config(last, model_cfg, cfg)
         if not resume and out.exists() and any(out.iterdir()):

@@ -1,0 +1,232 @@
+"""`make fuzz`: thousands of fuzzed files and kill -9 at random moments of real jobs.
+
+    python tests/fault_campaign.py --files 2000 --kills 10 --work /tmp/fuzz
+
+Fuzz: `fuzz_corpus` entries through `embed folder` (every good file embedded, every bad one
+reported) and `info` (a row each, no traceback). Faults: each job is started as a real
+process, killed with SIGKILL after a random delay, and restarted until it finishes; then
+nothing may be lost or duplicated and every artifact must load. `data build` needs Debian
+packages and the network, so it is not in the campaign. Prints the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+SRC = TESTS.parent / "src"
+ENV = dict(os.environ, PYTHONPATH=f"{TESTS}{os.pathsep}{SRC}")
+
+
+def run_with_kills(
+    argv: list[str], kills: int, rng: random.Random, delay: tuple[float, float]
+) -> int:
+    """Run `argv` to completion, SIGKILLing its whole process group `kills` times at a
+    random delay; returns the kills that landed (a run may finish first)."""
+    landed = 0
+    while True:
+        proc = subprocess.Popen(
+            argv, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        if landed < kills:
+            try:
+                proc.wait(rng.uniform(*delay))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                landed += 1
+                continue
+        err = proc.communicate()[1].decode(errors="replace")
+        if proc.returncode != 0 or "Traceback" in err:
+            raise SystemExit(f"{argv[2:4]} failed after {landed} kills:\n{err[-2000:]}")
+        return landed
+
+
+def _py(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def fuzz(work: Path, files: int, seed: int) -> dict:
+    from typer.testing import CliRunner
+
+    from audiotext_cli.cli import app
+    from fake_embedder import FakeEmbedder
+    from fuzz_corpus import BAD, GOOD, fuzz_corpus
+    from test_fuzz import check_embed_run
+
+    folder = work / "fuzz"
+    expected = fuzz_corpus(folder, files, seed)
+    check_embed_run(folder, expected, work / "fuzz.emb")
+    del FakeEmbedder
+    result = CliRunner().invoke(app, ["info", str(folder), "--json"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output[-2000:]
+    assert len(json.loads(result.stdout)) == len(expected)
+    return {
+        "files_fuzzed": len(expected),
+        "good": sum(v == GOOD for v in expected.values()),
+        "bad": sum(v == BAD for v in expected.values()),
+        "tracebacks": 0,
+    }
+
+
+def embed_faults(work: Path, kills: int, rng: random.Random, n: int = 120) -> dict:
+    from audio_fixtures import write_sine
+    from audiotext_cli.index.store import EmbeddingStore
+
+    folder, out = work / "audio", work / "kill.emb"
+    for i in range(n):
+        write_sine(folder / f"d{i % 4}" / f"t{i:03d}.wav", 150 + 7 * i, 0.1)
+    code = (
+        "from fake_embedder import FakeEmbedder\n"
+        "from audiotext_cli.index.folder import embed_folder\n"
+        f"embed_folder(FakeEmbedder(delay=0.05), {str(folder)!r}, {str(out)!r}, batch_size=4,"
+        " workers=2, commit_every=8)\n"
+    )
+    landed = lost = duplicated = 0
+    while landed < kills:  # rounds on a fresh store until enough kills landed
+        shutil.rmtree(out, ignore_errors=True)
+        landed += run_with_kills(_py(code), kills - landed, rng, (0.5, 3.0))
+        store = EmbeddingStore.open(out)
+        lines = sum(1 for name in store.shards() for _ in (out / f"{name}.jsonl").open())
+        rows = {r["id"] for r in store.rows()}
+        lost, duplicated = lost + n - len(rows), duplicated + lines - len(rows)
+    return {"kills": landed, "rows_lost": lost, "rows_duplicated": duplicated}
+
+
+def index_faults(work: Path, kills: int, rng: random.Random) -> dict:
+    """Kill `index build` and a loop of `index add`; the index must load with every row once."""
+    import numpy as np
+
+    from audiotext_cli.embedder import Embeddings
+    from audiotext_cli.index.faiss_index import FaissIndex
+    from audiotext_cli.index.store import EmbeddingStore
+
+    store_dir, idx = work / "idx.emb", work / "idx"
+    meta = {"model_id": "m", "model_source": "", "dim": 16, "probabilistic": False}
+    x = np.random.default_rng(0).standard_normal((20000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    build = (
+        "from audiotext_cli.index.faiss_index import build_index\n"
+        f"build_index({str(store_dir)!r}, out={str(idx)!r})\n"
+    )
+    add = (
+        "from audiotext_cli.index.faiss_index import add\n"
+        f"print(add({str(idx)!r}, {str(store_dir)!r}))\n"
+    )
+    landed = lost = duplicated = 0
+    while landed < kills:
+        shutil.rmtree(store_dir, ignore_errors=True)
+        shutil.rmtree(idx, ignore_errors=True)
+        store = EmbeddingStore.create(store_dir, meta | {"sample_rate": 16000, "kind": "audio"})
+        store.append([{"id": f"r{i}"} for i in range(5000)], Embeddings(x[:5000]))
+        landed += run_with_kills(_py(build), 1, rng, (0.8, 2.0))
+        for part in range(1, 4):
+            store.append(
+                [{"id": f"r{i}"} for i in range(5000 * part, 5000 * (part + 1))],
+                Embeddings(x[5000 * part : 5000 * (part + 1)]),
+            )
+        landed += run_with_kills(_py(add), 2, rng, (0.8, 2.0))
+        ids = [r["id"] for r in FaissIndex.load(idx).rows]
+        lost += 20000 - len(set(ids))
+        duplicated += len(ids) - len(set(ids))
+    return {"kills": landed, "rows_lost": lost, "rows_duplicated": duplicated}
+
+
+def train_faults(work: Path, kills: int, rng: random.Random) -> dict:
+    """Kill `train --resume` repeatedly; the final weights must equal an uninterrupted run."""
+    import torch
+    from safetensors.torch import load_file
+
+    from synthetic_corpus import make_corpus, tiny_train_args
+
+    corpus = make_corpus(work / "corpus")
+    env_home = {"AUDIOTEXT_HOME": str(work / "home")}
+    ENV.update(env_home)
+    cli = [sys.executable, "-m", "audiotext_cli"]
+    extra = ["--set", "train.epochs=4"]
+    subprocess.run(
+        cli + tiny_train_args(corpus, work / "ref", *extra),
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
+    landed = run_with_kills(
+        cli + tiny_train_args(corpus, work / "run", "--resume", *extra), kills, rng, (3.0, 7.0)
+    )
+    diffs = []
+    for name in ("last", "best"):
+        a = load_file(str(work / "ref" / name / "model.safetensors"))
+        b = load_file(str(work / "run" / name / "model.safetensors"))
+        diffs.append(max(float((a[k].float() - b[k].float()).abs().max()) for k in a))
+    del torch
+    return {"kills": landed, "max_abs_weight_diff": max(diffs)}
+
+
+def curate_faults(work: Path, kills: int, rng: random.Random) -> dict:
+    """Kill `curate`; a re-run's manifest equals an uninterrupted one, and no half file."""
+    from synthetic_corpus import tiny_train_args  # noqa: F401  (corpus from train_faults)
+
+    audio = work / "corpus" / "audio"
+    pool = work / "pool.txt"
+    pool.write_text("a high tone\na low tone\na noise burst\na click\n")
+    args = [
+        "curate",
+        "--audio",
+        str(audio),
+        "--texts",
+        str(pool),
+        "--teacher",
+        str(work / "ref" / "best"),
+        "--threshold",
+        "0.0",
+    ]
+    cli = [sys.executable, "-m", "audiotext_cli"]
+    subprocess.run(
+        cli + args + ["--out", str(work / "cur-ref.jsonl")],
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
+    landed = run_with_kills(cli + args + ["--out", str(work / "cur.jsonl")], kills, rng, (2.0, 6.0))
+    same = (work / "cur.jsonl").read_bytes() == (work / "cur-ref.jsonl").read_bytes()
+    return {"kills": landed, "identical_output": same}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, required=True)
+    args = parser.parse_args()
+    sys.path[:0] = [str(TESTS), str(SRC)]
+    args.work.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    start = time.perf_counter()
+    figures = {"fuzz": fuzz(args.work, args.files, args.seed)}
+    for name, job in (
+        ("embed folder", embed_faults),
+        ("index build/add", index_faults),
+        ("train", train_faults),
+        ("curate", curate_faults),
+    ):
+        t = time.perf_counter()
+        figures[name] = job(args.work, args.kills, rng) | {
+            "seconds": round(time.perf_counter() - t)
+        }
+        print(name, figures[name], flush=True)
+    figures["wall_seconds"] = round(time.perf_counter() - start)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

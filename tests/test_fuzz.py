@@ -1,0 +1,157 @@
+"""Fuzzed audio through `info`, `embed folder`, `curate` and `data validate`: zero
+tracebacks, every bad file reported with a one-line reason, every good file embedded.
+
+CI runs a fixed set of 60 entries (seconds); `make fuzz` runs thousands
+(`tests/fault_campaign.py`). Byte-level fuzzing of the readers uses hypothesis.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from audiotext_cli.audio.io import probe, verify
+from audiotext_cli.cli import app
+from audiotext_cli.errors import AudioError
+from audiotext_cli.index.folder import embed_folder
+from audiotext_cli.index.store import EmbeddingStore
+from fake_embedder import FakeEmbedder
+from fuzz_corpus import BAD, EITHER, GOOD, fuzz_corpus
+
+runner = CliRunner()
+N_CI = 60
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    return folder, fuzz_corpus(folder, N_CI, seed=0)
+
+
+def check_embed_run(folder, expected, out, workers=2) -> dict[str, int]:
+    """Embed `folder`; assert good -> a row, bad -> an error with a one-line reason."""
+    report = embed_folder(FakeEmbedder(), folder, out, workers=workers)
+    store = EmbeddingStore.open(out)
+    embedded = {row["path"] for row in store.rows()}
+    errors = {row["path"]: row["reason"] for row in store.errors()}
+    for path, verdict in expected.items():
+        key = str(path)
+        assert (key in embedded) != (key in errors), f"{path!r}: embedded and reported, or neither"
+        if verdict == GOOD:
+            assert key in embedded, f"{path!r} not embedded: {errors.get(key)}"
+        if verdict == BAD:
+            assert key in errors and errors[key].strip() and "\n" not in errors[key], path
+    ids = [row["id"] for row in store.rows()]
+    assert len(ids) == len(set(ids))
+    return {"embedded": report.embedded, "failed": report.failed}
+
+
+def test_embed_folder_reports_every_bad_file_and_embeds_every_good_one(corpus, tmp_path):
+    folder, expected = corpus
+    counts = check_embed_run(folder, expected, tmp_path / "emb")
+    assert counts["embedded"] >= sum(v == GOOD for v in expected.values())
+    assert counts["failed"] >= sum(v == BAD for v in expected.values())
+
+
+def test_info_gives_a_row_per_entry_and_no_traceback(corpus):
+    folder, expected = corpus
+    result = runner.invoke(app, ["info", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    rows = json.loads(result.stdout)
+    by_path = {row["path"]: row for row in rows}
+    for path, verdict in expected.items():
+        row = by_path[str(path)]
+        if verdict != EITHER:
+            assert row["ok"] == (verdict == GOOD), (path, row)
+        if not row["ok"]:
+            assert row["error"] and "\n" not in row["error"]
+
+
+def test_info_table_prints_undecodable_names(tmp_path):
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.wav")
+    sf.write(tmp_path / "plain.wav", 0.1 * np.sin(np.arange(800) / 3), 16000)
+    os.rename(tmp_path / "plain.wav", name)
+    result = runner.invoke(app, ["info", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "\\udcff" in result.stdout or "\\xff" in result.stdout
+
+
+def test_curate_and_data_validate_take_the_corpus(corpus, tmp_path):
+    from audiotext_cli.curate import curate
+    from test_curate import KeywordTeacher  # noqa: I001  (a teacher whose scores are known)
+
+    folder, expected = corpus
+    files = [p for p in expected if p.is_file() and not p.is_symlink()]
+    result = curate(KeywordTeacher(), files, ["a short click", "a long drone"], threshold=0.0)
+    assert result is not None
+    manifest = tmp_path / "m.jsonl"
+    lines = [
+        {"id": f"c{i}", "audio": str(p), "duration": 1.0, "source": "fuzz", "captions": []}
+        for i, p in enumerate(files)
+    ]
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = runner.invoke(app, ["data", "validate", str(manifest), "--check-audio"])
+    assert out.exit_code in (0, 1) and "Traceback" not in out.output
+
+
+_EXTS = st.sampled_from(["wav", "flac", "ogg", "mp3", "aiff", "WAV"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(min_size=1, max_size=2048), ext=_EXTS)
+def test_random_bytes_are_audio_errors_never_crashes(tmp_path, data, ext):
+    path = tmp_path / f"x.{ext}"
+    path.write_bytes(data)
+    try:
+        verify(path)
+    except AudioError as exc:
+        assert exc.reason and "\n" not in exc.reason
+
+
+def _valid_bytes(fmt: str) -> bytes:
+    buf = io.BytesIO()
+    wave = 0.3 * np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000)
+    sf.write(buf, wave.astype(np.float32), 16000, format=fmt)
+    return buf.getvalue()
+
+
+_VALID = {fmt: _valid_bytes(fmt) for fmt in ("WAV", "FLAC", "OGG", "MP3", "AIFF")}
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(fmt=st.sampled_from(sorted(_VALID)), cut=st.floats(0.0, 0.999), flip=st.integers(0, 255))
+def test_truncated_or_flipped_files_never_crash(tmp_path, fmt, cut, flip):
+    """A cut (and one flipped byte) anywhere: an AudioError or a clean decode; and WAV/AIFF
+    cuts, which the headers can always tell, are always reported."""
+    data = bytearray(_VALID[fmt][: max(1, int(len(_VALID[fmt]) * cut))])
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudioError) if fmt in ("WAV", "AIFF") else _maybe():
+        verify(path)
+    data[flip % len(data)] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with _maybe():
+        probe(path)
+
+
+class _maybe:
+    """Accept a clean return or an AudioError; anything else propagates."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        return kind is not None and issubclass(kind, AudioError)
