@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from audio_fixtures import write_sine, write_zero_byte
 from audiotext_cli.cli import app
-from audiotext_cli.cli.search import parse_bytes
+from audiotext_cli.cli.index import parse_bytes
 from audiotext_cli.errors import ConfigError, IndexFileError
 from audiotext_cli.index import search as search_module
 from fake_embedder import FakeEmbedder

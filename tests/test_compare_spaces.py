@@ -272,7 +272,7 @@ def test_cli_usage_errors(files):
         assert result.exit_code == 2, args
     assert runner.invoke(app, ["compare-spaces", str(a)]).exit_code == 2
     result = runner.invoke(app, ["compare-spaces", str(a), str(b), "--metrics", "nngs,bogus"])
-    assert result.exit_code == 1 and "unknown metric" in result.stderr
+    assert result.exit_code == 2 and "unknown metric" in result.stderr
 
 
 class _FakeEmbedder:

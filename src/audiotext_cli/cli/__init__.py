@@ -1,37 +1,69 @@
-"""The `audiotext` command: wiring only. Each command module registers itself on `app`.
+"""The `audiotext` command: wiring only. One module per command group, each with a
+`register(app)`, listed once in `COMMANDS` (adding a group is one line there).
 
 Commands parse, call the library and print; errors from the library (`AudiotextError`)
-reach the user as one line and exit 1 through `_ErrorFunnel`, never as a traceback
-(set AUDIOTEXT_DEBUG=1 to see one).
+reach the user as one line through `_ErrorFunnel`, never as a traceback (set
+AUDIOTEXT_DEBUG=1 to see one): exit 2 for usage mistakes, 1 for runtime failures.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+from typing import Any
 
-import click
 import typer
+from typer._click import exceptions as click_errors  # typer vendors click; not re-exported
+from typer._click.core import Context
 from typer.core import TyperGroup
 
 from audiotext_cli import __version__
-from audiotext_cli.cli import _groups, _output
-from audiotext_cli.errors import AudiotextError
+from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import SETTINGS
+from audiotext_cli.errors import AudiotextError, UsageError
 
 
 class _ErrorFunnel(TyperGroup):
-    """Top-level group that turns domain and OS errors into one line and exit code 1."""
+    """Top-level group: every failure is one line on stderr, never a traceback.
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    Usage mistakes (click's and `errors.UsageError`) exit 2; domain and OS errors exit 1.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()
+            rv = exc.exit_code
+        except click_errors.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            rv = _fail(_one_line(exc.format_message()) + hint, 2)
+        except click_errors.ClickException as exc:
+            rv = _fail(_one_line(exc.format_message()), exc.exit_code)
+        except typer.Abort:
+            rv = _fail("aborted", 1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except (AudiotextError, OSError) as exc:
             if os.environ.get("AUDIOTEXT_DEBUG"):
                 raise
-            _output.error(_one_line(exc))
-            raise typer.Exit(1) from None
+            raise typer.Exit(
+                _fail(_one_line(exc), 2 if isinstance(exc, UsageError) else 1)
+            ) from None
 
 
-def _one_line(exc: BaseException) -> str:
+def _fail(message: str, code: int) -> int:
+    _output.error(message)
+    return code
+
+
+def _one_line(exc: BaseException | str) -> str:
     if isinstance(exc, OSError) and not isinstance(exc, AudiotextError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}"
@@ -45,7 +77,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    rich_markup_mode="markdown",
+    context_settings=SETTINGS,
 )
 
 
@@ -64,22 +97,25 @@ def _root(
     """Audio-text embedding, retrieval and embedding-space analysis."""
 
 
-def _register() -> None:
-    from audiotext_cli.cli import (  # noqa: F401  (imported for their registrations)
-        compare,
-        data,
-        evaluate,
-        hilbert,
-        info,
-        prolap,
-        search,
-        train,
-        zeroshot,
-    )
+# Modules of `audiotext_cli.cli`, in the order `--help` lists them; each has `register(app)`.
+COMMANDS = (
+    "info",
+    "data",
+    "embed",
+    "index",
+    "train",
+    "eval",
+    "search",
+    "prolap",
+    "compare",
+    "zeroshot",
+    "docs",
+)
 
-    for module in (info, data, train, evaluate, search, prolap, compare, zeroshot, hilbert):
-        module.register(app)
-    _groups.attach(app)
+
+def _register() -> None:
+    for name in COMMANDS:
+        importlib.import_module(f"audiotext_cli.cli.{name}").register(app)
 
 
 _register()

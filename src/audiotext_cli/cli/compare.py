@@ -10,6 +10,16 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import (
+    FormatOpt,
+    JsonOpt,
+    ManifestOpt,
+    ModelOpt,
+    checked,
+    output_format,
+)
+from audiotext_cli.errors import ConfigError
+from audiotext_cli.paths import home
 
 _ALL = "nngs,cka,cka_debiased,rbf_cka,mutual_knn,cknna"
 _COLUMNS = ("metric", "k", "value", "chance H(k)", "chance exact", "normalised")
@@ -18,6 +28,14 @@ _COLUMNS = ("metric", "k", "value", "chance H(k)", "chance exact", "normalised")
 class KnnMetric(StrEnum):
     cosine = "cosine"
     euclidean = "euclidean"
+
+
+def _metrics(text: str) -> list[str]:
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in _ALL.split(",")]
+    if unknown:
+        raise ConfigError(f"unknown metric(s) {', '.join(unknown)}; choose from {_ALL}")
+    return names
 
 
 def register(app: typer.Typer) -> None:
@@ -30,20 +48,23 @@ def compare_spaces(
         None, help="Space A: .npy, .safetensors or an embedding-store folder."
     ),
     b: Path | None = typer.Argument(None, help="Space B, row-aligned with A or matched by id."),
-    model: Path | None = typer.Option(
-        None, "--model", help="Checkpoint: compare its audio (A) and text (B) embeddings."
-    ),
-    manifest: Path | None = typer.Option(
-        None, "--manifest", help="Manifest whose clips and level-4 captions --model embeds."
-    ),
+    model: ModelOpt = None,
+    manifest: ManifestOpt = None,
     k: list[str] = typer.Option(
         ["10"], "-k", "--k", help="Neighbours: an int count or a fraction of n (repeatable)."
     ),
     metric: KnnMetric = typer.Option(
         KnnMetric.cosine, "--metric", help="Neighbour metric for NNGS and mutual kNN."
     ),
-    metrics: str = typer.Option(_ALL, "--metrics", help="Comma-separated metrics to compute."),
-    json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    metrics: str = typer.Option(
+        _ALL,
+        "--metrics",
+        help=f"Comma-separated metrics to compute [default: {_ALL.replace(',', ', ')}].",
+        show_default=False,
+        callback=checked(_metrics),
+    ),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
     per_item: Path | None = typer.Option(
         None, "--per-item", help="Write per-item NNGS (one column per k) to this CSV."
     ),
@@ -54,6 +75,7 @@ def compare_spaces(
     """Compare two embedding spaces of the same items (e.g. audio vs text).
 
     Rows are matched by id (`<stem>.ids.txt` sidecars, store ids), else by position.
+    --model embeds the clips and level-4 captions of --manifest as A (audio) and B (text).
 
     NNGS: mean Jaccard overlap of each item's k-NN sets in the two spaces,
     shown with its chance level H(k) = k/(2(n-1)-k), the exact expectation,
@@ -65,12 +87,13 @@ def compare_spaces(
     from audiotext_cli.metrics import compare_spaces as run
     from audiotext_cli.metrics.spaces import align, load_space, spaces_from_model
 
-    names = [m.strip() for m in metrics.split(",") if m.strip()]
+    fmt = output_format(fmt, json_out)
+    names = _metrics(metrics)
     ks = [_parse_k(spec) for spec in k]
     if model is not None or manifest is not None:
-        if model is None or manifest is None or a is not None or b is not None:
-            raise typer.BadParameter("use either A B, or --model CKPT --manifest M (not both)")
-        ids, A, B = spaces_from_model(model, manifest)
+        if model is None or a is not None or b is not None:
+            raise typer.BadParameter("use either A B, or --model CKPT [--manifest M] (not both)")
+        ids, A, B = spaces_from_model(model, manifest or home() / "corpus" / "eval.jsonl")
         ids, A, B = align(ids, A, ids, B, names=("audio", "text"))
     elif a is None or b is None:
         raise typer.BadParameter("give two spaces A B, or --model CKPT --manifest M")
@@ -85,10 +108,7 @@ def compare_spaces(
         _write_per_item(per_item, ids, items)
     if plot is not None:
         _plot(plot, result, items)
-    if json_out:
-        _output.print_json(result)
-    else:
-        _output.print_table(_COLUMNS, _rows(result), title=_title(result))
+    _output.emit(fmt, result, _output.Table(_COLUMNS, list(_rows(result)), _title(result)))
 
 
 def _parse_k(spec: str) -> int | float:

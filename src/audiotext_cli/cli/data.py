@@ -1,4 +1,5 @@
-"""`audiotext data build|validate|stats`: build a corpus from packages, check and describe it."""
+"""`audiotext data build|validate|stats|build-docs`: build a corpus from packages, check and
+describe it, or render the HILBERT documents corpus."""
 
 from __future__ import annotations
 
@@ -7,35 +8,47 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
-from audiotext_cli.cli._groups import data_app
+from audiotext_cli.cli._options import (
+    CorpusSize,
+    DocsSize,
+    FormatOpt,
+    JsonOpt,
+    group,
+    output_format,
+)
+
+app = group("Build and check corpora.")
 
 
 def build(
     out: Path = typer.Option(None, "--out", help="Corpus folder [default: <home>/corpus]."),
-    size: str = typer.Option("default", "--size", help="small | default | large."),
+    size: CorpusSize = typer.Option(CorpusSize.default, "--size", help="Corpus size."),
     seed: int = typer.Option(0, "--seed", help="Seed for note lengths, subsets and the val split."),
     workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
-    as_json: bool = typer.Option(False, "--json", help="Print build.json to stdout."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Download the packages (cached), render and decode every clip, write the manifests."""
+    """Download the packages (cached), render and decode every clip, write the manifests.
+
+    --format json prints build.json; the rows are clips per split/source."""
     from audiotext_cli import paths
     from audiotext_cli.data.build import build_corpus
 
+    fmt = output_format(fmt, as_json)
     out = out or paths.home() / "corpus"
     with _output.progress() as bar:
         task = bar.add_task(f"building {size} corpus", total=None)
         info = build_corpus(
             out,
-            size,
+            size.value,
             seed,
             workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    if as_json:
-        _output.print_json(info)
+    rows = list(info["counts"]["split_source"].items())
+    _output.emit(fmt, info, _output.Table(("split/source", "clips"), rows, title=f"{out}"))
+    if fmt is _output.Format.json:
         return
-    rows = [(k, v) for k, v in info["counts"]["split_source"].items()]
-    _output.print_table(("split/source", "clips"), rows, title=f"{out}")
     _output.info(
         f"{info['rendered_clips']} clips made, {info['reused_clips']} reused, "
         f"{len(info['dropped'])} dropped, {info['hours']} h, {info['seconds']} s"
@@ -61,15 +74,14 @@ def validate(
 
 def stats(
     manifest: Path = typer.Argument(..., help="A manifest (JSONL)."),
-    as_json: bool = typer.Option(False, "--json", help="JSON to stdout."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
     """Clips, hours, counts per split/source/level, and the chance level of each task."""
     from audiotext_cli.data.manifest import manifest_stats, read_manifest
 
+    fmt = output_format(fmt, as_json)
     result = manifest_stats(read_manifest(manifest, check_audio=False))
-    if as_json:
-        _output.print_json(result)
-        return
     rows = [("clips", result["clips"]), ("hours", result["hours"])]
     rows += [(f"split {k}", v) for k, v in result["split"].items()]
     rows += [(f"source {k}", v) for k, v in result["source"].items()]
@@ -82,11 +94,36 @@ def stats(
             )
         )
     rows.append(("retrieval chance R@1", f"{1 / max(result['clips'], 1):.5f}"))
-    _output.print_table(("", "value"), rows, title=str(manifest))
+    _output.emit(fmt, result, _output.Table(("statistic", "value"), rows, title=str(manifest)))
 
 
-def register(app: typer.Typer) -> None:
-    """Add `build`, `validate` and `stats` to the shared `data` group."""
-    data_app.command("build")(build)
-    data_app.command("validate")(validate)
-    data_app.command("stats")(stats)
+def build_docs(
+    out: Path = typer.Option(None, "--out", help="Corpus folder [default: <home>/corpora/...]."),
+    size: DocsSize = typer.Option(
+        DocsSize.default, "--size", help="small (24 docs) or default (480 docs)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of every per-document draw."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
+) -> None:
+    """Render the "fortune interviews" corpus: espeak-ng monologues of Debian fortunes."""
+    import time
+
+    from audiotext_cli import paths
+    from audiotext_cli.hilbert.docs_corpus import SIZES, build_docs
+
+    n_docs, seg_range = SIZES[size.value]
+    out = out or paths.home() / "corpora" / f"fortune-interviews-{size.value}-s{seed}"
+    start = time.perf_counter()
+    with _output.progress() as bar:
+        task = bar.add_task("rendering documents", total=n_docs)
+        build_docs(out, n_docs, seg_range, seed, workers, on_done=lambda _: bar.advance(task))
+    _output.info(f"{out}: {n_docs} documents in {time.perf_counter() - start:.1f} s")
+    typer.echo(str(out))
+
+
+def register(root: typer.Typer) -> None:
+    app.command("build")(build)
+    app.command("validate")(validate)
+    app.command("stats")(stats)
+    app.command("build-docs")(build_docs)
+    root.add_typer(app, name="data")

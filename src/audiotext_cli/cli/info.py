@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import FormatOpt, JsonOpt, output_format
 from audiotext_cli.errors import AudioError
 
 _COLUMNS = ("path", "duration_s", "rate", "channels", "format", "status")
@@ -23,7 +24,8 @@ def info(
     paths: list[Path] = typer.Argument(
         ..., help="Audio files or folders (a folder lists every regular file in it)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print rows as JSON."),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any file is unusable."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Descend into sub-folders."),
     header_only: bool = typer.Option(
@@ -39,6 +41,7 @@ def info(
     """
     from audiotext_cli.audio.io import probe, verify
 
+    fmt = output_format(fmt, json_out)
     check = probe if header_only else verify
     files = _expand(paths, recursive)
     rows = []
@@ -48,10 +51,7 @@ def info(
             rows.append(_row(path, check))
             bar.advance(task)
     bad = sum(not r["ok"] for r in rows)
-    if json_out:
-        _output.print_json(rows)
-    else:
-        _output.print_table(_COLUMNS, (_table_row(r) for r in rows))
+    _output.emit(fmt, rows, _output.Table(_COLUMNS, [_table_row(r) for r in rows]), records=rows)
     if bad:
         _output.info(f"{bad} of {len(rows)} files unusable")
     if strict and bad:

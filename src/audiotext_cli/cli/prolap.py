@@ -7,6 +7,15 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import (
+    DeviceOpt,
+    FormatOpt,
+    ItemKind,
+    JsonOpt,
+    ManifestOpt,
+    RootMode,
+    output_format,
+)
 from audiotext_cli.paths import home
 
 _CKPT = typer.Argument(..., help="Checkpoint folder (e.g. RUN/best).")
@@ -46,13 +55,15 @@ def traverse_command(
         "--gallery",
         "-g",
         help="Captions to retrieve from: a manifest (all its captions, every level and "
-        "paraphrase) or a .txt, one caption per line (default: $AUDIOTEXT_HOME/corpus/eval.jsonl).",
+        "paraphrase) or a .txt, one caption per line "
+        "(default: corpus/eval.jsonl under $AUDIOTEXT_HOME).",
     ),
     steps: int = typer.Option(50, "--steps", min=1, help="Number of queries from start to root."),
-    root: str = typer.Option("empty", "--root", help=_ROOT_HELP),
+    root: RootMode = typer.Option(RootMode.empty, "--root", help=_ROOT_HELP),
     png: Path = typer.Option(None, "--png", help="Also save a plot of the path here."),
-    json_out: bool = typer.Option(False, "--json", help="Print every step as JSON."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Walk from an audio clip (or a caption) towards the most general text, the empty
     caption, printing the caption retrieved at each step (consecutive repeats collapsed)."""
@@ -68,6 +79,8 @@ def traverse_command(
         traverse_from_text,
     )
 
+    fmt = output_format(fmt, json_out)
+    root = root.value
     texts = _gallery(gallery)
     embedder = load_embedder(checkpoint, device)
     if audio is not None:
@@ -80,29 +93,26 @@ def traverse_command(
     title = f"{embedder.model_id}: {audio.name if audio else repr(text)} -> root ({root})"
     if png is not None:
         _output.info(f"plot: {plot_traversal(path, png, title)}")
-    if json_out:
-        _output.print_json(
-            {
-                "start": str(audio) if audio else text,
-                "root": root,
-                "gallery_size": len(texts),
-                "steps": path,
-            }
-        )
-        return
+    doc = {
+        "start": str(audio) if audio else text,
+        "root": root,
+        "gallery_size": len(texts),
+        "steps": path,
+    }
     rows = [(s.step, s.alpha, s.text, s.score, n) for s, n in collapse(path)]
-    _output.print_table(["step", "alpha", "caption", "score", "steps"], rows, title=title)
+    _output.emit(
+        fmt, doc, _output.Table(["step", "alpha", "caption", "score", "steps"], rows, title)
+    )
 
 
 def traverse_eval_command(
     checkpoint: Path = _CKPT,
-    manifest: Path = typer.Option(
-        None, "--manifest", "-m", help="Manifest (default: $AUDIOTEXT_HOME/corpus/eval.jsonl)."
-    ),
+    manifest: ManifestOpt = None,
     steps: int = typer.Option(50, "--steps", min=1, help="Number of queries from start to root."),
-    root: str = typer.Option("empty", "--root", help=_ROOT_HELP),
-    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    root: RootMode = typer.Option(RootMode.empty, "--root", help=_ROOT_HELP),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Audio traversal benchmark: precision, recall and per-level recall of each clip's
     4-level caption chain along its path (x100; HierarCaps protocol)."""
@@ -111,6 +121,7 @@ def traverse_eval_command(
     from audiotext_cli.models import load_embedder
     from audiotext_cli.prolap.traverse import evaluate_traversal
 
+    fmt, root = output_format(fmt, json_out), root.value
     manifest = _eval_manifest(manifest)
     records = read_manifest(manifest)
     embedder = load_embedder(checkpoint, device)
@@ -119,51 +130,41 @@ def traverse_eval_command(
         audio = embed_records(embedder, records, progress=lambda k: bar.advance(task, k))
     result = evaluate_traversal(embedder, records, steps, root, audio=audio)
     result["checkpoint"], result["manifest"] = str(checkpoint), str(manifest)
-    if json_out:
-        _output.print_json(result)
-        return
     rows = [("precision", result["precision"]), ("recall", result["recall"])]
     rows += [(f"recall level {i + 1}", v) for i, v in enumerate(result["per_level_recall"])]
     rows += [
         ("any-recall", result["any_recall"]),
         ("distinct captions per path", result["mean_path_length"]),
     ]
-    _output.print_table(
-        ["traversal metric (x100)", "value"],
-        rows,
-        title=f"{embedder.model_id} on {manifest.name} ({len(records)} clips, "
-        f"{result['n_gallery']} captions, {steps} steps, root={root})",
+    title = (
+        f"{embedder.model_id} on {manifest.name} ({len(records)} clips, "
+        f"{result['n_gallery']} captions, {steps} steps, root={root})"
     )
+    _output.emit(fmt, result, _output.Table(["traversal metric (x100)", "value"], rows, title))
 
 
 def uncertainty_command(
     checkpoint: Path = _CKPT,
-    manifest: Path = typer.Option(
-        None,
-        "--manifest",
-        "-m",
-        help="Manifest whose clips and captions to rank "
-        "(default: $AUDIOTEXT_HOME/corpus/eval.jsonl).",
-    ),
+    manifest: ManifestOpt = None,
     store: Path = typer.Option(
         None,
         "--store",
         help="Rank an embedding store made by this checkpoint instead "
         "(from embed folder / embed captions).",
     ),
-    kind: str = typer.Option("both", "--kind", help="audio, text or both (manifest only)."),
+    kind: ItemKind = typer.Option(ItemKind.both, "--kind", help="What to rank (manifest only)."),
     top: int = typer.Option(10, "--top", min=1, help="How many to list at each end."),
-    json_out: bool = typer.Option(False, "--json", help="Print the rankings as JSON."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """The clips and captions a probabilistic model is most and least certain of (total
     variance = sum of the per-dimension variances)."""
+    fmt = output_format(fmt, json_out)
     if manifest is not None and store is not None:
         raise typer.BadParameter(
             "give --manifest or --store, not both", param_hint="--manifest/--store"
         )
-    if kind not in ("audio", "text", "both"):
-        raise typer.BadParameter(f"unknown kind {kind!r}: audio, text or both", param_hint="--kind")
     from audiotext_cli.models import load_embedder
     from audiotext_cli.prolap.uncertainty import (
         check_probabilistic,
@@ -182,35 +183,30 @@ def uncertainty_command(
         from audiotext_cli.data.manifest import read_manifest
 
         records = read_manifest(_eval_manifest(manifest))
-        for k in ("audio", "text") if kind == "both" else (kind,):
+        for k in ("audio", "text") if kind is ItemKind.both else (kind.value,):
             items[k] = manifest_items(embedder, records, k)
     result = {"model_id": embedder.model_id}
     result |= {k: uncertainty_report(labels, emb.logvar, top) for k, (labels, emb) in items.items()}
-    if json_out:
-        _output.print_json(result)
-        return
+    tables = []
     for k, (labels, _) in items.items():
         rep = result[k]
         rows = [("most certain", r["id"], r["total_variance"]) for r in rep["most_certain"]]
         rows += [("least certain", r["id"], r["total_variance"]) for r in rep["least_certain"]]
-        _output.print_table(
-            ["", k, "total variance"],
-            rows,
-            title=f"{k}: {len(labels)} items, mean total variance {rep['mean_total_variance']:.4g}",
-        )
+        title = f"{k}: {len(labels)} items, mean total variance {rep['mean_total_variance']:.4g}"
+        tables.append(_output.Table(["end", "id", "total variance"], rows, title, key={"kind": k}))
+    _output.emit(fmt, result, tables)
 
 
 def inclusion_stats_command(
     checkpoint: Path = _CKPT,
-    manifest: Path = typer.Option(
-        None, "--manifest", "-m", help="Manifest (default: $AUDIOTEXT_HOME/corpus/eval.jsonl)."
-    ),
+    manifest: ManifestOpt = None,
     masks: int = typer.Option(
         1, "--masks", min=1, help="Random masks drawn per caption and per audio window."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the masks."),
-    json_out: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Whether a probabilistic model learned its inclusions: full ⊂ masked (text, audio),
     audio ⊂ caption per level, and uncertainty against caption length and level."""
@@ -218,12 +214,10 @@ def inclusion_stats_command(
     from audiotext_cli.models import load_embedder
     from audiotext_cli.prolap.inclusion_stats import inclusion_statistics
 
+    fmt = output_format(fmt, json_out)
     records = read_manifest(_eval_manifest(manifest))
     embedder = load_embedder(checkpoint, device)
     result = inclusion_statistics(embedder, records, masks, seed)
-    if json_out:
-        _output.print_json(result)
-        return
     text, audio = result["text_in_masked"], result["audio_in_masked"]
     rows = [
         (f"% captions ⊂ word-masked caption ({text['pairs']} pairs)", text["full_in_masked_pct"]),
@@ -241,11 +235,8 @@ def inclusion_stats_command(
         for lv, v in result["mean_total_variance_per_level"].items()
     ]
     rows += [("mean total variance, audio clips", result["mean_total_variance_audio"])]
-    _output.print_table(
-        ["statistic", "value"],
-        rows,
-        title=f"{embedder.model_id}: {result['n_clips']} clips, {result['n_captions']} captions",
-    )
+    title = f"{embedder.model_id}: {result['n_clips']} clips, {result['n_captions']} captions"
+    _output.emit(fmt, result, _output.Table(["statistic", "value"], rows, title))
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,16 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import (
+    DeviceOpt,
+    FormatOpt,
+    JsonOpt,
+    ModelKind,
+    checked,
+    output_format,
+    usage_errors,
+)
+from audiotext_cli.errors import ConfigError
 from audiotext_cli.paths import home
 
 MODEL_PRESETS = {"clap": "demo", "prolap": "prolap-demo"}
@@ -16,20 +26,32 @@ def _default(name: str) -> Path:
     return home() / "corpus" / name
 
 
+def _loss(name: str) -> str:
+    """--loss must name a registered loss (checked when given, so --help imports no torch)."""
+    from audiotext_cli.losses import LOSSES
+
+    if name not in LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return name
+
+
 def train_command(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."
     ),
     train_manifest: Path = typer.Option(
-        None, "--train", help="Training manifest (default: $AUDIOTEXT_HOME/corpus/train.jsonl)."
+        None,
+        "--train",
+        help="Training manifest (default: corpus/train.jsonl under $AUDIOTEXT_HOME).",
     ),
     val_manifest: Path = typer.Option(
         None,
         "--val",
-        help="Validation manifest from the training sources (default: .../corpus/val.jsonl).",
+        help="Validation manifest from the training sources "
+        "(default: corpus/val.jsonl under $AUDIOTEXT_HOME).",
     ),
-    model: str = typer.Option(
-        "clap",
+    model: ModelKind = typer.Option(
+        ModelKind.clap,
         "--model",
         help="clap (contrastive baseline), prolap (probabilistic) or hilbert (documents).",
     ),
@@ -40,7 +62,10 @@ def train_command(
         [], "--set", help="Override a field: train.lr=1e-3, model.embed_dim=128 (repeatable)."
     ),
     loss: str = typer.Option(
-        None, "--loss", help="clip | siglip | soft-clip | prolap (overrides the preset)."
+        None,
+        "--loss",
+        help="clip | siglip | soft-clip | prolap (overrides the preset).",
+        callback=checked(_loss),
     ),
     epochs: int = typer.Option(None, "--epochs", help="Number of epochs (overrides the preset)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (overrides the preset)."),
@@ -55,13 +80,15 @@ def train_command(
     resume: bool = typer.Option(
         False, "--resume", help="Continue a killed run from OUT/last, bit for bit."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    json_out: bool = typer.Option(
-        False, "--json", help="Print the final validation metrics as JSON."
-    ),
+    device: DeviceOpt = "cpu",
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Train an audio-text model; evaluation each epoch on the validation split picks OUT/best."""
-    if model == "hilbert":
+    """Train an audio-text model; evaluation each epoch on the validation split picks OUT/best.
+
+    Prints the best epoch's validation metrics (json: the whole run state and history)."""
+    fmt = output_format(fmt, json_out)
+    if model is ModelKind.hilbert:
         from audiotext_cli.hilbert.train import train_from_cli
 
         result = train_from_cli(
@@ -71,18 +98,18 @@ def train_command(
             epochs=epochs or 40,
             device=device,
         )
-        _output.print_json(result) if json_out else _output.info(f"HILBERT checkpoint: {out}")
+        if fmt is _output.Format.json:
+            _output.print_json(result)
+        else:
+            _output.info(f"HILBERT checkpoint: {out}")
         return
-    if model not in MODEL_PRESETS:
-        raise typer.BadParameter(
-            f"unknown model {model!r}: clap, prolap or hilbert", param_hint="--model"
-        )
     from audiotext_cli.data.manifest import read_manifest
     from audiotext_cli.models.config import apply_overrides, load_preset
     from audiotext_cli.train.run import train_with_progress
 
-    model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])
-    apply_overrides(model_cfg, train_cfg, list(overrides))
+    with usage_errors():  # a bad --preset or --set is the caller's mistake: exit 2
+        model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])
+        apply_overrides(model_cfg, train_cfg, list(overrides))
     for name, value in (("loss", loss), ("epochs", epochs), ("seed", seed)):
         if value is not None:
             setattr(train_cfg, name, value)
@@ -99,20 +126,20 @@ def train_command(
         init_from=init_from,
         teacher=teacher,
     )
-    if json_out:
-        _output.print_json(
-            {k: v for k, v in state.items() if k != "history"} | {"history": state["history"]}
-        )
-        return
+    doc = {k: v for k, v in state.items() if k != "history"} | {"history": state["history"]}
+    tables = []
     if state["history"]:
-        best = state["history"][state["best_epoch"] - 1]["val"]
         from audiotext_cli.evaluate.run import summary_rows
 
-        _output.print_table(
-            ["metric (validation)", "value", "chance"],
-            summary_rows(best),
-            title=f"best epoch {state['best_epoch']} -> {out / 'best'}",
+        best = state["history"][state["best_epoch"] - 1]["val"]
+        tables.append(
+            _output.Table(
+                ["metric (validation)", "value", "chance"],
+                list(summary_rows(best)),
+                title=f"best epoch {state['best_epoch']} -> {out / 'best'}",
+            )
         )
+    _output.emit(fmt, doc, tables)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,14 @@ from pathlib import Path
 import typer
 
 from audiotext_cli.cli import _output
+from audiotext_cli.cli._options import (
+    CurateMode,
+    DeviceOpt,
+    FormatOpt,
+    JsonOpt,
+    ManifestOpt,
+    output_format,
+)
 from audiotext_cli.paths import home
 
 PromptsOpt = typer.Option(
@@ -27,28 +35,24 @@ def _templates(prompts: Path | None) -> tuple[str, ...]:
 
 
 def _levels(level: int | None) -> tuple[int, ...]:
-    if level is not None and level not in (1, 2, 3):
-        raise typer.BadParameter("must be 1, 2 or 3", param_hint="--level")
     return (level,) if level else (1, 2, 3)
 
 
 def zeroshot_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder (e.g. RUN/best)."),
-    manifest: Path = typer.Option(
-        None,
-        "--manifest",
-        "-m",
-        help="Labelled clips [default: $AUDIOTEXT_HOME/corpus/eval.jsonl].",
-    ),
+    manifest: ManifestOpt = None,
     prompts: Path = PromptsOpt,
-    level: int = typer.Option(None, "--level", help="Label level 1, 2 or 3 [default: all]."),
+    level: int = typer.Option(
+        None, "--level", min=1, max=3, help="Label level 1, 2 or 3 [default: all]."
+    ),
     confusion: Path = typer.Option(
         None,
         "--confusion",
         help="Write the confusion matrix as PNG (LEVEL is appended when several levels).",
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    json_out: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    device: DeviceOpt = "cpu",
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
 ) -> None:
     """Zero-shot classification: accuracy, balanced accuracy, chance levels, and per class
     its recall and the class it is most often mistaken for."""
@@ -57,6 +61,7 @@ def zeroshot_command(
     from audiotext_cli.evaluate.run import embed_records
     from audiotext_cli.models import load_embedder
 
+    fmt = output_format(fmt, json_out)
     levels, templates = _levels(level), _templates(prompts)
     manifest = manifest or _corpus("eval.jsonl")
     records = read_manifest(manifest)
@@ -87,11 +92,8 @@ def zeroshot_command(
                     f"{embedder.model_id}: level {lv}, accuracy {rep['accuracy']:.3f}",
                 )
             )
-    if json_out:
-        _output.print_json(report)
-        return
-    for lv, rep in report["levels"].items():
-        _output.print_table(
+    tables = [
+        _output.Table(
             ["class", "n", "recall", "predicted", "most confused with", "share"],
             [
                 (
@@ -110,21 +112,33 @@ def zeroshot_command(
                 f"chance {rep['chance']:.3f} uniform / {rep['majority']:.3f} majority "
                 f"({rep['n_classes']} classes, {rep['n']} clips)"
             ),
+            key={"level": lv},
         )
-        if "confusion_png" in rep:
+        for lv, rep in report["levels"].items()
+    ]
+    _output.emit(fmt, report, tables)
+    for rep in report["levels"].values():
+        if "confusion_png" in rep and fmt is not _output.Format.json:
             _output.info(f"confusion matrix: {rep['confusion_png']}")
 
 
 def leakage_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder of the model to analyse."),
     train_manifest: Path = typer.Option(
-        None, "--train", help="Its training manifest [default: .../corpus/train.jsonl]."
+        None,
+        "--train",
+        help="Its training manifest [default: corpus/train.jsonl under $AUDIOTEXT_HOME].",
     ),
     val_manifest: Path = typer.Option(
-        None, "--val", help="Validation manifest for retraining [default: .../corpus/val.jsonl]."
+        None,
+        "--val",
+        help="Validation manifest for retraining "
+        "[default: corpus/val.jsonl under $AUDIOTEXT_HOME].",
     ),
     eval_manifest: Path = typer.Option(
-        None, "--eval", help="Evaluation manifest [default: .../corpus/eval.jsonl]."
+        None,
+        "--eval",
+        help="Evaluation manifest [default: corpus/eval.jsonl under $AUDIOTEXT_HOME].",
     ),
     work: Path = typer.Option(
         ..., "--work", help="Folder for the retrained models (reused when run again)."
@@ -138,14 +152,17 @@ def leakage_command(
     epochs: int = typer.Option(
         None, "--epochs", help="Epochs for the retrained models [default: the checkpoint's]."
     ),
-    level: int = typer.Option(None, "--level", help="Label level 1, 2 or 3 [default: all]."),
+    level: int = typer.Option(
+        None, "--level", min=1, max=3, help="Label level 1, 2 or 3 [default: all]."
+    ),
     prompts: Path = PromptsOpt,
     n_boot: int = typer.Option(
         1000, "--bootstrap", help="Bootstrap resamples for the 95% intervals."
     ),
     folds: int = typer.Option(5, "--folds", help="Stratified CV folds for the backbone probes."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    json_out: bool = typer.Option(False, "--json", help="Print the full analysis as JSON."),
+    device: DeviceOpt = "cpu",
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
 ) -> None:
     """Where zero-shot accuracy comes from: the trained model vs one retrained without the
     evaluation class words, random projection heads on the same backbones, probes on the
@@ -153,6 +170,7 @@ def leakage_command(
     from audiotext_cli.data.manifest import read_manifest
     from audiotext_cli.evaluate.leakage import leakage_analysis, table_rows
 
+    fmt = output_format(fmt, json_out)
     result = leakage_analysis(
         checkpoint,
         read_manifest(train_manifest or _corpus("train.jsonl")),
@@ -168,19 +186,29 @@ def leakage_command(
         device=device,
         log=_output.info,
     )
-    if json_out:
-        _output.print_json(result)
-        return
-    for lv, block in result["levels"].items():
-        _output.print_table(
-            ["condition", "accuracy", "95% CI", "balanced acc.", "95% CI", "share", "95% CI"],
-            table_rows(block),
+    columns = [
+        "condition",
+        "accuracy",
+        "acc. 95% CI",
+        "balanced acc.",
+        "bal. 95% CI",
+        "share",
+        "share 95% CI",
+    ]
+    tables = [
+        _output.Table(
+            columns,
+            list(table_rows(block)),
             title=(
                 f"level {lv}: {block['n_classes']} classes, {result['n_eval']} clips, "
                 f"seed {result['retrain']['seed']}; "
                 "share = part of the reference's above-chance balanced accuracy"
             ),
+            key={"level": lv},
         )
+        for lv, block in result["levels"].items()
+    ]
+    _output.emit(fmt, result, tables)
 
 
 def curate_command(
@@ -194,8 +222,8 @@ def curate_command(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Manifest to write (accepted by `audiotext train`)."
     ),
-    mode: str = typer.Option(
-        "unspecific",
+    mode: CurateMode = typer.Option(
+        CurateMode.unspecific,
         "--mode",
         help="unspecific: any caption; specific: only captions near a --labels label.",
     ),
@@ -225,10 +253,9 @@ def curate_command(
     histogram: Path = typer.Option(
         None, "--histogram", help="Score histogram PNG [default: OUT with .scores.png]."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    json_out: bool = typer.Option(
-        False, "--json", help="Print counts, thresholds and score quantiles as JSON."
-    ),
+    device: DeviceOpt = "cpu",
+    fmt: FormatOpt = _output.Format.table,
+    json_out: JsonOpt = False,
 ) -> None:
     """Pair unlabelled audio with captions from a text pool where a teacher model agrees,
     and write a training manifest plus a histogram of the teacher scores."""
@@ -237,6 +264,7 @@ def curate_command(
     from audiotext_cli.index.folder import list_files
     from audiotext_cli.models import load_embedder
 
+    fmt = output_format(fmt, json_out)
     embedder = load_embedder(teacher, device)
     files = list_files(audio)
     with _output.progress(transient=True) as bar:
@@ -245,7 +273,7 @@ def curate_command(
             embedder,
             files,
             read_lines(texts, "text pool"),
-            mode=mode,
+            mode=mode.value,
             threshold=threshold,
             keep=keep,
             labels=read_lines(labels, "labels") if labels else None,
@@ -256,12 +284,9 @@ def curate_command(
         )
     write_manifest(out, result.records)
     png = plot_scores(result, histogram or out.with_suffix(".scores.png"))
-    summary = result.summary() | {"manifest": str(out), "histogram": str(png), "mode": mode}
+    summary = result.summary() | {"manifest": str(out), "histogram": str(png), "mode": mode.value}
     for item in result.skipped:
         _output.warn(f"{item['path']}: {item['reason']}")
-    if json_out:
-        _output.print_json(summary)
-        return
     rows = [
         (k, summary[k])
         for k in (
@@ -276,8 +301,10 @@ def curate_command(
         )
     ]
     rows += [(f"score {k}", v) for k, v in summary["score_quantiles"].items()]
-    _output.print_table(["", "value"], rows, title=f"curated {summary['kept']} pairs -> {out}")
-    _output.info(f"score histogram: {png}")
+    title = f"curated {summary['kept']} pairs -> {out}"
+    _output.emit(fmt, summary, _output.Table(["statistic", "value"], rows, title))
+    if fmt is not _output.Format.json:
+        _output.info(f"score histogram: {png}")
 
 
 def register(app: typer.Typer) -> None:
