@@ -110,6 +110,7 @@ COMMANDS = (
     "compare",
     "zeroshot",
     "docs",
+    "library",
 )
 
 
