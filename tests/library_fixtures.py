@@ -11,6 +11,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from fake_embedder import FakeEmbedder
+
 
 def bark(sr: int, f0: float, seed: int, seconds: float = 0.8) -> np.ndarray:
     """A bark-like clip: three decaying harmonic bursts with noise, pitch f0."""
@@ -136,3 +138,32 @@ def plant_duplicates(folder: Path, wave: np.ndarray, sr: int) -> dict[str, Path]
         "dup_quiet": _write(folder / "dog_quiet.wav", wave * 0.5, sr),
         "dup_pad": _write(folder / "dog_pad.wav", pad, sr),
     }
+
+
+# ids of the planted group (the bwf original, its byte copy and its five variants)
+PLANTED = {"field/dog_yard.wav", "dups/copy/dog_yard.wav", "dups/dog.flac", "dups/dog.mp3",
+           "dups/dog_44k.wav", "dups/dog_quiet.wav", "dups/dog_pad.wav"}  # fmt: skip
+
+
+BANDS = np.geomspace(60, 7900, 33)
+
+
+class SpectralEmbedder(FakeEmbedder):
+    """Gain-, padding- and codec-tolerant stand-in: the square root of each band's share of
+    the power spectrum (unit norm; cosine = Bhattacharyya coefficient of the spectra)."""
+
+    dim = 32
+
+    def embed_waveforms(self, waves):
+        feats = []
+        for wave in waves:
+            power = np.abs(np.fft.rfft(np.asarray(wave, np.float64))) ** 2
+            freqs = np.fft.rfftfreq(len(wave), 1 / self.sample_rate)
+            bands = np.array(
+                [
+                    power[(freqs >= lo) & (freqs < hi)].sum()
+                    for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True)
+                ]
+            )
+            feats.append(np.sqrt(bands / bands.sum()))
+        return self._finish(np.stack(feats))

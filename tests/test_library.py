@@ -19,32 +19,9 @@ from audiotext_cli.index.query import parse_filter, parse_where, row_text
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.library.dedup import find_duplicates, pair_scores
 from audiotext_cli.library.ucs import parse_ucs_name, ucs_list
-from fake_embedder import FakeEmbedder
-from library_fixtures import write_library
+from library_fixtures import PLANTED, SpectralEmbedder, write_library
 
 runner = CliRunner()
-BANDS = np.geomspace(60, 7900, 33)
-
-
-class SpectralEmbedder(FakeEmbedder):
-    """Gain-, padding- and codec-tolerant stand-in: the square root of each band's share of
-    the power spectrum (unit norm; cosine = Bhattacharyya coefficient of the spectra)."""
-
-    dim = 32
-
-    def embed_waveforms(self, waves):
-        feats = []
-        for wave in waves:
-            power = np.abs(np.fft.rfft(np.asarray(wave, np.float64))) ** 2
-            freqs = np.fft.rfftfreq(len(wave), 1 / self.sample_rate)
-            bands = np.array(
-                [
-                    power[(freqs >= lo) & (freqs < hi)].sum()
-                    for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True)
-                ]
-            )
-            feats.append(np.sqrt(bands / bands.sum()))
-        return self._finish(np.stack(feats))
 
 
 @pytest.fixture(autouse=True)
@@ -170,10 +147,6 @@ def test_bad_query_exits_2(built):
     tmp, _ = built
     result = run("search", "x", "--index", tmp / "idx", "--where", "duration<", code=2)
     assert "--where" in result.stderr and "Traceback" not in result.stderr
-
-
-PLANTED = {"field/dog_yard.wav", "dups/copy/dog_yard.wav", "dups/dog.flac", "dups/dog.mp3",
-           "dups/dog_44k.wav", "dups/dog_quiet.wav", "dups/dog_pad.wav"}  # fmt: skip
 
 
 def test_dedup_finds_planted_duplicates_only(built):
