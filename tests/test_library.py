@@ -187,3 +187,23 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     tagged = {json.loads(line)["id"]: json.loads(line)["label"] for line in out.splitlines()}
     hits = search_module.search_rows(tmp / "idx2", "x", k=50, where="tag=dog")
     assert {h["id"] for h in hits} == {i for i, label in tagged.items() if label == "dog"}
+
+
+def test_wav_chunk_readers_survive_broken_chunks(tmp_path):
+    from audiotext_cli.library.riff import read_wav_chunks
+    from library_fixtures import _chunk, bark, info, write_wav_with_chunks
+
+    wave = bark(16000, 300, seed=9, seconds=0.2)
+    short_bext = _chunk(b"bext", b"too short")
+    overrun = _chunk(b"LIST", b"INFO" + b"INAM" + (200).to_bytes(4, "little") + b"x\0")
+    path = write_wav_with_chunks(tmp_path / "a.wav", wave, 16000, short_bext, overrun,
+                                 info(ICMT="kept"))  # fmt: skip
+    meta, warnings = read_wav_chunks(path)
+    assert meta == {"comment": "kept"}
+    assert len(warnings) == 2 and "bext" in warnings[0] and "LIST" in warnings[1]
+    cut = write_wav_with_chunks(
+        tmp_path / "b.wav", wave, 16000, info(INAM="t")
+    )  # iXML runs past EOF
+    cut.write_bytes(cut.read_bytes() + _chunk(b"iXML", b"<a/>" * 10)[:12])
+    assert read_wav_chunks(cut) == ({"title": "t"}, ["iXML chunk truncated"])
+    assert read_wav_chunks(tmp_path / "missing.wav")[1][0].startswith("metadata not read")
