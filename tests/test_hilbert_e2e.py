@@ -101,4 +101,4 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 1
     assert "not a folder" in result.output
     result = CliRunner().invoke(app, ["data", "build-docs", "--size", "huge"])
-    assert result.exit_code == 1 and "--size" in result.output
+    assert result.exit_code == 2 and "--size" in result.output  # a usage mistake

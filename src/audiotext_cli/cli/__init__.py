@@ -50,6 +50,9 @@ class _ErrorFunnel(TyperGroup):
     def invoke(self, ctx: Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # `audiotext ... | head` closed stdout: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except (AudiotextError, OSError) as exc:
             if os.environ.get("AUDIOTEXT_DEBUG"):
                 raise

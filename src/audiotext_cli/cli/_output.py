@@ -208,7 +208,8 @@ class _LineProgress:
     """The subset of rich's `Progress` the commands use, writing a line to stderr when a
     task's description changes (each training epoch), and each time it gets a tenth further
     (every `UNKNOWN_TOTAL_EVERY` items while its total is unknown) but at most one line per
-    `MIN_INTERVAL_S`; a task that ends faster than that writes nothing."""
+    `MIN_INTERVAL_S`; a task that ends faster than that writes nothing, one that wrote a
+    line writes its end."""
 
     UNKNOWN_TOTAL_EVERY = 100
     MIN_INTERVAL_S = 1.0
@@ -221,8 +222,8 @@ class _LineProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            if task.completed != task.logged and self._due(task):
+        for task in self._tasks:  # the end of any task that wrote a line, or took a while
+            if task.completed != task.logged and (task.last_line is not None or self._due(task)):
                 self._log(task)
 
     def add_task(
