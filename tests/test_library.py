@@ -156,6 +156,7 @@ def test_dedup_finds_planted_duplicates_only(built):
     assert scores["precision"] == 1.0 and scores["recall"] == 1.0, scores
     [group] = groups
     assert group["keeper"] == "dups/dog_pad.wav"  # lossless, 48 kHz, longest
+    assert "1 duplicate groups" in run("dedup", tmp / "idx").stdout  # the table
     out = run("dedup", tmp / "emb", "--format", "csv").stdout
     members = list(csv.DictReader(io.StringIO(out)))
     assert {m["id"] for m in members} == PLANTED
@@ -183,6 +184,7 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     out = run("tag", tmp / "emb", "--labels", labels, "--top", "1", "--write", "--format",
               "jsonl").stdout  # fmt: skip
     assert len(out.splitlines()) == 13
+    assert "door" in run("tag", tmp / "emb", "--labels", labels).stdout  # the table
     run("index", "build", tmp / "emb", "--out", tmp / "idx2")
     tagged = {json.loads(line)["id"]: json.loads(line)["label"] for line in out.splitlines()}
     hits = search_module.search_rows(tmp / "idx2", "x", k=50, where="tag=dog")
