@@ -116,6 +116,7 @@ COMMANDS = (
     "compare",
     "zeroshot",
     "docs",
+    "library",
 )
 
 

@@ -42,11 +42,12 @@ def _print_report(report, out: Path, fmt: _output.Format) -> None:
         "skipped": report.skipped,
         "failed": report.failed,
         "errors": report.errors,
+        "warnings": report.warnings,  # embedded, but some metadata was unreadable
     }
     columns = ["store", "embedded", "skipped", "failed"]
     _output.emit(fmt, summary, _output.Table(columns, [[summary[c] for c in columns]]))
     if fmt is not _output.Format.json:
-        for row in report.errors:
+        for row in report.errors + report.warnings:
             _output.warn(f"{row['path']}: {row['reason']}")
 
 

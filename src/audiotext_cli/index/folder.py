@@ -58,6 +58,7 @@ class EmbedReport:
     skipped: int = 0
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # metadata problems
 
 
 ProgressFn = Callable[[EmbedProgress], None]
@@ -171,7 +172,8 @@ def _die_with_parent() -> None:
 
 def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
     """Worker: hash, and decode unless the content is unchanged. Never raises for bad audio."""
-    from audiotext_cli.audio.io import load_audio
+    from audiotext_cli.audio.io import load_audio, probe
+    from audiotext_cli.library.metadata import read_metadata
 
     result: dict[str, Any] = {"path": path}
     try:
@@ -179,10 +181,21 @@ def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
         if result["sha256"] == known_sha:
             return result | {"status": "unchanged"}
         wave = load_audio(path, sr)
+        info = probe(path)
     except (AudiotextError, OSError) as exc:
         reason = exc.reason if isinstance(exc, AudiotextError) else str(exc)
         return result | {"status": "failed", "reason": reason}
-    return result | {"status": "ok", "wave": wave, "duration": len(wave) / sr}
+    metadata, warnings = read_metadata(path)
+    return result | {
+        "status": "ok",
+        "wave": wave,
+        "duration": len(wave) / sr,
+        "sample_rate": info.sample_rate,
+        "channels": info.channels,
+        "format": info.format,
+        "metadata": metadata,
+        "warnings": warnings,
+    }
 
 
 class _InlineExecutor(Executor):
@@ -283,8 +296,10 @@ def _embed_files(
     def commit() -> None:
         embed_pending()
         store.append([_row(item, root, embedder.model_id) for item in rows], _concat(vectors))
-        store.record_errors(failed, cleared=[item["path"] for item in rows])
+        warned = [_warning(item) for item in rows if item["warnings"]]
+        store.record_errors(failed + warned, cleared=[item["path"] for item in rows])
         report.errors.extend(failed)
+        report.warnings.extend(warned)
         rows.clear()
         vectors.clear()
         failed.clear()
@@ -351,7 +366,18 @@ def _row(item: dict[str, Any], root: Path, model_id: str) -> dict[str, Any]:
         "mtime": item["mtime"],
         "sha256": item["sha256"],
         "model_id": model_id,
+        "sample_rate": item["sample_rate"],
+        "channels": item["channels"],
+        "format": item["format"],
+        "metadata": item["metadata"],
     }
+
+
+def _warning(item: dict[str, Any]) -> dict[str, Any]:
+    """errors.jsonl row for a file that embedded but whose metadata was partly unreadable."""
+    reason = "; ".join(item["warnings"])
+    keys = ("path", "size", "mtime")
+    return {k: item[k] for k in keys} | {"reason": reason, "level": "warning"}
 
 
 def _concat(parts: list[Embeddings]) -> Embeddings:

@@ -1,0 +1,211 @@
+"""The library layer end to end on a library the test writes: metadata in store rows,
+hybrid search from the CLI against a brute-force filter, dedup on planted duplicates,
+exports and tags."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from audiotext_cli.cli import app
+from audiotext_cli.index import search as search_module
+from audiotext_cli.index.query import parse_filter, parse_where, row_text
+from audiotext_cli.index.store import EmbeddingStore
+from audiotext_cli.library.dedup import find_duplicates, pair_scores
+from audiotext_cli.library.ucs import parse_ucs_name, ucs_list
+from library_fixtures import PLANTED, SpectralEmbedder, write_library
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def spectral_models(monkeypatch):
+    monkeypatch.setattr(search_module, "resolve_embedder", lambda s: SpectralEmbedder(source=s))
+    monkeypatch.setattr(search_module, "_models", {})
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lib")
+    return root, write_library(root)
+
+
+def run(*args, code: int = 0):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(library, tmp_path_factory):
+    """The library embedded (spectral stand-in model) into emb/ and indexed into idx/."""
+    root, files = library
+    tmp_path = tmp_path_factory.mktemp("built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "resolve_embedder", lambda s: SpectralEmbedder(source=s))
+        patch.setattr(search_module, "_models", {})
+        _embed_and_index(root, tmp_path)
+    return tmp_path, files
+
+
+def _embed_and_index(root, tmp_path):
+    run("embed", "folder", root / "library", "--model", "m.ckpt", "--out", tmp_path / "emb",
+        "--workers", "0")  # fmt: skip
+    run("index", "build", tmp_path / "emb", "--out", tmp_path / "idx")
+
+
+def test_ucs_list_and_names():
+    assert len(ucs_list()) == 752
+    fields = parse_ucs_name("DOORWood-Hall_Slam Heavy_JD_MyLib_take2")
+    assert fields["category"] == "DOORS" and fields["subcategory"] == "WOOD"
+    assert fields["user_category"] == "Hall" and fields["user_data"] == "take2"
+    assert parse_ucs_name("dog_bark_01") is None
+
+
+def test_metadata_in_rows_and_broken_chunk_is_a_warning(built):
+    tmp, files = built
+    store = EmbeddingStore.open(tmp / "emb")
+    rows = {r["id"]: r for r in store.rows()}
+    bwf = rows["field/dog_yard.wav"]["metadata"]
+    assert bwf["description"] == "Dog barking in a yard"
+    assert bwf["originator"] == "Jane Recordist" and bwf["origination_date"] == "2021-05-01"
+    assert (bwf["title"], bwf["genre"], bwf["note"], bwf["scene"], bwf["take"]) == (
+        "Yard dog", "Animals", "two barks", "12A", "3",
+    )  # fmt: skip
+    assert bwf["category"] == "ANIMALS"
+    assert rows["tagged/rain.mp3"]["metadata"]["title"] == "Rain"
+    assert rows["tagged/rain.mp3"]["metadata"]["genre"] == "Weather"
+    assert rows["tagged/door.ogg"]["metadata"]["title"] == "Door slam"
+    assert rows["tagged/wind.flac"]["metadata"]["comment"] == "wind, gusts"
+    ucs = rows["ucs/DOORWood_Slam Heavy_JD_MyLib.wav"]["metadata"]
+    assert (ucs["category"], ucs["subcategory"], ucs["creator_id"]) == ("DOORS", "WOOD", "JD")
+    assert rows["tagged/door.ogg"]["sample_rate"] == 44100
+    assert rows["dups/dog.mp3"]["format"] == "MP3"
+    broken = rows["field/broken_ixml.wav"]  # embedded, bext kept, iXML reported
+    assert broken["metadata"]["description"] == "Short one"
+    [warning] = [e for e in store.errors() if e.get("level") == "warning"]
+    assert warning["path"].endswith("broken_ixml.wav") and "iXML" in warning["reason"]
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("duration<0.9 and rate>=44100", "dog -quiet"),
+        ("format=wav", "dog,door"),
+        ("category=animals", ""),
+        ("", '"door slam",wood'),
+    ],
+)
+def test_cli_filtered_search_equals_brute_force(built, where, text):
+    tmp, _ = built
+    args = ["search", "dog barking", "--index", tmp / "idx", "-k", "50", "--format", "jsonl"]
+    args += ["--where", where] if where else []
+    args += ["--filter", text] if text else []
+    got = [json.loads(line) for line in run(*args).stdout.splitlines()]
+    rows = EmbeddingStore.open(tmp / "emb").rows()
+    want = {
+        r["id"]
+        for r in rows
+        if parse_where(where).matches(r) and parse_filter(text).matches(row_text(r))
+    }
+    assert {h["id"] for h in got} == want and want
+    assert [h["rank"] for h in got] == list(range(1, len(got) + 1))
+    few = run(*args[:4], "-k", "1", *args[6:]).stdout.splitlines()
+    assert len(few) == 1 and json.loads(few[0])["score"] == pytest.approx(got[0]["score"])
+
+
+def test_rows_are_the_api_rows_and_csv_quotes(built):
+    tmp, _ = built
+    api = search_module.search_rows(tmp / "idx", "dog barking", k=5, text_filter="dog")
+    lines = run("search", "dog barking", "--index", tmp / "idx", "-k", "5", "--filter", "dog",
+                "--format", "jsonl").stdout.splitlines()  # fmt: skip
+    assert [json.loads(line) for line in lines] == json.loads(json.dumps(api))
+    assert {"id", "rank", "score", "path", "folder", "name", "duration", "sample_rate",
+            "channels", "format", "metadata"} <= set(api[0])  # fmt: skip
+    out = run("search", "dog barking", "--index", tmp / "idx", "--where", "genre=animals",
+              "--format", "csv").stdout  # fmt: skip
+    [row] = [r for r in csv.DictReader(io.StringIO(out)) if r["id"] == "field/dog_yard.wav"]
+    assert json.loads(row["metadata"])["comment"] == "windy, far"
+
+
+def test_rerank_blends_bm25(built):
+    tmp, _ = built
+    plain = search_module.search_rows(tmp / "idx", "door slam", k=3)
+    hits = search_module.search_rows(tmp / "idx", "door slam", k=3, rerank=True, rerank_weight=1)
+    assert hits[0]["text_score"] == max(h["text_score"] for h in hits) > 0
+    assert {hits[0]["id"]} <= {"tagged/door.ogg", "ucs/DOORWood_Slam Heavy_JD_MyLib.wav"}
+    assert [h["id"] for h in plain] != [h["id"] for h in hits] or plain[0] == hits[0]
+
+
+def test_bad_query_exits_2(built):
+    tmp, _ = built
+    result = run("search", "x", "--index", tmp / "idx", "--where", "duration<", code=2)
+    assert "--where" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dedup_finds_planted_duplicates_only(built):
+    tmp, _ = built
+    groups = find_duplicates(tmp / "idx")
+    scores = pair_scores(groups, [PLANTED])
+    assert scores["precision"] == 1.0 and scores["recall"] == 1.0, scores
+    [group] = groups
+    assert group["keeper"] == "dups/dog_pad.wav"  # lossless, 48 kHz, longest
+    assert "1 duplicate groups" in run("dedup", tmp / "idx").stdout  # the table
+    out = run("dedup", tmp / "emb", "--format", "csv").stdout
+    members = list(csv.DictReader(io.StringIO(out)))
+    assert {m["id"] for m in members} == PLANTED
+    exact = find_duplicates(tmp / "emb", threshold=1.01)  # only the byte-identical copy
+    assert [{m["id"] for m in g["members"]} for g in exact] == [
+        {"field/dog_yard.wav", "dups/copy/dog_yard.wav"}
+    ]
+
+
+def test_export_csv_parquet_and_tag_write(built, tmp_path):
+    shutil.copytree(built[0] / "emb", tmp_path / "emb")
+    tmp = tmp_path
+    run("export", tmp / "emb", "--out", tmp / "lib.csv", "--vectors")
+    table = list(csv.DictReader(io.StringIO((tmp / "lib.csv").read_text(encoding="utf-8"))))
+    vectors = np.load(tmp / "lib.npy")
+    assert len(table) == len(vectors) == 13
+    dog = next(r for r in table if r["id"] == "field/dog_yard.wav")
+    assert dog["metadata.comment"] == "windy, far"
+    pq = pytest.importorskip("pyarrow.parquet")
+    run("export", tmp / "emb", "--out", tmp / "lib.parquet", "--format", "parquet", "--vectors")
+    frame = pq.read_table(tmp / "lib.parquet")
+    assert frame.num_rows == 13 and len(frame.column("vector")[0]) == SpectralEmbedder.dim
+    labels = tmp / "labels.txt"
+    labels.write_text("dog\ndoor\nrain\n")
+    out = run("tag", tmp / "emb", "--labels", labels, "--top", "1", "--write", "--format",
+              "jsonl").stdout  # fmt: skip
+    assert len(out.splitlines()) == 13
+    assert "door" in run("tag", tmp / "emb", "--labels", labels).stdout  # the table
+    run("index", "build", tmp / "emb", "--out", tmp / "idx2")
+    tagged = {json.loads(line)["id"]: json.loads(line)["label"] for line in out.splitlines()}
+    hits = search_module.search_rows(tmp / "idx2", "x", k=50, where="tag=dog")
+    assert {h["id"] for h in hits} == {i for i, label in tagged.items() if label == "dog"}
+
+
+def test_wav_chunk_readers_survive_broken_chunks(tmp_path):
+    from audiotext_cli.library.riff import read_wav_chunks
+    from library_fixtures import _chunk, bark, info, write_wav_with_chunks
+
+    wave = bark(16000, 300, seed=9, seconds=0.2)
+    short_bext = _chunk(b"bext", b"too short")
+    overrun = _chunk(b"LIST", b"INFO" + b"INAM" + (200).to_bytes(4, "little") + b"x\0")
+    path = write_wav_with_chunks(tmp_path / "a.wav", wave, 16000, short_bext, overrun,
+                                 info(ICMT="kept"))  # fmt: skip
+    meta, warnings = read_wav_chunks(path)
+    assert meta == {"comment": "kept"}
+    assert len(warnings) == 2 and "bext" in warnings[0] and "LIST" in warnings[1]
+    cut = write_wav_with_chunks(
+        tmp_path / "b.wav", wave, 16000, info(INAM="t")
+    )  # iXML runs past EOF
+    cut.write_bytes(cut.read_bytes() + _chunk(b"iXML", b"<a/>" * 10)[:12])
+    assert read_wav_chunks(cut) == ({"title": "t"}, ["iXML chunk truncated"])
+    assert read_wav_chunks(tmp_path / "missing.wav")[1][0].startswith("metadata not read")
