@@ -496,7 +496,8 @@ def test_search_edges_and_plot_parent(tmp_path, clap_run):
     best = str(clap_run / "best")
     assert (
         runner.invoke(
-            app, ["embed", "folder", str(tmp_path / "a"), "-m", best, "-o", str(tmp_path / "e")]
+            app,
+            ["embed", "folder", str(tmp_path / "a"), "--model", best, "-o", str(tmp_path / "e")],
         ).exit_code
         == 0
     )
@@ -538,7 +539,8 @@ def test_embed_text_on_invalid_utf8_is_one_line(tmp_path, clap_run):
     bad = tmp_path / "c.txt"
     bad.write_bytes(b"\xff\xfe\x00 nope\n")
     result = runner.invoke(
-        app, ["embed", "text", str(bad), "-m", str(clap_run / "best"), "-o", str(tmp_path / "t")]
+        app,
+        ["embed", "text", str(bad), "--model", str(clap_run / "best"), "-o", str(tmp_path / "t")],
     )
     assert result.exit_code == 1 and "not valid UTF-8" in result.output
     assert "Traceback" not in result.output
@@ -591,7 +593,7 @@ def test_full_disk_in_the_cli_is_one_line(tmp_path, monkeypatch, clap_run):
         "embed",
         "folder",
         str(tmp_path / "a"),
-        "-m",
+        "--model",
         str(clap_run / "best"),
         "-o",
         str(tmp_path / "e"),

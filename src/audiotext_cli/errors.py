@@ -56,11 +56,6 @@ class DataBuildError(AudiotextError):
     """A corpus build step that cannot proceed (missing package, failed download)."""
 
 
-class UsageError(AudiotextError):
-    """A mistake in how a command was called (a bad option value, an unknown --set key):
-    the CLI prints it as one line and exits 2, where other errors exit 1."""
-
-
 class QueryError(UsageError):
     """A search filter (`--filter`) or condition (`--where`) that does not parse: a usage
     mistake, so the CLI exits 2."""

@@ -85,8 +85,8 @@ def _window_embeddings(
         embedder.model.encode_windows(
             windows[i : i + embedder.window_batch].to(device),
             valid[i : i + embedder.window_batch].to(device),
-        )[0]
-        .float()
+        )
+        .mean.float()
         .cpu()
         for i in range(0, len(windows), embedder.window_batch)
     ]
