@@ -76,6 +76,7 @@ COMMANDS = (
     "train",
     "eval",
     "search",
+    "serve",
     "prolap",
     "compare",
     "zeroshot",
