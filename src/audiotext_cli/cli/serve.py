@@ -19,7 +19,7 @@ def serve_cmd(
     allow_remote: bool = typer.Option(
         False,
         "--allow-remote",
-        help="Allow a non-loopback --host; every request then needs a token.",
+        help="Allow a non-loopback --host (then every request needs a token).",
     ),
     max_upload_mb: float = typer.Option(50.0, "--max-upload-mb", min=0.001),
     max_upload_seconds: float = typer.Option(120.0, "--max-upload-seconds", min=0.1),
