@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from audiotext_cli.audio.io import load_audio, probe
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudioError, AudiotextError
-from audiotext_cli.serve.catalog import MAX_DEPTH, MAX_K, Catalog, NotServable
+from audiotext_cli.serve.catalog import MAX_DEPTH, MAX_K, Catalog, Criteria, NotServable
 from audiotext_cli.serve.guard import COOKIE, LOOPBACK_NAMES, Guard
 from audiotext_cli.serve.peaks import peaks
 
@@ -45,16 +45,32 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
-def _page(k: int, offset: int) -> None:
-    if offset + k > MAX_DEPTH:
-        raise ApiError(400, f"offset + k may not exceed {MAX_DEPTH}")
-
-
 def paging(
     k: int = Query(10, ge=1, le=MAX_K), offset: int = Query(0, ge=0, le=MAX_DEPTH)
 ) -> tuple[int, int]:
-    _page(k, offset)
+    if offset + k > MAX_DEPTH:
+        raise ApiError(400, f"offset + k may not exceed {MAX_DEPTH}")
     return k, offset
+
+
+def criteria(
+    duration_min: float | None = Query(None, ge=0),
+    duration_max: float | None = Query(None, ge=0),
+    rate: int | None = Query(None, ge=1),
+    folder: str | None = Query(None, max_length=MAX_QUERY_CHARS),
+    filter: str | None = Query(None, max_length=MAX_QUERY_CHARS),  # noqa: A002 (API name)
+    where: str | None = Query(None, max_length=MAX_QUERY_CHARS),
+) -> Criteria:
+    """The page's filter fields as one `--where` condition, plus the text filter and the
+    folder prefix; a raw `where` is ANDed in."""
+    parts = [f"({where})"] if where and where.strip() else []
+    if duration_min is not None:
+        parts.append(f"duration>={duration_min!r}")
+    if duration_max is not None:
+        parts.append(f"duration<={duration_max!r}")
+    if rate is not None:
+        parts.append(f"sample_rate={rate}")
+    return Criteria(" and ".join(parts) or None, (filter or "").strip() or None, folder)
 
 
 def create_app(
@@ -73,14 +89,19 @@ def create_app(
     app.state.catalog = catalog
     _errors(app)
 
-    def answer(query: Embeddings, k: int, offset: int, started: float, **echo: Any) -> dict:
-        rows = catalog.ranked(query, k, offset)
+    def answer(
+        query: Embeddings, page: tuple[int, int], chosen: Criteria, started: float, **echo: Any
+    ) -> dict:
+        k, offset = page
+        rows = catalog.ranked(query, k, offset, chosen)
+        total = len(catalog.subset(chosen)) if chosen.active else len(catalog.index)
         return {
             "query": echo,
             "k": k,
             "offset": offset,
             "results": rows,
-            "more": len(rows) == k and offset + k < min(MAX_DEPTH, len(catalog.index)),
+            "matching": total,
+            "more": len(rows) == k and offset + k < min(MAX_DEPTH, total),
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
         }
 
@@ -97,29 +118,32 @@ def create_app(
         }
 
     @app.get("/api/search")
-    def search(q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS), page=Depends(paging)):
+    def search(
+        q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS),
+        page=Depends(paging),
+        chosen=Depends(criteria),
+    ):
         started = time.perf_counter()
-        k, offset = page
         if not q.strip():
             raise ApiError(400, "empty query")
-        return answer(catalog.embed_text(q), k, offset, started, q=q)
+        return answer(catalog.embed_text(q), page, chosen, started, q=q)
 
     @app.get("/api/similar/{item_id:path}")
-    def similar(item_id: str, page=Depends(paging)):
+    def similar(item_id: str, page=Depends(paging), chosen=Depends(criteria)):
         started = time.perf_counter()
-        k, offset = page
-        return answer(catalog.stored(item_id), k, offset, started, like=item_id)
+        return answer(catalog.stored(item_id), page, chosen, started, like=item_id)
 
     @app.post("/api/search/audio")
-    async def search_audio(request: Request, name: str = "", page=Depends(paging)):
+    async def search_audio(
+        request: Request, name: str = "", page=Depends(paging), chosen=Depends(criteria)
+    ):
         started = time.perf_counter()
-        k, offset = page
         with tempfile.TemporaryDirectory(prefix="audiotext-upload-") as tmp:
             upload = Path(tmp) / f"upload{_suffix(name)}"
             await _receive(request, upload, limits.upload_bytes)
             wave = await run_in_threadpool(_decode, upload, catalog.model.sample_rate, limits)
         query = await run_in_threadpool(catalog.embed_wave, wave)
-        return answer(query, k, offset, started, upload=name or "upload")
+        return answer(query, page, chosen, started, upload=name or "upload")
 
     @app.get("/api/audio/{item_id:path}")
     def audio(item_id: str, download: bool = False) -> FileResponse:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import os
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,20 @@ MAX_DEPTH = 2000  # offset + k: paging stops here (a listener never scrolls furt
 
 class NotServable(AudiotextError):
     """An id that is not a row of the index, or whose file may not or cannot be served."""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Which rows a search may return: a `--where` condition, a `--filter` text filter
+    (index/query.py's languages) and a folder prefix of the relative path."""
+
+    where: str | None = None
+    text: str | None = None
+    folder: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.where or self.text or (self.folder or "").strip("/"))
 
 
 class Catalog:
@@ -106,12 +121,31 @@ class Catalog:
             self._direct_map = True
             return np.asarray(self.index.index.reconstruct(number), np.float32)
 
-    def ranked(self, query: Embeddings, k: int, offset: int = 0) -> list[dict[str, Any]]:
-        """Hits offset+1 .. offset+k as JSON rows (the `search --json` shape)."""
-        depth = min(offset + k, len(self.index))
+    def ranked(
+        self, query: Embeddings, k: int, offset: int = 0, criteria: Criteria | None = None
+    ) -> list[dict[str, Any]]:
+        """Hits offset+1 .. offset+k as JSON rows (the `search --json` shape), among the
+        rows `criteria` selects (applied before top-k, so k come back when k match)."""
+        subset = self.subset(criteria) if criteria and criteria.active else None
         with self._lock:
-            hits = self.index.search(query, depth)[0]
-        return [asdict(hit) for hit in hits[offset:depth]]
+            hits = self.index.search(query, offset + k, subset=subset)[0]
+        return [asdict(hit) for hit in hits[offset : offset + k]]
+
+    def subset(self, criteria: Criteria) -> np.ndarray:
+        """Row positions matching `criteria` (cached: paging through one filtered search
+        evaluates its filter once)."""
+        return self._subset(criteria)
+
+    @lru_cache(maxsize=32)  # noqa: B019 (one Catalog per process, kept for its lifetime)
+    def _subset(self, criteria: Criteria) -> np.ndarray:
+        from audiotext_cli.index.query import select_rows
+
+        rows = self.index.rows
+        chosen = select_rows(rows, where=criteria.where, text=criteria.text)
+        if criteria.folder:
+            prefix = criteria.folder.strip("/") + "/"
+            chosen = np.asarray([i for i in chosen if rows[i]["id"].startswith(prefix)], np.int64)
+        return chosen
 
     def info(self) -> dict[str, Any]:
         meta = self.index.meta
