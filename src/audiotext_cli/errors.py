@@ -44,3 +44,8 @@ class ConfigError(AudiotextError):
 
 class DataBuildError(AudiotextError):
     """A corpus build step that cannot proceed (missing package, failed download)."""
+
+
+class QueryError(AudiotextError):
+    """A search filter (`--filter`) or condition (`--where`) that does not parse: a usage
+    mistake, so the CLI exits 2."""

@@ -85,16 +85,17 @@ def _faiss():
     return faiss
 
 
-def _search(index: Any, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _search(index: Any, q: np.ndarray, k: int, params: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """index.search, on one OpenMP thread for small batches: on a busy 2-core box a flat
-    single query took 44-62 ms with 2 threads (barrier spinning) and 1.2 ms with 1."""
+    single query took 44-62 ms with 2 threads (barrier spinning) and 1.2 ms with 1.
+    `params`: faiss SearchParameters (an ID selector, for filtered search)."""
     faiss = _faiss()
     if len(q) >= SMALL_BATCH:
-        return index.search(q, k)
+        return index.search(q, k, params=params)
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        return index.search(q, k)
+        return index.search(q, k, params=params)
     finally:
         faiss.omp_set_num_threads(threads)
 
@@ -202,18 +203,28 @@ class FaissIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, queries: Embeddings | np.ndarray, k: int = 10) -> list[list[Hit]]:
-        """Top-k hits per query row (means (q, d), or Embeddings with query variances)."""
+    def search(
+        self, queries: Embeddings | np.ndarray, k: int = 10, subset: np.ndarray | None = None
+    ) -> list[list[Hit]]:
+        """Top-k hits per query row (means (q, d), or Embeddings with query variances).
+
+        `subset`: row positions to search within (a filter applied before top-k, so k hits
+        come back whenever k rows match; `index.filtered`)."""
         q = query_vectors(queries, self.probabilistic)
         if q.shape[1] != self.index.d:
             raise IndexFileError(
                 f"query dim {q.shape[1]} != index dim {self.index.d}"
                 + (" (probabilistic index)" if self.probabilistic else "")
             )
-        k = min(k, len(self))
+        k = min(k, len(self) if subset is None else len(subset))
         if k <= 0:
             return [[] for _ in q]
-        scores, rows = _search(self.index, q, k)
+        if subset is None:
+            scores, rows = _search(self.index, q, k)
+        else:
+            from audiotext_cli.index.filtered import search_subset
+
+            scores, rows = search_subset(self, q, k, subset)
         if isinstance(queries, Embeddings) and queries.logvar is not None and self.probabilistic:
             scores = scores - 0.5 * np.exp(queries.logvar.astype(np.float64)).sum(1)[:, None]
         return [
@@ -370,7 +381,8 @@ def _read_source(source: Source) -> tuple[list[dict[str, Any]], Embeddings, dict
 
 
 def _id_row(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "path", "duration", "text", "sha256")
+    keys = ("id", "path", "duration", "text", "sha256", "size")
+    keys += ("sample_rate", "channels", "format", "metadata", "tags")  # for search filters
     return {k: row[k] for k in keys if row.get(k) is not None}
 
 

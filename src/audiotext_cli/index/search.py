@@ -86,3 +86,79 @@ def search_captions(
     if kind != "text":
         raise IndexFileError(f"not a caption index (it holds {kind} embeddings)", caption_index_dir)
     return search_audio(caption_index_dir, audio_path, k)
+
+
+# -- hybrid search: filters before top-k, optional BM25 re-ranking, JSON-ready rows -------
+
+RERANK_WEIGHT = 0.3
+RERANK_POOL = 50  # candidates from each side (embedding, BM25) before blending, at least
+
+
+@lru_cache(maxsize=8)
+def _positions(index: FaissIndex) -> dict[str, int]:
+    return {row["id"]: i for i, row in enumerate(index.rows)}
+
+
+def result_row(row: dict, rank: int, score: float) -> dict:
+    """The row shape `search --format json|jsonl|csv` and the web API return (docs/index.md)."""
+    from audiotext_cli.index.query import field_value
+
+    out = {
+        "id": row["id"],
+        "rank": rank,
+        "score": score,
+        "path": row.get("path"),
+        "folder": field_value(row, "folder"),
+        "name": field_value(row, "name"),
+        "duration": row.get("duration"),
+        "sample_rate": row.get("sample_rate"),
+        "channels": row.get("channels"),
+        "format": row.get("format"),
+        "size": row.get("size"),
+        "sha256": row.get("sha256"),
+        "metadata": row.get("metadata") or {},
+        "tags": row.get("tags") or [],
+    }
+    if row.get("text") is not None:
+        out["text"] = row["text"]
+    return out
+
+
+def search_rows(
+    index_dir: str | Path,
+    query: str | None = None,
+    *,
+    audio: str | Path | None = None,
+    k: int = 10,
+    where: str | None = None,
+    text_filter: str | None = None,
+    rerank: bool = False,
+    rerank_weight: float = RERANK_WEIGHT,
+) -> list[dict]:
+    """Text (or `audio`) query -> top-k row dicts, within the rows matching `where` and
+    `text_filter` (index/query.py), optionally re-ranked by BM25 (index/rerank.py)."""
+    from audiotext_cli.errors import QueryError
+    from audiotext_cli.index.query import select_rows
+
+    if (query is None) == (audio is None):
+        raise QueryError("give either a text query or an audio file")
+    if rerank and query is None:
+        raise QueryError("--rerank needs a text query (BM25 matches its words)")
+    index = open_index(index_dir)
+    model = model_for(index)
+    if audio is not None:
+        from audiotext_cli.audio.io import load_audio
+
+        q = model.embed_waveforms([load_audio(audio, model.sample_rate)])
+    else:
+        q = model.embed_texts([query])
+    subset = None
+    if where or text_filter:
+        subset = select_rows(index.rows, where, text_filter)
+    if not rerank:
+        hits = index.search(q, k, subset=subset)[0]
+        pos = _positions(index)
+        return [result_row(index.rows[pos[h.id]], h.rank, h.score) for h in hits]
+    from audiotext_cli.index.rerank import blend
+
+    return blend(index, q, query, k, subset, rerank_weight, RERANK_POOL)
