@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +16,13 @@ from typer.testing import CliRunner
 
 from audio_fixtures import write_sine
 from audiotext_cli.cli import app as cli_app
-from audiotext_cli.index.search import open_index, search_audio, search_text
+from audiotext_cli.index.search import open_index, search_audio, search_rows
 from audiotext_cli.serve import Limits, create_app
 from audiotext_cli.serve.peaks import compute_peaks
 from serve_library import SOUNDS, build_index, write_library
 
 LOCAL = "http://127.0.0.1"
+EXTRA = ("tones/link_out.wav", "noise/gone.wav", "noise/broken.wav")  # 1 s each
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +54,11 @@ def wav_bytes(seconds: float, freq: float = 440.0, sr: int = 16000) -> bytes:
     return buffer.getvalue()
 
 
-def test_text_search_rows_equal_the_cli_json(client, library):
+def test_text_search_rows_equal_the_library_rows(client, library):
+    """The rows `search_rows` returns (what `search --format json` prints), JSON-encoded."""
     body = client.get("/api/search", params={"q": "a low hum", "k": 5}).json()
     assert body["query"] == {"q": "a low hum"} and body["k"] == 5 and body["offset"] == 0
-    cli = CliRunner().invoke(
-        cli_app, ["search", "a low hum", "--index", str(library["idx"]), "-k", "5", "--json"]
-    )
-    assert cli.exit_code == 0, cli.stderr
-    assert body["results"] == json.loads(cli.stdout)
+    assert body["results"] == json.loads(json.dumps(search_rows(library["idx"], "a low hum", k=5)))
     assert [r["rank"] for r in body["results"]] == [1, 2, 3, 4, 5]
     assert body["more"] is True
 
@@ -75,6 +72,43 @@ def test_paging_continues_the_ranking(client, library):
     assert [r["rank"] for r in second["results"]] == [5, 6, 7, 8]
     assert len(whole) == len(open_index(library["idx"])) == 10
     assert last["more"] is False and len(last["results"]) == 2
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [r["id"] for r in response.json()["results"]]
+
+
+def test_filters_apply_before_top_k(client, library):
+    """Each filter returns exactly the rows a brute-force check keeps, k of them when k match."""
+    seconds = {i: s[2] for i, s in SOUNDS.items()} | dict.fromkeys(EXTRA, 1.0)
+    short = sorted(i for i, s in seconds.items() if s <= 1.0)
+    got = ids(client.get("/api/search", params={"q": "beep", "k": 50, "duration_max": 1.0}))
+    assert sorted(got) == short and len(short) == 5
+    few = ids(client.get("/api/search", params={"q": "beep", "k": 4, "duration_max": 1.0}))
+    assert len(few) == 4 and set(few) <= set(short)
+    ranged = {"q": "beep", "k": 50, "duration_min": 2, "duration_max": 3}
+    assert sorted(ids(client.get("/api/search", params=ranged))) == sorted(
+        i for i, s in seconds.items() if 2 <= s <= 3
+    )
+    in_tones = ids(client.get("/api/search", params={"q": "x", "k": 50, "folder": "tones"}))
+    assert sorted(in_tones) == sorted(i for i in seconds if i.startswith("tones/"))
+    assert ids(client.get("/api/search", params={"q": "x", "folder": "tones/sub"})) == [
+        "tones/sub/alarm.flac"
+    ]
+    words = {"q": "x", "k": 50, "filter": "rain,wind -soft"}
+    assert ids(client.get("/api/search", params=words)) == ["noise/wind_gust.ogg"]
+    similar = client.get("/api/similar/noise/rain_soft.wav", params={"duration_min": 3.5})
+    assert ids(similar) == ["noise/rain_soft.wav"]
+    body = client.get("/api/search", params={"q": "x", "k": 2, "folder": "noise"}).json()
+    assert body["matching"] == 5 and body["more"] is True
+
+
+def test_bad_filters_are_json_400(client):
+    for params in ({"where": "duration <"}, {"where": "nosuchfield>1"}, {"filter": '"open'}):
+        response = client.get("/api/search", params={"q": "x", **params})
+        assert response.status_code == 400, (params, response.text)
+        assert response.json()["error"]
 
 
 def test_similar_uses_the_stored_vector(client, library):
@@ -91,7 +125,8 @@ def test_upload_search_equals_searching_that_file(client, library):
         "/api/search/audio", params={"k": 4, "name": "rain.wav"}, content=path.read_bytes()
     )
     assert response.status_code == 200, response.text
-    assert response.json()["results"] == [asdict(h) for h in search_audio(library["idx"], path, 4)]
+    expected = search_rows(library["idx"], audio=path, k=4)
+    assert response.json()["results"] == json.loads(json.dumps(expected))
 
 
 def test_upload_limits_and_bad_audio(client):
@@ -264,8 +299,10 @@ def test_page_and_assets_are_local(client):
     assert "http" not in page.text.replace('"/static', "")
 
 
-def test_search_text_matches_the_library(client, library):
+def test_rerank_matches_the_library(client, library):
     """The API answers what the Python API answers, scores included."""
-    hits = search_text(library["idx"], "wind", 7)
-    rows = client.get("/api/search", params={"q": "wind", "k": 7}).json()["results"]
-    assert rows == [asdict(h) for h in hits]
+    expected = search_rows(library["idx"], "wind", k=7, rerank=True)
+    rows = client.get("/api/search", params={"q": "wind", "k": 7, "rerank": True}).json()
+    assert rows["results"] == json.loads(json.dumps(expected))
+    plain = client.get("/api/search", params={"q": "wind", "k": 7}).json()["results"]
+    assert sorted(r["id"] for r in plain) == sorted(r["id"] for r in rows["results"])

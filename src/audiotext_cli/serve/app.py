@@ -90,10 +90,15 @@ def create_app(
     _errors(app)
 
     def answer(
-        query: Embeddings, page: tuple[int, int], chosen: Criteria, started: float, **echo: Any
+        query: Embeddings,
+        page: tuple[int, int],
+        chosen: Criteria,
+        started: float,
+        rerank_text: str | None = None,
+        **echo: Any,
     ) -> dict:
         k, offset = page
-        rows = catalog.ranked(query, k, offset, chosen)
+        rows = catalog.ranked(query, k, offset, chosen, rerank_text)
         total = len(catalog.subset(chosen)) if chosen.active else len(catalog.index)
         return {
             "query": echo,
@@ -122,11 +127,13 @@ def create_app(
         q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS),
         page=Depends(paging),
         chosen=Depends(criteria),
+        rerank: bool = False,
     ):
         started = time.perf_counter()
         if not q.strip():
             raise ApiError(400, "empty query")
-        return answer(catalog.embed_text(q), page, chosen, started, q=q)
+        query = catalog.embed_text(q)
+        return answer(query, page, chosen, started, q if rerank else None, q=q)
 
     @app.get("/api/similar/{item_id:path}")
     def similar(item_id: str, page=Depends(paging), chosen=Depends(criteria)):

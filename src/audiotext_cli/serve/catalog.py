@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,32 @@ class Catalog:
             return np.asarray(self.index.index.reconstruct(number), np.float32)
 
     def ranked(
-        self, query: Embeddings, k: int, offset: int = 0, criteria: Criteria | None = None
+        self,
+        query: Embeddings,
+        k: int,
+        offset: int = 0,
+        criteria: Criteria | None = None,
+        rerank_text: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Hits offset+1 .. offset+k as JSON rows (the `search --json` shape), among the
-        rows `criteria` selects (applied before top-k, so k come back when k match)."""
+        """Hits offset+1 .. offset+k as `search --format json` rows, among the rows
+        `criteria` selects (applied before top-k, so k come back when k match);
+        `rerank_text`: blend in BM25 on these words, as `search --rerank` does."""
+        from audiotext_cli.index.search import RERANK_POOL, RERANK_WEIGHT, result_row
+
         subset = self.subset(criteria) if criteria and criteria.active else None
+        depth = offset + k
         with self._lock:
-            hits = self.index.search(query, offset + k, subset=subset)[0]
-        return [asdict(hit) for hit in hits[offset : offset + k]]
+            if rerank_text:
+                from audiotext_cli.index.rerank import blend
+
+                index = self.index
+                rows = blend(index, query, rerank_text, depth, subset, RERANK_WEIGHT, RERANK_POOL)
+                return rows[offset:depth]
+            hits = self.index.search(query, depth, subset=subset)[0]
+        return [
+            result_row(self.index.rows[self.row_of[h.id]], h.rank, h.score)
+            for h in hits[offset:depth]
+        ]
 
     def subset(self, criteria: Criteria) -> np.ndarray:
         """Row positions matching `criteria` (cached: paging through one filtered search
