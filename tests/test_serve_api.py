@@ -306,3 +306,33 @@ def test_rerank_matches_the_library(client, library):
     assert rows["results"] == json.loads(json.dumps(expected))
     plain = client.get("/api/search", params={"q": "wind", "k": 7}).json()["results"]
     assert sorted(r["id"] for r in plain) == sorted(r["id"] for r in rows["results"])
+
+
+@pytest.mark.parametrize(
+    ("probabilistic", "kind"), [(True, "flat"), (False, "ivf"), (True, "hnsw")]
+)
+def test_more_like_this_equals_searching_the_file(tmp_path, monkeypatch, probabilistic, kind):
+    """The stored vector (with the CSD variance trick for probabilistic indexes, the direct
+    map for IVF) ranks and scores like embedding the file again."""
+    from audiotext_cli.index import search as search_module
+    from audiotext_cli.index.faiss_index import build_index as build
+    from audiotext_cli.index.faiss_index import choose_index
+    from audiotext_cli.index.folder import embed_folder
+    from fake_embedder import FakeEmbedder
+
+    fake = FakeEmbedder(probabilistic=probabilistic, source="fake.ckpt")
+    monkeypatch.setattr(search_module, "resolve_embedder", lambda source: fake)
+    monkeypatch.setattr(search_module, "_models", {})
+    audio = write_library(tmp_path)
+    embed_folder(fake, audio, tmp_path / "emb", workers=0)
+    params = {"nlist": 2, "nprobe": 2} if kind == "ivf" else {}
+    spec = choose_index(len(SOUNDS), fake.dim, probabilistic=probabilistic, kind=kind, **params)
+    build(tmp_path / "emb", spec, tmp_path / "idx")
+    api = TestClient(create_app(tmp_path / "idx"), base_url=LOCAL)
+    for item in ("tones/mid_beep.wav", "noise/wind_gust.ogg"):
+        rows = api.get(f"/api/similar/{item}", params={"k": 4}).json()["results"]
+        expected = search_rows(tmp_path / "idx", audio=audio / item, k=4)
+        assert [r["id"] for r in rows] == [r["id"] for r in expected]
+        np.testing.assert_allclose(
+            [r["score"] for r in rows], [r["score"] for r in expected], rtol=1e-4, atol=1e-5
+        )

@@ -54,7 +54,6 @@ class Catalog:
         self.model: Embedder = model_for(self.index)
         self.row_of = {row["id"]: number for number, row in enumerate(self.index.rows)}
         self._lock = threading.Lock()
-        self._direct_map = False
 
     # -- files -------------------------------------------------------------------------
 
@@ -100,26 +99,16 @@ class Catalog:
         number = self.row_of.get(item_id)
         if number is None:
             raise NotServable("not in the index", item_id)
+        from audiotext_cli.index.filtered import _reconstruct  # IVF: builds its direct map
+
         with self._lock:
-            vector = self._reconstruct(number)
+            vector = np.asarray(_reconstruct(self.index.index, np.array([number]))[0], np.float32)
         dim = int(self.index.meta["dim"])
         mean = vector[None, :dim]
         if not self.index.probabilistic:
             return Embeddings(mean)
         s = max(-2.0 * float(vector[dim]), 1e-30)
         return Embeddings(mean, np.full((1, dim), math.log(s / dim), np.float32))
-
-    def _reconstruct(self, number: int) -> np.ndarray:
-        try:
-            return np.asarray(self.index.index.reconstruct(number), np.float32)
-        except RuntimeError:  # IVF: needs its direct map (in memory only; the file is untouched)
-            if self._direct_map:
-                raise
-            import faiss
-
-            faiss.extract_index_ivf(self.index.index).make_direct_map()
-            self._direct_map = True
-            return np.asarray(self.index.index.reconstruct(number), np.float32)
 
     def ranked(
         self,
