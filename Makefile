@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PKGS := espeak-ng libfluidsynth3
+# The browser tests of `audiotext serve` drive Debian's Chromium (Playwright cannot download one).
+TEST_APT_PKGS := chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONUNBUFFERED := 1
@@ -21,18 +23,21 @@ AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
 EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*'
 
-.PHONY: help setup apt demo test lint bench results clean fuzz
+.PHONY: help setup apt apt-test demo serve test lint bench results clean fuzz
 
 help:
 	@echo "make demo    install, build the demo corpus, train, evaluate, index and search"
+	@echo "make serve   serve the demo library's search page on http://127.0.0.1:8765/"
 	@echo "make test    install and run the test suite"
 	@echo "make lint    ruff"
 	@echo "make fuzz    fuzz thousands of files and kill -9 real jobs (docs/reliability.md)"
 	@echo "make bench   run benchmarks/ and rewrite docs/benchmarks.md"
 	@echo "make results regenerate the tables in docs/results.md (long)"
 
-apt:
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+apt-test: PKGS = $(TEST_APT_PKGS)
+apt: PKGS = $(APT_PKGS)
+apt apt-test:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
@@ -50,7 +55,7 @@ $(STAMP): pyproject.toml
 
 setup: apt $(STAMP)
 
-test: setup
+test: setup apt-test
 	@set +e; $(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
@@ -73,6 +78,10 @@ demo: setup
 	$(AT) embed folder $(AUDIOTEXT_HOME)/corpus/audio $(EVAL_SOURCES) --model $(DEMO)/clap/best --out $(DEMO)/library.emb
 	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx
 	@for q in "violin" "drums" "a dog barking"; do $(AT) search "$$q" --index $(DEMO)/library.idx -k 5 || exit 1; done
+	@echo "search it in a browser: make serve   (runs: $(AT) serve $(DEMO)/library.idx)"
+
+serve: setup
+	$(AT) serve $(DEMO)/library.idx
 
 DOCS_CORPUS := $(AUDIOTEXT_HOME)/corpora/fortune-interviews-default-s0
 

@@ -112,6 +112,7 @@ COMMANDS = (
     "train",
     "eval",
     "search",
+    "serve",
     "prolap",
     "compare",
     "zeroshot",
