@@ -89,6 +89,7 @@ def test_choice_enums_match_the_library():
     from audiotext_cli.hilbert.docs_corpus import SIZES as DOC_SIZES
     from audiotext_cli.index.faiss_index import INDEX_KINDS
     from audiotext_cli.prolap.traverse import ROOT_MODES
+    from audiotext_cli.towers import TOWERS
 
     def values(enum) -> list[str]:
         return [m.value for m in enum]
@@ -98,7 +99,9 @@ def test_choice_enums_match_the_library():
     assert values(_options.RootMode) == list(ROOT_MODES)
     assert values(_options.CorpusSize) == list(SIZES)
     assert values(_options.DocsSize) == list(DOC_SIZES)
-    assert values(_options.ModelKind) == [*MODEL_PRESETS, "hilbert"]
+    assert values(_options.ModelKind) == [*dict.fromkeys(m for m, _ in MODEL_PRESETS), "hilbert"]
+    assert set(values(_options.AudioTower)) == {"cnn", *TOWERS}
+    assert {t for _, t in MODEL_PRESETS} == set(values(_options.AudioTower))
 
 
 # --- --format ---------------------------------------------------------------------------

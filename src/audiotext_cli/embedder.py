@@ -53,3 +53,14 @@ class Embedder(Protocol):
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
         """Captions -> one row each, in the same space as the audio."""
         ...
+
+
+def embed_contents(
+    embedder: Embedder, waves: Sequence[np.ndarray], sha256s: Sequence[str]
+) -> Embeddings:
+    """`embed_waveforms` of decoded files whose content hashes are known: an embedder that
+    caches features per file content (`caches_content`, e.g. a pretrained-tower model)
+    reuses what training or evaluation already computed for the same bytes."""
+    if getattr(embedder, "caches_content", False):
+        return embedder.embed_waveforms(waves, content_keys=sha256s)  # type: ignore[call-arg]
+    return embedder.embed_waveforms(waves)

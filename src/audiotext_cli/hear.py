@@ -74,7 +74,11 @@ def _window_embeddings(
 
     Windows are the model's own non-overlapping `window_seconds` frames (the last one
     zero-padded), each embedded on its own, so a sound's result does not depend on its batch.
+    A tower model's windows are the tower's blocks (2.32 s, hop 1.16 s), each embedded as a
+    clip of one block.
     """
+    if embedder.tower is not None:
+        return _block_embeddings(embedder, sounds)
     framed = [
         frame_windows(s, embedder.sample_rate, embedder.model.cfg.window_seconds) for s in sounds
     ]
@@ -93,4 +97,16 @@ def _window_embeddings(
     emb = torch.cat(means).numpy().reshape(len(sounds), len(framed[0][0]), -1)
     width = framed[0][0].shape[1]
     centres_ms = (np.arange(emb.shape[1]) + 0.5) * width / embedder.sample_rate * 1000.0
+    return emb, centres_ms
+
+
+def _block_embeddings(
+    embedder: TrainedEmbedder, sounds: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    from audiotext_cli.audio.sfx_frontend import block_times, n_frames
+
+    per_sound = embedder.tower_blocks(sounds)
+    rows = [b[None] for blocks in per_sound for b in blocks]  # each block alone
+    emb = embedder.embed_blocks(rows).mean.reshape(len(sounds), len(per_sound[0]), -1)
+    centres_ms = np.asarray(block_times(n_frames(len(sounds[0])))) * 1000.0
     return emb, centres_ms

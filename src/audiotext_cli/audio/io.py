@@ -91,6 +91,9 @@ def probe(path: PathLike) -> AudioInfo:
     size = _regular_size(p)
     if size == 0:
         raise AudioError("empty file (0 bytes)", p)
+    oversized = _oversized_header_chunk(p, size)
+    if oversized is not None:
+        raise AudioError(f"absurd header: {oversized}", p)
     try:
         info = sf.info(_native(p))
     except (sf.SoundFileError, RuntimeError) as exc:
@@ -412,28 +415,40 @@ def _chunk_shortfall(path: Path, size: int) -> str | None:
     """For RIFF/WAVE (any codec: ADPCM too) and AIFF/AIFC: the sample chunk (`data` or
     `SSND`) declaring more bytes than the file holds after it, said as a reason; else None.
     Streaming placeholder sizes (0, 0xFFFFFFFF) are not checked."""
+    return _chunk_problems(path, size)[1]
+
+
+def _oversized_header_chunk(path: Path, size: int) -> str | None:
+    """A RIFF/AIFF header chunk (`fmt `, `COMM`, ...) claiming more bytes than the file
+    holds: checked before libsndfile parses the header, which would allocate the claim."""
+    return _chunk_problems(path, size)[0]
+
+
+def _chunk_problems(path: Path, size: int) -> tuple[str | None, str | None]:
+    """(an oversized header chunk, a short sample chunk) of a RIFF/WAVE or AIFF file, each
+    said as a reason or None; walks chunk headers only, stopping at the sample chunk."""
     with path.open("rb") as f:
         head = f.read(12)
         if len(head) < 12:
-            return None
+            return None, None
         if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
             order, wanted = "<I", b"data"
         elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
             order, wanted = ">I", b"SSND"
         else:
-            return None
+            return None, None
         while len(chunk := f.read(8)) == 8:
             cid, length = chunk[:4], struct.unpack(order, chunk[4:])[0]
+            held = size - f.tell()
+            name = cid.decode("latin-1")
             if cid == wanted:
-                if length in (0, 0xFFFFFFFF):
-                    return None
-                held = size - f.tell()
-                if length > held:
-                    name = cid.decode()
-                    return f"the {name} chunk declares {length} bytes, the file holds {held}"
-                return None
+                if length in (0, 0xFFFFFFFF) or length <= held:
+                    return None, None
+                return None, f"the {name} chunk declares {length} bytes, the file holds {held}"
+            if length > held:
+                return f"the {name!r} chunk declares {length} bytes, the file holds {held}", None
             f.seek(length + (length & 1), os.SEEK_CUR)
-    return None
+    return None, None
 
 
 def _too_short(path: PathLike, sr: int) -> AudioError:

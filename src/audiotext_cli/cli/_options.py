@@ -131,6 +131,11 @@ class Vad(StrEnum):
     energy = "energy"
 
 
+class AudioTower(StrEnum):
+    aisfx = "aisfx"
+    cnn = "cnn"
+
+
 class ModelKind(StrEnum):
     clap = "clap"
     prolap = "prolap"

@@ -8,6 +8,7 @@ import typer
 
 from audiotext_cli.cli import _output
 from audiotext_cli.cli._options import (
+    AudioTower,
     DeviceOpt,
     FormatOpt,
     JsonOpt,
@@ -19,7 +20,13 @@ from audiotext_cli.cli._options import (
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.paths import home
 
-MODEL_PRESETS = {"clap": "demo", "prolap": "prolap-demo"}
+# The preset each --model / --audio-tower pair starts from.
+MODEL_PRESETS = {
+    ("clap", "aisfx"): "clap-aisfx",
+    ("prolap", "aisfx"): "prolap-aisfx",
+    ("clap", "cnn"): "demo",
+    ("prolap", "cnn"): "prolap-demo",
+}
 
 
 def _default(name: str) -> Path:
@@ -55,8 +62,14 @@ def train_command(
         "--model",
         help="clap (contrastive baseline), prolap (probabilistic) or hilbert (documents).",
     ),
+    audio_tower: AudioTower = typer.Option(
+        None,
+        "--audio-tower",
+        help="aisfx (frozen pretrained sound-effects CNN, 44.1 kHz; the default) or cnn "
+        "(small log-mel CNN trained from scratch, 16 kHz). With --preset: overrides it.",
+    ),
     preset: str = typer.Option(
-        None, "--preset", help="Preset name or JSON file (default: by --model)."
+        None, "--preset", help="Preset name or JSON file (default: by --model, --audio-tower)."
     ),
     overrides: list[str] = typer.Option(
         [], "--set", help="Override a field: train.lr=1e-3, model.embed_dim=128 (repeatable)."
@@ -99,6 +112,7 @@ def train_command(
             "--val": val_manifest is not None,
             "--init-from": init_from is not None,
             "--teacher": teacher is not None,
+            "--audio-tower": audio_tower is not None,
         }
         given = [name for name, used in unused.items() if used]
         if given:
@@ -122,17 +136,25 @@ def train_command(
         return
     from audiotext_cli.cli._train_progress import train_with_progress
     from audiotext_cli.data.manifest import read_manifest
-    from audiotext_cli.models.config import apply_overrides, load_preset
+    from audiotext_cli.models.config import ModelConfig, apply_overrides, load_preset
 
     with usage_errors():  # a bad --preset or --set is the caller's mistake: exit 2
-        model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[model])
-        # --loss picks the loss before --set tunes it; --epochs / --seed win over both
+        tower = audio_tower or AudioTower.aisfx
+        model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[(model, tower)])
+        # --audio-tower and --loss come before --set tunes them; --epochs / --seed win
+        towers = []
+        if preset is not None and audio_tower is not None:
+            from audiotext_cli.towers import TOWERS
+
+            rate = TOWERS[tower].sample_rate if tower in TOWERS else ModelConfig.sample_rate
+            towers = [f"model.audio_tower={tower}", f"model.sample_rate={rate}"]
         given = [("loss", loss)] * (loss is not None)
         tail = [(k, v) for k, v in (("epochs", epochs), ("seed", seed)) if v is not None]
         model_cfg, train_cfg = apply_overrides(
             model_cfg,
             train_cfg,
-            [f"train.{k}={v}" for k, v in given]
+            towers
+            + [f"train.{k}={v}" for k, v in given]
             + list(overrides)
             + [f"train.{k}={v}" for k, v in tail],
         )

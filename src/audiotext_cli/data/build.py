@@ -25,7 +25,7 @@ from pathlib import Path
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.data.manifest import ClipRecord, write_manifest
 from audiotext_cli.data.packages import Unpacked, cache_root, fetch
-from audiotext_cli.data.sources import ClipSpec, registry
+from audiotext_cli.data.sources import CORPUS_SR, ClipSpec, registry
 from audiotext_cli.errors import AudiotextError, DataBuildError
 
 SIZES = ("small", "default", "large")
@@ -42,7 +42,7 @@ SPLIT_SOURCES = {
 }
 SPLIT_SOURCES["large"] = SPLIT_SOURCES["default"]
 VAL_FRACTION = 0.1
-SAMPLE_RATE = 16000
+SAMPLE_RATE = CORPUS_SR
 STATE = ".build-state.json"
 
 Progress = Callable[[int, int], None]
@@ -114,7 +114,7 @@ def _val_groups(specs: list[ClipSpec], seed: int) -> set[str]:
 
 def _recipe(spec: ClipSpec) -> str:
     """The audio recipe with the package cache's location taken out (it may move)."""
-    text = repr(spec.audio).replace(str(cache_root()), "<packages>")
+    text = repr(spec.audio).replace(str(cache_root()), "<packages>") + f"@{SAMPLE_RATE}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

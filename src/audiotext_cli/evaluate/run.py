@@ -29,13 +29,19 @@ def embed_records(
     batch: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> Embeddings:
-    """Embed every record's audio file, in manifest order."""
+    """Embed every record's audio file, in manifest order (through the embedder's own
+    `embed_files` where it has one: a tower model's feature cache)."""
     from audiotext_cli.audio.io import load_audio
+
+    def embed(paths: list[str]) -> Embeddings:
+        if hasattr(embedder, "embed_files"):
+            return embedder.embed_files(paths)
+        return embedder.embed_waveforms([load_audio(p, embedder.sample_rate) for p in paths])
 
     means, logvars = [], []
     for i in range(0, len(records), batch):
         chunk = records[i : i + batch]
-        emb = embedder.embed_waveforms([load_audio(r.audio, embedder.sample_rate) for r in chunk])
+        emb = embed([r.audio for r in chunk])
         means.append(emb.mean)
         if emb.logvar is not None:
             logvars.append(emb.logvar)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.embedder import Embedder, Embeddings
+from audiotext_cli.embedder import Embedder, Embeddings, embed_contents
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
 from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore
@@ -276,7 +276,8 @@ def _embed_files(
 
     def embed_pending() -> None:
         if pending:
-            emb = embedder.embed_waveforms([item.pop("wave") for item in pending])
+            waves = [item.pop("wave") for item in pending]
+            emb = embed_contents(embedder, waves, [item["sha256"] for item in pending])
             finite = np.isfinite(emb.mean).all(axis=1)
             if emb.logvar is not None:
                 finite &= np.isfinite(emb.logvar).all(axis=1)

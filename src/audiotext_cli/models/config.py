@@ -17,6 +17,7 @@ from typing import Any
 
 from audiotext_cli.errors import ConfigError, ConfigUsageError
 from audiotext_cli.losses import LossConfig, loss_class
+from audiotext_cli.towers import TOWERS
 
 
 def check_ranges(
@@ -69,6 +70,10 @@ class AudioEncoderConfig:
 @dataclass
 class ModelConfig:
     name: str = "clap-small"
+    # "cnn": the log-mel CNN below, trained from scratch at `sample_rate`; or a frozen
+    # pretrained tower (`towers.TOWERS`, e.g. "aisfx") whose cached block embeddings the
+    # model pools, at the tower's own rate. Checkpoints from before towers read as "cnn".
+    audio_tower: str = "cnn"
     probabilistic: bool = False  # True: both heads output a diagonal Gaussian (ProLAP)
     embed_dim: int = 256  # shared audio-text space
     head_hidden: int = 512
@@ -88,6 +93,16 @@ class ModelConfig:
         self.validate()
 
     def validate(self) -> None:
+        if self.audio_tower != "cnn" and self.audio_tower not in TOWERS:
+            raise ConfigUsageError(
+                f"model.audio_tower: must be cnn or one of {', '.join(TOWERS)}, "
+                f"got {self.audio_tower!r}"
+            )
+        if self.audio_tower in TOWERS and self.sample_rate != TOWERS[self.audio_tower].sample_rate:
+            raise ConfigUsageError(
+                f"model.sample_rate: the {self.audio_tower} tower runs at "
+                f"{TOWERS[self.audio_tower].sample_rate} Hz, got {self.sample_rate}"
+            )
         self.audio.validate()
         check_ranges(
             self,

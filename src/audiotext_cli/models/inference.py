@@ -1,4 +1,10 @@
-"""A trained checkpoint as an `Embedder`: deterministic embeddings for files, waveforms and text."""
+"""A trained checkpoint as an `Embedder`: deterministic embeddings for files, waveforms and text.
+
+A CNN model embeds fixed windows and pools them (`models/pooling.py`). A tower model runs
+the frozen tower (its block embeddings come from the per-file feature cache when the file's
+content hash is known) and then its pooling + head, one clip at a time: a batch of one
+every time is what makes a clip's row identical alone or in any batch.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ from audiotext_cli.embedder import Embeddings
 from audiotext_cli.models.checkpoint import load_model
 from audiotext_cli.models.model import AudioTextModel
 from audiotext_cli.models.pooling import pool_clips, pool_features
+from audiotext_cli.towers import Tower, load_tower
+from audiotext_cli.towers.aisfx import pool_blocks
+from audiotext_cli.towers.cache import FeatureCache
 
 
 class TrainedEmbedder:
@@ -21,9 +30,18 @@ class TrainedEmbedder:
     and each window is computed independently of its batch (BatchNorm in eval mode)."""
 
     def __init__(
-        self, model: AudioTextModel, model_id: str, source: str, window_batch: int = 64
+        self,
+        model: AudioTextModel,
+        model_id: str,
+        source: str,
+        window_batch: int = 64,
+        tower: Tower | None = None,
     ) -> None:
+        if model.uses_tower and tower is None:
+            raise ValueError(f"a {model.cfg.audio_tower} model needs its tower")
         self.model = model.eval()
+        self.tower = tower
+        self.features = FeatureCache(tower) if tower is not None else None
         self.model_id = model_id
         self.source = source
         self.dim = model.cfg.embed_dim
@@ -54,9 +72,20 @@ class TrainedEmbedder:
         offsets = np.cumsum([0] + [len(f[0]) for f in framed]).tolist()
         return [np.concatenate(p) if p else None for p in parts], valid.astype(np.float64), offsets
 
-    def embed_waveforms(self, waves: Sequence[np.ndarray]) -> Embeddings:
+    @property
+    def caches_content(self) -> bool:
+        """Whether `embed_waveforms` takes `content_keys` (`embedder.embed_contents`)."""
+        return self.features is not None
+
+    def embed_waveforms(
+        self, waves: Sequence[np.ndarray], content_keys: Sequence[str] | None = None
+    ) -> Embeddings:
+        """`content_keys` (the files' sha256, when known) let a tower model reuse and fill
+        the feature cache; a CNN model ignores them."""
         if not waves:
             return self._empty()
+        if self.tower is not None:
+            return self.embed_blocks(self.tower_blocks(waves, content_keys))
 
         def encode(w: Tensor, v: Tensor) -> list[Tensor | None]:
             emb = self.model.encode_windows(w, v)
@@ -65,9 +94,56 @@ class TrainedEmbedder:
         (mean, logvar), weights, offsets = self._per_window(waves, encode)
         return pool_clips(mean, logvar, weights, offsets)
 
+    def tower_blocks(
+        self, waves: Sequence[np.ndarray], content_keys: Sequence[str] | None = None
+    ) -> list[np.ndarray]:
+        """The tower's (n_blocks, C) block embeddings per waveform, through the cache
+        where `content_keys` are given."""
+        assert self.tower is not None and self.features is not None
+        if content_keys is None:
+            return self.tower.embed_blocks(waves)
+        out = [self.features.read(k) for k in content_keys]
+        todo = [i for i, b in enumerate(out) if b is None]
+        for i, blocks in zip(todo, self.tower.embed_blocks([waves[i] for i in todo]), strict=True):
+            self.features.write(content_keys[i], blocks)
+            out[i] = blocks
+        return out  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def embed_blocks(self, per_clip: Sequence[np.ndarray]) -> Embeddings:
+        """Tower block embeddings per clip -> joint embeddings, one clip per forward."""
+        if not per_clip:
+            return self._empty()
+        device = next(self.model.parameters()).device
+        means, logvars = [], []
+        for blocks in per_clip:
+            x = torch.from_numpy(np.ascontiguousarray(blocks, np.float32))[None].to(device)
+            emb = self.model.encode_audio(x, torch.tensor([len(blocks)], device=device))
+            means.append(emb.mean.float().cpu().numpy())
+            if emb.logvar is not None:
+                logvars.append(emb.logvar.float().cpu().numpy())
+        return Embeddings(np.concatenate(means), np.concatenate(logvars) if logvars else None)
+
+    def model_inputs(self, wave: np.ndarray) -> tuple[Tensor, Tensor]:
+        """One waveform as `encode_audio` takes it: (windows' log-mels, valid frames) for
+        the CNN, (1, K, C) blocks and (1,) count for a tower."""
+        device = next(self.model.parameters()).device
+        if self.tower is not None:
+            (blocks,) = self.tower.embed_blocks([wave])
+            return torch.from_numpy(blocks)[None].to(device), torch.tensor([len(blocks)])
+        from audiotext_cli.audio.features import valid_frames
+
+        windows, valid = frame_windows(wave, self.sample_rate, self.model.cfg.window_seconds)
+        with torch.inference_mode():
+            logmel = self.model.logmel(torch.from_numpy(windows).to(device))
+        return logmel, valid_frames(torch.from_numpy(valid), self.model.frontend_cfg).to(device)
+
     def audio_features(self, waves: Sequence[np.ndarray]) -> np.ndarray:
         """(n, C) pooled audio-encoder features per waveform, before any projection head,
-        pooled over windows exactly as the embeddings are (what a backbone probe reads)."""
+        pooled over windows exactly as the embeddings are (what a backbone probe reads);
+        for a tower, the mean of its block embeddings (the tower's own clip embedding)."""
+        if self.tower is not None:
+            return np.stack([pool_blocks(b) for b in self.tower.embed_blocks(waves)])
         (feats,), weights, offsets = self._per_window(
             waves, lambda w, v: [self.model.audio_features(w, v)]
         )
@@ -80,10 +156,15 @@ class TrainedEmbedder:
         torch.manual_seed(seed)
         fresh = AudioTextModel(self.model.cfg)
         fresh.audio_encoder.load_state_dict(self.model.audio_encoder.state_dict())
-        fresh.logmel.load_state_dict(self.model.logmel.state_dict())
+        if not fresh.uses_tower:
+            fresh.logmel.load_state_dict(self.model.logmel.state_dict())
         device = next(self.model.parameters()).device
         other = TrainedEmbedder(
-            fresh.to(device), f"{self.model_id}-random-heads-{seed}", self.source, self.window_batch
+            fresh.to(device),
+            f"{self.model_id}-random-heads-{seed}",
+            self.source,
+            self.window_batch,
+            self.tower,
         )
         other._text = self._text
         return other
@@ -112,6 +193,9 @@ class TrainedEmbedder:
         return self._text
 
     def embed_files(self, paths: Sequence[str | Path]) -> Embeddings:
+        """Files -> rows; a tower model reads and fills the feature cache."""
+        if self.features is not None:
+            return self.embed_blocks(self.features.blocks_for(paths))
         from audiotext_cli.audio.io import load_audio
 
         return self.embed_waveforms([load_audio(p, self.sample_rate) for p in paths])
@@ -127,4 +211,5 @@ def load_embedder(path: str | Path, device: str = "cpu") -> TrainedEmbedder:
     """Load a checkpoint folder as an `Embedder`; its model_id names the weights' content."""
     model, meta = load_model(path, device)
     model_id = f"{model.cfg.name}-{meta['weights_sha256'][:12]}"
-    return TrainedEmbedder(model, model_id, str(Path(path).resolve()))
+    tower = load_tower(model.cfg.audio_tower, device) if model.uses_tower else None
+    return TrainedEmbedder(model, model_id, str(Path(path).resolve()), tower=tower)

@@ -1,4 +1,12 @@
-"""The two-tower audio-text model: log-mel CNN + head for audio, frozen MiniLM + head for text."""
+"""The two-tower audio-text model: an audio encoder + head, frozen MiniLM + head for text.
+
+The audio encoder is the log-mel CNN trained from scratch (`audio_tower="cnn"`: the model
+owns its front end and takes waveform windows), or a pooling of a frozen pretrained
+tower's block embeddings (`audio_tower="aisfx"`: the tower lives outside the module, like
+MiniLM, and its features are cached per file). Either way `encode_audio(x, n_valid, mask)`
+is the seam: (log-mel windows, valid frames, patch mask) or (blocks, block counts, block
+mask).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,11 @@ from torch import Tensor, nn
 
 from audiotext_cli.audio.features import FrontendConfig, LogMel, valid_frames
 from audiotext_cli.models.audio_encoder import PATCH_FRAMES, AudioCNN
+from audiotext_cli.models.block_pool import BlockPool
 from audiotext_cli.models.config import ModelConfig
 from audiotext_cli.models.heads import ProjectionHead
 from audiotext_cli.models.output import Embedding, ModelOutput
+from audiotext_cli.towers import TOWERS
 
 
 def frontend_config(cfg: ModelConfig) -> FrontendConfig:
@@ -35,9 +45,13 @@ class AudioTextModel(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.frontend_cfg = frontend_config(cfg)
-        self.logmel = LogMel(self.frontend_cfg)
-        self.audio_encoder = AudioCNN(cfg.audio, cfg.n_mels)
+        self.audio_encoder: AudioCNN | BlockPool
+        if cfg.audio_tower == "cnn":
+            self.frontend_cfg = frontend_config(cfg)
+            self.logmel = LogMel(self.frontend_cfg)
+            self.audio_encoder = AudioCNN(cfg.audio, cfg.n_mels)
+        else:
+            self.audio_encoder = BlockPool(TOWERS[cfg.audio_tower].dim)
         self.audio_head = ProjectionHead(
             self.audio_encoder.out_dim,
             cfg.head_hidden,
@@ -55,12 +69,23 @@ class AudioTextModel(nn.Module):
     def window_samples(self) -> int:
         return int(round(self.cfg.window_seconds * self.cfg.sample_rate))
 
-    def encode_audio(
-        self, logmel: Tensor, n_valid_frames: Tensor, patch_mask: Tensor | None = None
-    ) -> Embedding:
-        """(B, n_mels, T) window log-mels -> window embeddings (the audio tower's seam:
-        `audio_encoder` pools features, `audio_head` projects them)."""
-        return self.audio_head(self.audio_encoder(logmel, n_valid_frames, patch_mask))
+    @property
+    def uses_tower(self) -> bool:
+        return self.cfg.audio_tower != "cnn"
+
+    def encode_audio(self, x: Tensor, n_valid: Tensor, mask: Tensor | None = None) -> Embedding:
+        """CNN: (B, n_mels, T) window log-mels + (B,) valid frames + (B, patches) mask ->
+        window embeddings. Tower: (B, K, C) zero-padded blocks + (B,) block counts +
+        (B, K) block mask -> clip embeddings. `audio_encoder` pools, `audio_head` projects."""
+        return self.audio_head(self.audio_encoder(x, n_valid, mask))
+
+    def mask_units(self, x: Tensor) -> int:
+        """How many maskable units (CNN: 16-frame patches; tower: blocks) `x` holds."""
+        return x.shape[1] if self.uses_tower else -(-x.shape[-1] // PATCH_FRAMES)
+
+    def valid_units(self, n_valid: Tensor) -> Tensor:
+        """How many of those units hold real audio, from `encode_audio`'s `n_valid`."""
+        return n_valid if self.uses_tower else (n_valid + PATCH_FRAMES - 1) // PATCH_FRAMES
 
     def audio_features(self, windows: Tensor, valid_samples: Tensor) -> Tensor:
         """(B, W) zero-padded waveform windows -> (B, C) pooled audio-encoder features,
@@ -79,8 +104,8 @@ class AudioTextModel(nn.Module):
 
     def forward(
         self,
-        logmel: Tensor,
-        n_valid_frames: Tensor,
+        audio: Tensor,
+        n_valid: Tensor,
         text_features: Tensor,
         audio_patch_masks: tuple[Tensor, ...] = (),
         masked_text_features: tuple[Tensor, ...] = (),
@@ -89,13 +114,12 @@ class AudioTextModel(nn.Module):
         the batch: each patch mask / masked-text tensor covers its first n samples."""
         scale, bias = self.scalars()  # inside forward, for DDP
         return ModelOutput(
-            audio=self.encode_audio(logmel, n_valid_frames),
+            audio=self.encode_audio(audio, n_valid),
             text=self.encode_text(text_features),
             logit_scale=scale,
             logit_bias=bias,
             audio_levels=[
-                self.encode_audio(logmel[: len(m)], n_valid_frames[: len(m)], m)
-                for m in audio_patch_masks
+                self.encode_audio(audio[: len(m)], n_valid[: len(m)], m) for m in audio_patch_masks
             ],
             text_levels=[self.encode_text(f) for f in masked_text_features],
         )
@@ -105,11 +129,9 @@ class AudioTextModel(nn.Module):
         parameter used in each step): the bias serves sigmoid losses, the mask patch the
         masked levels. The loss says which it uses (`losses.registry.Needs`)."""
         self.logit_bias.requires_grad_(uses_bias)
-        self.audio_encoder.mask_patch.requires_grad_(uses_masking)
+        if isinstance(self.audio_encoder, AudioCNN):  # block masks drop blocks: no patch
+            self.audio_encoder.mask_patch.requires_grad_(uses_masking)
 
     def scalars(self) -> tuple[Tensor, Tensor]:
         """exp(logit_scale) clamped to [1, 100] as in CLIP/ProLIP, and the bias."""
         return self.logit_scale.clamp(0, math.log(100)).exp(), self.logit_bias
-
-    def num_patches(self, n_frames: int) -> int:
-        return -(-n_frames // PATCH_FRAMES)

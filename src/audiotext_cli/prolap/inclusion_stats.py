@@ -68,38 +68,27 @@ def text_inclusion(embedder, texts: Sequence[str], n_masks: int, seed: int) -> d
 
 
 def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dict:
-    """% of (window, patch-masked window) pairs with full ⊂ masked, over windows where at
-    least one patch of real audio was masked."""
+    """% of (input, masked input) pairs with full ⊂ masked, over inputs where at least one
+    unit of real audio was masked (CNN: 16-frame patches of each window; tower: blocks)."""
     import torch
 
-    from audiotext_cli.audio.features import valid_frames
-    from audiotext_cli.audio.io import frame_windows, load_audio
-    from audiotext_cli.models.audio_encoder import PATCH_FRAMES
+    from audiotext_cli.audio.io import load_audio
 
     model = embedder.model
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     flags = []
     for rec in records:
-        windows, valid = frame_windows(
-            load_audio(rec.audio, embedder.sample_rate),
-            embedder.sample_rate,
-            model.cfg.window_seconds,
-        )
+        x, n_valid = embedder.model_inputs(load_audio(rec.audio, embedder.sample_rate))
         with torch.inference_mode():
-            logmel = model.logmel(torch.from_numpy(windows).to(device))
-            frames = valid_frames(torch.from_numpy(valid).to(device), model.frontend_cfg)
-            emb = model.encode_audio(logmel, frames)
+            emb = model.encode_audio(x, n_valid)
             full = Embeddings(emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy())
-            n_patches = model.num_patches(logmel.shape[-1])
-            real = (
-                torch.arange(n_patches)[None, :]
-                < ((frames.cpu() + PATCH_FRAMES - 1) // PATCH_FRAMES)[:, None]
-            )
+            units = model.mask_units(x)
+            real = torch.arange(units)[None, :] < model.valid_units(n_valid.cpu())[:, None]
             for _ in range(n_masks):
-                patch_mask = torch.rand(len(windows), n_patches, generator=g) < MASK_PROB
-                changed = (patch_mask & real).any(1).numpy()
-                emb = model.encode_audio(logmel, frames, patch_mask.to(device))
+                mask = torch.rand(len(x), units, generator=g) < MASK_PROB
+                changed = (mask & real).any(1).numpy()
+                emb = model.encode_audio(x, n_valid, mask.to(device))
                 masked = Embeddings(
                     emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy()
                 )

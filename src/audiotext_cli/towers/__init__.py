@@ -1,7 +1,47 @@
 """Frozen pretrained audio towers: front end + network, and their per-file feature cache.
 
 A tower turns a waveform at its own rate into block embeddings (`embed_blocks`); the
-trainable audio head sits on top of them in `models/`. Features are cached per
-(file content, tower) in `cache.py`, so training, evaluation and library indexing compute
-each file once.
+trainable audio head sits on top of them in `models/` (`models.block_pool.BlockPool`).
+Features are cached per (file content, tower) in `cache.py`, so training, evaluation and
+library indexing compute each file once. `TOWERS` is what `--audio-tower` accepts besides
+`cnn` (the 16 kHz log-mel CNN trained from scratch, which lives inside the model).
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+class Tower(Protocol):
+    name: str
+    tower_id: str  # names weights and precision: the feature cache's key
+    sample_rate: int
+    dim: int
+
+    def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Mono float32 waveforms at `sample_rate` -> one (n_blocks_i, dim) array each."""
+        ...
+
+
+@dataclass(frozen=True)
+class TowerSpec:
+    """What a model needs to know about a tower without loading its weights."""
+
+    dim: int
+    sample_rate: int
+
+
+TOWERS = {"aisfx": TowerSpec(dim=512, sample_rate=44100)}
+
+
+def load_tower(name: str, device: str = "cpu") -> Tower:
+    """The named tower with its (hash-checked) weights, frozen, in eval mode."""
+    if name == "aisfx":
+        from audiotext_cli.towers.aisfx import AisfxTower
+
+        return AisfxTower(device=device)
+    raise ValueError(f"unknown audio tower {name!r} (known: cnn, {', '.join(TOWERS)})")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -23,16 +22,9 @@ from audiotext_cli.atomic import write_atomic
 from audiotext_cli.audio.io import load_audio
 from audiotext_cli.hashing import file_sha256
 from audiotext_cli.paths import cache_dir
+from audiotext_cli.towers import Tower
 
 FILES_PER_CALL = 16  # files decoded and embedded together (blocks batched across them)
-
-
-class Tower(Protocol):
-    tower_id: str
-    sample_rate: int
-    dim: int
-
-    def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]: ...
 
 
 class FeatureCache:

@@ -41,6 +41,7 @@ from audiotext_cli.train.distributed import all_gather_ids, barrier, joined_worl
 from audiotext_cli.train.objective import Objective
 from audiotext_cli.train.schedule import warmup_cosine
 from audiotext_cli.train.texts import TextTable
+from audiotext_cli.train.tower_bank import TowerBank, build_tower_bank
 
 StepCallback = Callable[[dict], None]
 
@@ -48,12 +49,18 @@ StepCallback = Callable[[dict], None]
 @dataclass
 class Split:
     records: list[ClipRecord]
-    bank: LogmelBank
+    bank: LogmelBank | TowerBank  # CNN: log-mel windows; tower: cached block embeddings
     caption_ids: list[list[list[int]]]  # clip -> level (0..3) -> caption ids
 
 
 def _split(records: list[ClipRecord], cfg: ModelConfig, table: TextTable, progress=None) -> Split:
-    bank = build_bank([r.audio for r in records], cfg, cache_dir("banks"), progress)
+    paths = [r.audio for r in records]
+    if cfg.audio_tower == "cnn":
+        bank = build_bank(paths, cfg, cache_dir("banks"), progress)
+    else:
+        from audiotext_cli.towers import load_tower
+
+        bank = build_tower_bank(paths, load_tower(cfg.audio_tower), progress)
     caps = [[[table.ids[t] for t in captions_at(r, lv)] for lv in (1, 2, 3, 4)] for r in records]
     return Split(records, bank, caps)
 
@@ -79,7 +86,9 @@ class _BankEmbedder:
         return Embeddings(emb.mean.numpy(), None if emb.logvar is None else emb.logvar.numpy())
 
     @torch.inference_mode()
-    def embed_bank(self, bank: LogmelBank, batch: int = 256) -> Embeddings:
+    def embed_bank(self, bank: LogmelBank | TowerBank, batch: int = 256) -> Embeddings:
+        if isinstance(bank, TowerBank):
+            return self._embed_tower_bank(bank, batch)
         mus, lvs = [], []
         for i in range(0, bank.logmel.shape[0], batch):
             emb = self.model.encode_audio(
@@ -92,6 +101,18 @@ class _BankEmbedder:
         logvar = np.concatenate(lvs) if lvs else None
         weights = bank.valid_samples.numpy().astype(np.float64)
         return pool_clips(mean, logvar, weights, bank.offsets.tolist())
+
+    def _embed_tower_bank(self, bank: TowerBank, batch: int) -> Embeddings:
+        """One row per clip straight from its blocks (no windows to pool)."""
+        embs = [
+            self.model.encode_audio(*bank.clips(range(i, min(i + batch, len(bank)))))
+            for i in range(0, len(bank), batch)
+        ]
+        mean = np.concatenate([e.mean.numpy() for e in embs])
+        logvar = (
+            None if embs[0].logvar is None else np.concatenate([e.logvar.numpy() for e in embs])
+        )
+        return Embeddings(mean, logvar)
 
 
 def param_groups(model: AudioTextModel, cfg: TrainConfig) -> list[dict]:
@@ -198,8 +219,11 @@ def train(
             return on_prepare(name, n) if (on_prepare and world.is_main) else None
 
         if world.is_main:  # rank 0 fills the caches, the others then read them
-            tr = _split(train_records, model_cfg, table, prep("log-mel train", len(train_records)))
-            va = _split(val_records, model_cfg, table, prep("log-mel val", len(val_records)))
+            feats = (
+                "log-mel" if model_cfg.audio_tower == "cnn" else f"{model_cfg.audio_tower} features"
+            )
+            tr = _split(train_records, model_cfg, table, prep(f"{feats} train", len(train_records)))
+            va = _split(val_records, model_cfg, table, prep(f"{feats} val", len(val_records)))
         barrier(world)
         if not world.is_main:
             tr = _split(train_records, model_cfg, table)
@@ -359,21 +383,26 @@ def _crop(
 def _sample_batch(
     split: Split, clips: torch.Tensor, g: torch.Generator, augment: bool, crop: int
 ) -> dict:
-    """One random window, caption level and paraphrase per clip (training-time randomness only)."""
+    """One caption level and paraphrase per clip, and its audio: for the CNN one random
+    window (cropped, SpecAugment-ed), for a tower all its cached blocks as inference
+    pools them (no augmentation: the tower is frozen). Training-time randomness only."""
     bank = split.bank
-    starts, stops = bank.offsets[clips], bank.offsets[clips + 1]
-    win = starts + (torch.rand(len(clips), generator=g) * (stops - starts)).long()
     levels = torch.randint(0, 4, (len(clips),), generator=g)
     cap_ids = []
     for c, lv in zip(clips.tolist(), levels.tolist(), strict=True):
         options = split.caption_ids[c][lv]
         cap_ids.append(options[int(torch.randint(0, len(options), (1,), generator=g))])
-    logmel, valid = _crop(bank.logmel[win].float(), bank.valid_frames[win], crop, g)
-    if augment:
-        logmel = _spec_augment(logmel, g)
+    if isinstance(bank, TowerBank):
+        audio, valid = bank.clips(clips)
+    else:
+        starts, stops = bank.offsets[clips], bank.offsets[clips + 1]
+        win = starts + (torch.rand(len(clips), generator=g) * (stops - starts)).long()
+        audio, valid = _crop(bank.logmel[win].float(), bank.valid_frames[win], crop, g)
+        if augment:
+            audio = _spec_augment(audio, g)
     return {
-        "logmel": logmel,
-        "valid_frames": valid,
+        "audio": audio,
+        "audio_valid": valid,
         "caption_ids": torch.tensor(cap_ids),
         "clips": clips,
     }

@@ -2,7 +2,8 @@
 
 Every loss sees the full batch's embeddings. What else it gets follows its declared
 `needs`: masked levels of the first `masking.fraction` of the batch (audio: 16-frame
-log-mel patches replaced by a learnable mask patch; text: words replaced by [MASK], each
+log-mel patches replaced by a learnable mask patch, or a tower's blocks left out of the
+pooling; text: words replaced by [MASK], each
 level masking the previous one's visible tokens), or teacher similarities of the batch.
 """
 
@@ -15,7 +16,6 @@ from torch import Tensor
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.losses import LOSSES, LossBatch, Masking, create_loss
 from audiotext_cli.losses.distributed import gather_features
-from audiotext_cli.models.audio_encoder import PATCH_FRAMES
 from audiotext_cli.models.config import TrainConfig
 from audiotext_cli.models.model import AudioTextModel
 
@@ -70,20 +70,20 @@ class Objective:
         dev = self.device
         cap_ids = batch["caption_ids"]
         text_feats = self.table.features[cap_ids].to(dev)
-        logmel = batch["logmel"].to(dev)
-        valid = batch["valid_frames"].to(dev)
+        audio = batch["audio"].to(dev)
+        valid = batch["audio_valid"].to(dev)
         audio_masks: list[Tensor] = []
         text_levels: list[Tensor] = []
         masking = self.needs.masking
         if masking is not None:
             n = max(1, int(masking.fraction * len(cap_ids)))
-            patches = -(-logmel.shape[-1] // PATCH_FRAMES)
+            units = self.model.mask_units(audio)
             audio_masks = [
                 m.to(dev)
-                for m in recursive_patch_masks(n, patches, masking.audio_depth, masking.prob, g)
+                for m in recursive_patch_masks(n, units, masking.audio_depth, masking.prob, g)
             ]
             text_levels = self._masked_text(cap_ids[:n], masking, g)
-        out = self.forward_model(logmel, valid, text_feats, tuple(audio_masks), tuple(text_levels))
+        out = self.forward_model(audio, valid, text_feats, tuple(audio_masks), tuple(text_levels))
         extras = LossBatch()
         if self.cfg.multi_positive:
             extras.pos_mask = (cap_ids[:, None] == batch["caption_ids_all"][None, :]).to(dev)

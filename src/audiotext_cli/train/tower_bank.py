@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from audiotext_cli.models.block_pool import pad_blocks
-from audiotext_cli.towers.cache import FeatureCache, Tower
+from audiotext_cli.towers import Tower
+from audiotext_cli.towers.cache import FeatureCache
 
 
 @dataclass

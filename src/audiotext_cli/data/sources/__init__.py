@@ -18,19 +18,22 @@ from audiotext_cli.data.captions import build_captions
 from audiotext_cli.data.packages import Package
 
 MAX_SECONDS = 10.0
+# Corpus audio is stored full band at the aisfx tower's rate (44.1 kHz); the 16 kHz CNN
+# decodes the same files at its own rate (docs/data.md).
+CORPUS_SR = 44100
 """Real recordings longer than this are cut (sound effects) or left out (speech)."""
 
 
 @dataclass(frozen=True)
 class FileAudio:
-    """A recording from a package, decoded to 16 kHz mono and cut at MAX_SECONDS."""
+    """A recording from a package, decoded to CORPUS_SR mono and cut at MAX_SECONDS."""
 
     path: str
 
     def make(self) -> np.ndarray:
-        from audiotext_cli.audio.io import TARGET_SR, load_audio
+        from audiotext_cli.audio.io import load_audio
 
-        return load_audio(self.path, TARGET_SR)[: int(MAX_SECONDS * TARGET_SR)]
+        return load_audio(self.path, CORPUS_SR)[: int(MAX_SECONDS * CORPUS_SR)]
 
 
 @dataclass(frozen=True)

@@ -233,10 +233,11 @@ def _write_float(synth, frames: int) -> np.ndarray:
 
 
 def render(note: NoteAudio) -> np.ndarray:
-    """Render `note` at RENDER_SR, trim the silent tail, resample to 16 kHz; empty if silent."""
+    """Render `note` at RENDER_SR, trim the silent tail, resample to CORPUS_SR; empty if silent."""
     import fluidsynth
 
-    from audiotext_cli.audio.io import TARGET_SR, resample
+    from audiotext_cli.audio.io import resample
+    from audiotext_cli.data.sources import CORPUS_SR
 
     settings = {
         "synth.reverb.active": 0,
@@ -269,5 +270,5 @@ def render(note: NoteAudio) -> np.ndarray:
     loud = np.flatnonzero(np.abs(wave) > peak * 1e-3)
     held = int(note.seconds * RENDER_SR)
     end = min(len(wave), max(held, int(loud[-1]) + RENDER_SR // 50))
-    out = resample(wave[:end], RENDER_SR, TARGET_SR)
+    out = resample(wave[:end], RENDER_SR, CORPUS_SR)
     return np.clip(out, -1.0, 1.0).astype(np.float32)
