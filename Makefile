@@ -18,7 +18,7 @@ export AUDIOTEXT_HOME ?= $(HOME)/.cache/audiotext
 export AUDIOTEXT_PACKAGES ?= $(AUDIOTEXT_HOME)/packages
 # The demo's model and index; the folder is renamed when the demo's corpus or recipe changes,
 # since `train --resume` refuses a run made on other data.
-DEMO := $(AUDIOTEXT_HOME)/demo/v2
+DEMO := $(AUDIOTEXT_HOME)/demo/v3
 AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
 EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*'
@@ -71,13 +71,18 @@ bench: setup
 	$(BIN)/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw
 	$(BIN)/python benchmarks/bench_index.py --n 200000
 
+# The demo's searches: two instrument queries, then sound effects of the held-out libraries.
+DEMO_QUERIES := "violin" "drums" "a dog barking" "a cat meowing" "laughter" "a car passing" "a door closing" "footsteps"
+
+# Heads on the frozen aisfx tower (preset clap-aisfx): tower features are computed once per
+# file and shared by training, evaluation and the library index.
 demo: setup
 	$(AT) data build --size default
-	$(AT) train --out $(DEMO)/clap --resume --set train.source_alpha=0.5 --set train.epochs=30
+	$(AT) train --out $(DEMO)/clap --resume
 	$(AT) eval $(DEMO)/clap/best
 	$(AT) embed folder $(AUDIOTEXT_HOME)/corpus/audio $(EVAL_SOURCES) --model $(DEMO)/clap/best --out $(DEMO)/library.emb
 	$(AT) index build $(DEMO)/library.emb --out $(DEMO)/library.idx
-	@for q in "violin" "drums" "a dog barking"; do $(AT) search "$$q" --index $(DEMO)/library.idx -k 5 || exit 1; done
+	@for q in $(DEMO_QUERIES); do $(AT) search "$$q" --index $(DEMO)/library.idx -k 5 || exit 1; done
 	@echo "search it in a browser: make serve   (runs: $(AT) serve $(DEMO)/library.idx)"
 
 serve: setup

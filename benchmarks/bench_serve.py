@@ -87,7 +87,8 @@ def timed(call, count: int) -> list[float]:
 def ten_seconds_wav() -> bytes:
     sr = 44100
     t = np.arange(10 * sr) / sr
-    wave = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(1).standard_normal(t.size)
+    noise = np.random.default_rng(1).standard_normal(t.size)
+    wave = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * noise
     buffer = io.BytesIO()
     sf.write(buffer, wave.astype(np.float32), sr, format="WAV")
     return buffer.getvalue()

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from audiotext_cli.cli import app
 from audiotext_cli.data.manifest import read_manifest
+from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.models.config import load_preset, loss_config_from
 from audiotext_cli.train.loop import train
 
@@ -85,6 +86,14 @@ def test_embed_folder_reuses_the_features_training_computed(corpus, embedder, tm
     assert report.embedded == n_files
     # train and val features were cached by training; only the eval split's are new
     assert sum(calls) == n_files - len(train_files) - len(read_manifest(corpus["val"]))
+    # two vectors per clip: the joint one and the tower's own (unit-norm block mean)
+    store = EmbeddingStore.open(tmp_path / "lib.emb")
+    _, emb, rows = store.load()
+    assert store.tower_dim == 512 and emb.tower.shape == (n_files, 512)
+    blocks = embedder.features.blocks_for([rows[0]["path"]])[0]
+    expected = blocks.mean(0) / np.linalg.norm(blocks.mean(0))
+    np.testing.assert_allclose(emb.tower[0], expected, atol=1e-6)
+    assert np.array_equal(emb.mean[0], embedder.embed_files([rows[0]["path"]]).mean[0])
 
 
 def test_prolap_on_the_tower_masks_blocks(corpus, tmp_path) -> None:
@@ -137,3 +146,14 @@ def test_cli_picks_the_tower_and_rejects_unknown_ones(corpus, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     cfg = json.loads((tmp_path / "run" / "best" / "config.json").read_text())["model"]
     assert (cfg["audio_tower"], cfg["sample_rate"]) == ("aisfx", 44100)
+
+
+def test_info_model_names_the_tower_its_hash_and_licences(tower_run) -> None:
+    result = runner.invoke(app, ["info", "--model", str(tower_run / "best"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.output)
+    assert card["audio_tower"] == "aisfx" and card["sample_rate"] == 44100
+    assert card["audio_tower_weights_sha256"].startswith("499ea75909c9")
+    assert "MIT" in card["audio_tower_source"] and "CC BY 4.0" in card["audio_tower_source"]
+    assert "Apache-2.0" in card["text_tower"]
+    assert runner.invoke(app, ["info"]).exit_code == 2

@@ -16,17 +16,43 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Embeddings:
-    """Row-aligned embeddings: unit-norm means, and per-dimension log-variances for
-    probabilistic models (None for deterministic ones)."""
+    """Row-aligned embeddings: unit-norm means, per-dimension log-variances for
+    probabilistic models (None for deterministic ones), and for audio embedded through a
+    pretrained tower the tower's own clip embedding (unit-norm; None otherwise), which
+    measures audio -> audio similarity better than the text-aligned space."""
 
     mean: np.ndarray  # (n, d) float32, rows L2-normalised
     logvar: np.ndarray | None = None  # (n, d) float32, log sigma^2
+    tower: np.ndarray | None = None  # (n, c) float32, rows L2-normalised
 
     def __post_init__(self) -> None:
         if self.mean.ndim != 2:
             raise ValueError(f"mean must be (n, d), got shape {self.mean.shape}")
         if self.logvar is not None and self.logvar.shape != self.mean.shape:
             raise ValueError(f"logvar shape {self.logvar.shape} != mean shape {self.mean.shape}")
+        if self.tower is not None and (self.tower.ndim != 2 or len(self.tower) != len(self.mean)):
+            raise ValueError(f"tower shape {self.tower.shape} does not match {self.mean.shape}")
+
+    def take(self, rows: np.ndarray | list[int]) -> Embeddings:
+        """The same rows of every array."""
+        return Embeddings(
+            self.mean[rows],
+            None if self.logvar is None else self.logvar[rows],
+            None if self.tower is None else self.tower[rows],
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Embeddings]) -> Embeddings:
+        """Row-wise concatenation of parts that all have the same arrays."""
+
+        def cat(arrays: list[np.ndarray | None]) -> np.ndarray | None:
+            return None if arrays[0] is None else np.concatenate(arrays)  # type: ignore[arg-type]
+
+        return Embeddings(
+            np.concatenate([p.mean for p in parts]),
+            cat([p.logvar for p in parts]),
+            cat([p.tower for p in parts]),
+        )
 
     def __len__(self) -> int:
         return self.mean.shape[0]

@@ -22,7 +22,12 @@ def register(app: typer.Typer) -> None:
 
 def info(
     paths: list[Path] = typer.Argument(
-        ..., help="Audio files or folders (a folder lists every regular file in it)."
+        None, help="Audio files or folders (a folder lists every regular file in it)."
+    ),
+    model: Path = typer.Option(
+        None,
+        "--model",
+        help="Describe this checkpoint instead: towers, sizes, weights hash, licences.",
     ),
     fmt: FormatOpt = _output.Format.table,
     json_out: JsonOpt = False,
@@ -42,6 +47,12 @@ def info(
     from audiotext_cli.audio.io import probe, verify
 
     fmt = output_format(fmt, json_out)
+    if model is not None:
+        card = model_card(model)
+        _output.emit(fmt, card, _output.Table(("field", "value"), list(card.items())))
+        return
+    if not paths:
+        raise typer.BadParameter("give audio files or folders, or --model CKPT", param_hint="PATHS")
     check = probe if header_only else verify
     files = _expand(paths, recursive)
     rows = []
@@ -56,6 +67,33 @@ def info(
         _output.info(f"{bad} of {len(rows)} files unusable")
     if strict and bad:
         raise typer.Exit(1)
+
+
+def model_card(path: Path) -> dict[str, Any]:
+    """What a checkpoint is made of, and whose work it builds on (licences, attribution)."""
+    from audiotext_cli.models.checkpoint import model_config_of, read_config
+    from audiotext_cli.text.minilm import ATTRIBUTION as TEXT_ATTRIBUTION
+
+    root, meta = read_config(path)
+    cfg = model_config_of(meta)
+    card: dict[str, Any] = {
+        "checkpoint": str(root),
+        "name": cfg.name,
+        "model_id": f"{cfg.name}-{meta['weights_sha256'][:12]}",
+        "weights_sha256": meta["weights_sha256"],
+        "audio_tower": cfg.audio_tower,
+        "sample_rate": cfg.sample_rate,
+        "embed_dim": cfg.embed_dim,
+        "probabilistic": cfg.probabilistic,
+        "text_tower": TEXT_ATTRIBUTION,
+    }
+    if cfg.audio_tower == "aisfx":
+        from audiotext_cli.models.sfx_weights import AISFX_SHA256, ATTRIBUTION
+
+        card |= {"audio_tower_weights_sha256": AISFX_SHA256, "audio_tower_source": ATTRIBUTION}
+    else:
+        card["audio_tower_source"] = "trained from scratch by audiotext (this checkpoint)"
+    return card
 
 
 def _expand(paths: list[Path], recursive: bool) -> list[Path]:

@@ -216,6 +216,7 @@ def store_meta(embedder: Embedder, kind: str) -> dict[str, Any]:
         "probabilistic": bool(embedder.probabilistic),
         "sample_rate": int(embedder.sample_rate),
         "kind": kind,
+        "tower_dim": int(getattr(embedder, "tower_dim", 0)) if kind == "audio" else 0,
     }
 
 
@@ -279,16 +280,16 @@ def _embed_files(
             waves = [item.pop("wave") for item in pending]
             emb = embed_contents(embedder, waves, [item["sha256"] for item in pending])
             finite = np.isfinite(emb.mean).all(axis=1)
-            if emb.logvar is not None:
-                finite &= np.isfinite(emb.logvar).all(axis=1)
+            for extra in (emb.logvar, emb.tower):
+                if extra is not None:
+                    finite &= np.isfinite(extra).all(axis=1)
             for item in (item for item, ok in zip(pending, finite, strict=True) if not ok):
                 reason = "embedding is not finite (samples too loud for the front end?)"
                 failed.append({"path": item["path"], "reason": reason} | _stat_of(item))
                 report.failed += 1
             keep = np.flatnonzero(finite)
             good = [pending[i] for i in keep]
-            logvar = None if emb.logvar is None else emb.logvar[keep]
-            vectors.append(Embeddings(emb.mean[keep], logvar))
+            vectors.append(emb.take(keep))
             rows.extend(good)
             report.embedded += len(good)
             meter.tick(len(pending), sum(item["duration"] for item in good))
@@ -382,11 +383,7 @@ def _warning(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _concat(parts: list[Embeddings]) -> Embeddings:
-    if not parts:
-        return Embeddings(np.zeros((0, 0), np.float32))
-    mean = np.concatenate([p.mean for p in parts])
-    logvar = None if parts[0].logvar is None else np.concatenate([p.logvar for p in parts])
-    return Embeddings(mean, logvar)
+    return Embeddings.concat(parts) if parts else Embeddings(np.zeros((0, 0), np.float32))
 
 
 class _Meter:

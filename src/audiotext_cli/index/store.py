@@ -2,7 +2,9 @@
 
 Layout:
     meta.json              model_id, model_source, dim, probabilistic, sample_rate, kind, ...
-    part-00000.safetensors tensors "mean" (n, d) and, for probabilistic models, "logvar"
+    part-00000.safetensors tensors "mean" (n, d), for probabilistic models "logvar", and
+                           for pretrained-tower models "tower" (n, tower_dim): the tower's
+                           own clip embedding, which "more like this" uses
     part-00000.jsonl       one metadata row per vector (id, path, duration, size, mtime, sha256,
                            model_id), readable by pandas.read_json(lines=True)
     manifest.json          the committed shards, in order: the only commit point
@@ -92,7 +94,7 @@ class EmbeddingStore:
         with writer_lock(path, wait=True, what="embedding store"):
             if (path / "meta.json").exists():  # another process created it meanwhile
                 return cls.create(path, meta)
-            full = {k: meta[k] for k in _META_KEYS}
+            full = {k: meta[k] for k in _META_KEYS} | {"tower_dim": int(meta.get("tower_dim", 0))}
             full |= {
                 "format_version": FORMAT_VERSION,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -150,12 +152,21 @@ class EmbeddingStore:
         tensors = {name: self._shard_tensors(name, manifest) for name in by_shard}
         mean = np.empty((len(latest), dim), np.float32)
         logvar = np.empty((len(latest), dim), np.float32) if self.meta["probabilistic"] else None
+        tower_dim = self.tower_dim
+        tower = np.empty((len(latest), tower_dim), np.float32) if tower_dim else None
         for out, (name, index, _) in enumerate(latest):
             mean[out] = tensors[name]["mean"][index]
             if logvar is not None:
                 logvar[out] = tensors[name]["logvar"][index]
+            if tower is not None:
+                tower[out] = tensors[name]["tower"][index]
         rows = [row for _, _, row in latest]
-        return [r["id"] for r in rows], Embeddings(mean, logvar), rows
+        return [r["id"] for r in rows], Embeddings(mean, logvar, tower), rows
+
+    @property
+    def tower_dim(self) -> int:
+        """Width of the stored tower vectors; 0 when the model has no pretrained tower."""
+        return int(self.meta.get("tower_dim", 0))
 
     def done_keys(self) -> dict[str, DoneKey]:
         """path (or id for captions) -> (size, mtime, sha256) of what is embedded now."""
@@ -197,6 +208,8 @@ class EmbeddingStore:
             raise EmbeddingFileError(f"truncated or corrupt shard ({reason})", file) from None
         if "mean" not in tensors or tensors["mean"].ndim != 2:
             raise EmbeddingFileError("shard has no (n, d) 'mean' tensor", file)
+        if self.tower_dim and tensors.get("tower", np.zeros((0, 0))).shape[1:] != (self.tower_dim,):
+            raise EmbeddingFileError(f"shard has no (n, {self.tower_dim}) 'tower' tensor", file)
         _check_count(file, len(tensors["mean"]), manifest)
         return tensors
 
@@ -216,6 +229,8 @@ class EmbeddingStore:
             tensors = {"mean": np.ascontiguousarray(emb.mean, np.float32)}
             if emb.logvar is not None:
                 tensors["logvar"] = np.ascontiguousarray(emb.logvar, np.float32)
+            if emb.tower is not None:
+                tensors["tower"] = np.ascontiguousarray(emb.tower, np.float32)
             weights, lines = self.path / f"{name}.safetensors", self.path / f"{name}.jsonl"
             write_atomic(weights, lambda p: save_file(tensors, str(p)))
             write_text_atomic(lines, "".join(jsonl_line(r) for r in rows))
@@ -238,6 +253,14 @@ class EmbeddingStore:
         if not np.isfinite(emb.mean).all() or (
             emb.logvar is not None and not np.isfinite(emb.logvar).all()
         ):
+            raise EmbeddingFileError("refusing to store NaN or infinite vectors", self.path)
+        width = 0 if emb.tower is None else emb.tower.shape[1]
+        if width != self.tower_dim:
+            raise EmbeddingFileError(
+                f"tower vectors of width {width} in a store with tower_dim {self.tower_dim}",
+                self.path,
+            )
+        if emb.tower is not None and not np.isfinite(emb.tower).all():
             raise EmbeddingFileError("refusing to store NaN or infinite vectors", self.path)
         if emb.probabilistic != self.meta["probabilistic"]:
             raise EmbeddingFileError(

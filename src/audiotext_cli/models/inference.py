@@ -111,18 +111,27 @@ class TrainedEmbedder:
 
     @torch.inference_mode()
     def embed_blocks(self, per_clip: Sequence[np.ndarray]) -> Embeddings:
-        """Tower block embeddings per clip -> joint embeddings, one clip per forward."""
+        """Tower block embeddings per clip -> joint embeddings, one clip per forward, with
+        the tower's own clip embeddings (unit-norm block means) beside them."""
         if not per_clip:
             return self._empty()
         device = next(self.model.parameters()).device
         means, logvars = [], []
+        tower = np.stack([pool_blocks(b) for b in per_clip])
+        tower /= np.maximum(np.linalg.norm(tower, axis=1, keepdims=True), 1e-12)
         for blocks in per_clip:
             x = torch.from_numpy(np.ascontiguousarray(blocks, np.float32))[None].to(device)
             emb = self.model.encode_audio(x, torch.tensor([len(blocks)], device=device))
             means.append(emb.mean.float().cpu().numpy())
             if emb.logvar is not None:
                 logvars.append(emb.logvar.float().cpu().numpy())
-        return Embeddings(np.concatenate(means), np.concatenate(logvars) if logvars else None)
+        logvar = np.concatenate(logvars) if logvars else None
+        return Embeddings(np.concatenate(means), logvar, tower)
+
+    @property
+    def tower_dim(self) -> int:
+        """Width of the tower vectors `embed_waveforms` returns (0: no pretrained tower)."""
+        return 0 if self.tower is None else self.tower.dim
 
     def model_inputs(self, wave: np.ndarray) -> tuple[Tensor, Tensor]:
         """One waveform as `encode_audio` takes it: (windows' log-mels, valid frames) for
@@ -181,7 +190,7 @@ class TrainedEmbedder:
 
     def embed_texts(self, texts: Sequence[str]) -> Embeddings:
         if not texts:
-            return self._empty()
+            return self._empty(audio=False)
         return self.embed_text_features(self.text_encoder.encode(list(texts)))
 
     @property
@@ -200,10 +209,11 @@ class TrainedEmbedder:
 
         return self.embed_waveforms([load_audio(p, self.sample_rate) for p in paths])
 
-    def _empty(self) -> Embeddings:
+    def _empty(self, audio: bool = True) -> Embeddings:
         return Embeddings(
             np.zeros((0, self.dim), np.float32),
             np.zeros((0, self.dim), np.float32) if self.probabilistic else None,
+            np.zeros((0, self.tower_dim), np.float32) if audio and self.tower_dim else None,
         )
 
 

