@@ -3,7 +3,9 @@ decode + log-mel alone, in files/s and seconds of audio per wall second.
 
 Without --model the fake embedder from tests/ stands in for the model, so the row measures
 the job's own overhead (walk, hashing, process pool, store writes); with --model CKPT it
-is the real end-to-end number.
+is the real end-to-end number. For a pretrained-tower model (aisfx) the feature cache is
+emptied before each end-to-end run, so they pay for the tower; a last run into a new store
+shows what a warm cache (features from training or an earlier job) costs.
 
     .venv/bin/python benchmarks/bench_embed.py [--files 32] [--seconds 10] [--workers 2]
         [--model CKPT]
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +27,7 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT.parent / "tests"))
-from _report import markdown_table, write_section  # noqa: E402
+from _report import markdown_table, summary_row, write_section  # noqa: E402
 
 from audiotext_cli.audio.io import TARGET_SR, load_audio  # noqa: E402
 from audiotext_cli.index.folder import embed_folder  # noqa: E402
@@ -59,8 +62,20 @@ def frontend_only(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def tower_only(files: list[Path], tower) -> float:
+    """The frozen tower's front end + network on decoded waveforms (decode not timed)."""
+    waves = [load_audio(p, tower.sample_rate) for p in files]
+    start = time.perf_counter()
+    for i in range(0, len(waves), 16):
+        tower.embed_blocks(waves[i : i + 16])
+    return time.perf_counter() - start
+
+
 def folder_job(folder: Path, embedder, out: Path, workers: int, batch: int):
-    """Wall seconds and report of one `embed_folder` run."""
+    """Wall seconds and report of one `embed_folder` run (cold feature cache)."""
+    features = getattr(embedder, "features", None)
+    if features is not None:
+        shutil.rmtree(features.root, ignore_errors=True)
     start = time.perf_counter()
     report = embed_folder(embedder, folder, out, workers=workers, batch_size=batch)
     return time.perf_counter() - start, report
@@ -88,12 +103,24 @@ def main() -> None:
         files = make_files(Path(tmp) / "audio", args.files, args.seconds)
         audio_s = args.files * args.seconds
         frontend_only(files[:2])  # warm page cache and torch kernels
-        rows = [["decode + resample + log-mel (1 process)", frontend_only(files)]]
+        rows = [["decode + resample + 16 kHz log-mel (1 process)", frontend_only(files)]]
+        tower = getattr(embedder, "tower", None)
+        if tower is not None:
+            rows.append(
+                [f"{tower.name} tower alone (front end + network)", tower_only(files, tower)]
+            )
         for workers in sorted({0, args.workers}):
             out = Path(tmp) / f"emb{workers}"
             seconds, report = folder_job(files[0].parent, embedder, out, workers, args.batch_size)
             assert report.embedded == args.files, report
             rows.append([f"{label}, workers={workers}", seconds])
+        end_to_end = rows[-1][1]
+        if tower is not None:
+            start = time.perf_counter()
+            report = embed_folder(
+                embedder, files[0].parent, Path(tmp) / "warm", workers=args.workers
+            )
+            rows.append(["same files, new store, features cached", time.perf_counter() - start])
         rerun, report = folder_job(files[0].parent, embedder, out, args.workers, args.batch_size)
         assert report.skipped == args.files, report
     table = markdown_table(
@@ -101,13 +128,21 @@ def main() -> None:
         [[name, s, args.files / s, audio_s / s] for name, s in rows]
         + [["re-run, nothing changed (all skipped)", rerun, args.files / rerun, "-"]],
     )
+    if args.model:
+        name = getattr(tower, "name", "cnn")  # the CNN lives inside the model
+        summary_row(
+            f"embed_audio_{name}",
+            f"{audio_s / end_to_end:.0f}x real time ({name}, workers={args.workers})",
+            question=f"embed folder, x real time, {name} tower",
+        )
     body = (
         f"## Folder embedding ({args.files} x {args.seconds:g} s 44.1 kHz WAV, "
         f"batch {args.batch_size})\n\n{table}\n\n"
         f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box: compare rows, not runs).\n"
     )
     print(body)
-    write_section("embed_folder", body)
+    tower_name = getattr(getattr(embedder, "tower", None), "name", "cnn")
+    write_section(f"embed_folder_{tower_name}" if args.model else "embed_folder", body)
 
 
 if __name__ == "__main__":

@@ -133,15 +133,17 @@ class TrainedEmbedder:
         """Width of the tower vectors `embed_waveforms` returns (0: no pretrained tower)."""
         return 0 if self.tower is None else self.tower.dim
 
-    def model_inputs(self, wave: np.ndarray) -> tuple[Tensor, Tensor]:
-        """One waveform as `encode_audio` takes it: (windows' log-mels, valid frames) for
-        the CNN, (1, K, C) blocks and (1,) count for a tower."""
+    def model_inputs(self, path: str | Path) -> tuple[Tensor, Tensor]:
+        """One file as `encode_audio` takes it: (windows' log-mels, valid frames) for the
+        CNN, (1, K, C) blocks (from the feature cache) and (1,) count for a tower."""
         device = next(self.model.parameters()).device
-        if self.tower is not None:
-            (blocks,) = self.tower.embed_blocks([wave])
+        if self.features is not None:
+            (blocks,) = self.features.blocks_for([path])
             return torch.from_numpy(blocks)[None].to(device), torch.tensor([len(blocks)])
         from audiotext_cli.audio.features import valid_frames
+        from audiotext_cli.audio.io import load_audio
 
+        wave = load_audio(path, self.sample_rate)
         windows, valid = frame_windows(wave, self.sample_rate, self.model.cfg.window_seconds)
         with torch.inference_mode():
             logmel = self.model.logmel(torch.from_numpy(windows).to(device))

@@ -72,14 +72,12 @@ def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dic
     unit of real audio was masked (CNN: 16-frame patches of each window; tower: blocks)."""
     import torch
 
-    from audiotext_cli.audio.io import load_audio
-
     model = embedder.model
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     flags = []
     for rec in records:
-        x, n_valid = embedder.model_inputs(load_audio(rec.audio, embedder.sample_rate))
+        x, n_valid = embedder.model_inputs(rec.audio)
         with torch.inference_mode():
             emb = model.encode_audio(x, n_valid)
             full = Embeddings(emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy())
