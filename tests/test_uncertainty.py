@@ -141,6 +141,16 @@ def test_inclusion_statistics_on_trained_model(prolap_run, corpus) -> None:
     ):
         assert 0 <= pct <= 100
     assert -1 <= stats["spearman_length_vs_variance"] <= 1
+    from scipy.stats import spearmanr
+
+    pairs = [(c["level"], c["text"]) for r in records for c in r.captions]
+    tv = total_variance(embedder.embed_texts([t for _, t in pairs]).logvar)
+    direct_rho = spearmanr([lv for lv, _ in pairs], tv).statistic
+    assert stats["spearman_level_vs_variance"] == pytest.approx(direct_rho, abs=1e-6)
+    assert -1 <= stats["audio_in_masked"]["spearman_mask_ratio_vs_variance"] <= 1
+    for kind in ("text_in_masked", "audio_in_masked"):  # the control of each rate
+        assert stats[kind]["random_pairs"] > 0
+        assert 0 <= stats[kind]["random_pair_pct"] <= 100
     assert set(stats["mean_total_variance_per_level"]) == {"1", "2", "3", "4"}
     # per-level means agree with a direct computation for level 1
     level1 = [c["text"] for r in records for c in r.captions if c["level"] == 1]

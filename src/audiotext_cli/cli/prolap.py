@@ -221,15 +221,21 @@ def inclusion_stats_command(
     text, audio = result["text_in_masked"], result["audio_in_masked"]
     rows = [
         (f"% captions ⊂ word-masked caption ({text['pairs']} pairs)", text["full_in_masked_pct"]),
+        ("  control: % ⊂ another caption's masked version", text["random_pair_pct"]),
         (
-            f"% audio windows ⊂ patch-masked window ({audio['pairs']} pairs)",
+            f"% audio inputs ⊂ masked input ({audio['pairs']} pairs)",
             audio["full_in_masked_pct"],
         ),
+        ("  control: % ⊂ another clip's masked input", audio["random_pair_pct"]),
     ]
     rows += [
         (f"% audio ⊂ its level-{lv} caption", v) for lv, v in result["audio_in_caption_pct"].items()
     ]
-    rows += [("Spearman(caption words, total variance)", result["spearman_length_vs_variance"])]
+    rows += [
+        ("Spearman(caption level, total variance)", result["spearman_level_vs_variance"]),
+        ("Spearman(caption words, total variance)", result["spearman_length_vs_variance"]),
+        ("Spearman(audio mask ratio, total variance)", audio["spearman_mask_ratio_vs_variance"]),
+    ]
     rows += [
         (f"mean total variance, level-{lv} captions", v)
         for lv, v in result["mean_total_variance_per_level"].items()

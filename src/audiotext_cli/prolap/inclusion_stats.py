@@ -2,12 +2,17 @@
 
 - text:  full caption inside its word-masked version (original ⊂ masked, the training
   direction), counted over pairs where masking hid at least one word;
-- audio: each 4 s window inside its patch-masked version, same rule;
+- audio: each input (a CNN window, a tower clip's blocks) inside its masked version, same rule;
 - cross: a clip inside its caption, per caption level (more general captions should
   include the audio more often);
-- uncertainty vs specificity: Spearman correlation of caption length (words) with total
-  variance (negative if shorter, more general captions are wider), and the mean total
-  variance per caption level (level 1, the most general, should be largest).
+- uncertainty vs specificity: Spearman correlation of caption level (1 general .. 4
+  specific) and of caption length (words) with total variance (negative if general
+  captions are wider), and the mean total variance per caption level;
+- uncertainty vs masking: Spearman correlation of the audio mask ratio with total
+  variance (positive if more masked audio is more uncertain);
+- a control for every inclusion rate: the same test on random pairs (input i against the
+  masked version of another input j). A rate means something only if it separates the
+  two: 99 % for both says the test cannot tell.
 
 "x ⊂ y" means the summed inclusion logit sum_d g(x, y) > 0 at eps = -20 (losses.probabilistic).
 """
@@ -23,6 +28,7 @@ from audiotext_cli.embedder import Embeddings
 from audiotext_cli.prolap.uncertainty import check_probabilistic, total_variance
 
 MASK_PROB = 0.75  # ProLAP's per-token masking probability q (prolap-math.md section 8)
+MASK_RATIOS = (0.0, 0.25, 0.5, 0.75)  # audio masking levels for the variance correlation
 _BATCH = 64
 
 
@@ -51,7 +57,7 @@ def text_inclusion(embedder, texts: Sequence[str], n_masks: int, seed: int) -> d
 
     enc = embedder.text_encoder
     g = torch.Generator().manual_seed(seed)
-    flags = []
+    flags, control = [], []
     for start in range(0, len(texts), _BATCH):
         ids, mask = enc.tokenize(list(texts[start : start + _BATCH]))
         with torch.inference_mode():
@@ -63,8 +69,31 @@ def text_inclusion(embedder, texts: Sequence[str], n_masks: int, seed: int) -> d
                 changed = (masked_ids != ids).any(1).cpu().numpy()
                 masked = embedder.embed_text_features(enc(masked_ids, mask).cpu().numpy())
                 flags.append(included(full, masked)[changed])
+                control.append(_random_pairs(full, masked, g))
+    return _rates(flags, control)
+
+
+def _random_pairs(full: Embeddings, masked: Embeddings, g) -> np.ndarray:
+    """full row i ⊂ masked row j for a random derangement-like shift j = i + s (mod n)."""
+    import torch
+
+    n = len(full.mean)
+    if n < 2:
+        return np.zeros(0, bool)
+    shift = int(torch.randint(1, n, (1,), generator=g))
+    other = np.roll(np.arange(n), shift)
+    return included(full, Embeddings(masked.mean[other], masked.logvar[other]))
+
+
+def _rates(flags: list[np.ndarray], control: list[np.ndarray]) -> dict:
     all_flags = np.concatenate(flags) if flags else np.zeros(0, bool)
-    return {"pairs": int(all_flags.size), "full_in_masked_pct": _percent(all_flags)}
+    rand = np.concatenate(control) if control else np.zeros(0, bool)
+    return {
+        "pairs": int(all_flags.size),
+        "full_in_masked_pct": _percent(all_flags),
+        "random_pairs": int(rand.size),
+        "random_pair_pct": _percent(rand),
+    }
 
 
 def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dict:
@@ -75,7 +104,8 @@ def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dic
     model = embedder.model
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    flags = []
+    flags, control, fulls, maskeds = [], [], [], []
+    ratio_tv: list[tuple[float, float]] = []
     for rec in records:
         x, n_valid = embedder.model_inputs(rec.audio)
         with torch.inference_mode():
@@ -91,14 +121,31 @@ def audio_inclusion(embedder, records: Sequence, n_masks: int, seed: int) -> dic
                     emb.mean.double().cpu().numpy(), emb.logvar.double().cpu().numpy()
                 )
                 flags.append(included(full, masked)[changed])
-    all_flags = np.concatenate(flags) if flags else np.zeros(0, bool)
-    return {"pairs": int(all_flags.size), "full_in_masked_pct": _percent(all_flags)}
+                fulls.append(full.take([0]))
+                maskeds.append(masked.take([0]))
+            for ratio in MASK_RATIOS:  # units masked at random, at least one left
+                keep = torch.rand(len(x), units, generator=g) >= ratio
+                keep[:, 0] |= ~(keep & real).any(1)
+                emb = model.encode_audio(x, n_valid, (~keep).to(device))
+                ratio_tv += [(ratio, tv) for tv in total_variance(emb.logvar.cpu().numpy())]
+    if len(fulls) > 1:
+        control.append(_random_pairs(Embeddings.concat(fulls), Embeddings.concat(maskeds), g))
+    out = _rates(flags, control)
+    r, tv = np.array(ratio_tv).T if ratio_tv else (np.zeros(0), np.zeros(0))
+    out["spearman_mask_ratio_vs_variance"] = _spearman(r, tv)
+    return out
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    if len(set(x.tolist())) < 2 or len(set(y.tolist())) < 2:
+        return float("nan")
+    return float(spearmanr(x, y).statistic)
 
 
 def inclusion_statistics(embedder, records: Sequence, n_masks: int = 1, seed: int = 0) -> dict:
     """All statistics of the module docstring for a probabilistic model on a manifest."""
-    from scipy.stats import spearmanr
-
     from audiotext_cli.evaluate.run import embed_records
 
     check_probabilistic(embedder)
@@ -121,7 +168,11 @@ def inclusion_statistics(embedder, records: Sequence, n_masks: int = 1, seed: in
         for level in LEVELS
     }
     lengths = np.array([len(t.split()) for t in texts])
-    rho = spearmanr(lengths, text_tv).statistic if len(set(lengths)) > 1 else float("nan")
+    rho = _spearman(lengths, text_tv)
+    pairs = [
+        (level, text_tv[row[t]]) for r in records for level in LEVELS for t in captions_at(r, level)
+    ]
+    levels, level_tv = np.array(pairs, dtype=np.float64).T
     return {
         "n_clips": len(records),
         "n_captions": len(texts),
@@ -130,7 +181,8 @@ def inclusion_statistics(embedder, records: Sequence, n_masks: int = 1, seed: in
         "text_in_masked": text_inclusion(embedder, texts, n_masks, seed),
         "audio_in_masked": audio_inclusion(embedder, records, n_masks, seed),
         "audio_in_caption_pct": cross,
-        "spearman_length_vs_variance": float(rho),
+        "spearman_length_vs_variance": rho,
+        "spearman_level_vs_variance": _spearman(levels, level_tv),
         "mean_total_variance_per_level": per_level,
         "mean_total_variance_audio": float(audio_tv.mean()),
     }
