@@ -270,14 +270,19 @@ def table(
     return markdown_table(["model"] + [c for c, _ in cols], rows + [chance, majority])
 
 
+def run_all(variants: list[Variant], args, data) -> tuple[dict, dict]:
+    """Every variant at every seed: {name: [results]} and {name: [seeds that have one]}."""
+    runs = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in variants}
+    seeds = {
+        name: [s for s, r in zip(args.seeds, rs, strict=True) if r is not None]
+        for name, rs in runs.items()
+    }
+    return {name: [r for r in rs if r is not None] for name, rs in runs.items()}, seeds
+
+
 def tower_tables(args, data) -> None:
     """ProLAP against deterministic heads on the same frozen-tower features (issue 18)."""
-    results = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in TOWER_ABLATION}
-    seeds = {
-        v.name: [s for s, r in zip(args.seeds, results[v.name], strict=True) if r is not None]
-        for v in TOWER_ABLATION
-    }
-    results = {name: [r for r in rs if r is not None] for name, rs in results.items()}
+    results, seeds = run_all(TOWER_ABLATION, args, data)
     first = results[TOWER.name][0]
     write_section(
         DOC,
@@ -317,12 +322,7 @@ def main() -> None:
         return
     baselines = [BASELINE, BALANCED, TOWER]
     variants = baselines if args.only == "baseline" else [*ABLATION, BALANCED, TOWER]
-    results = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in variants}
-    seeds = {
-        v.name: [s for s, r in zip(args.seeds, results[v.name], strict=True) if r is not None]
-        for v in variants
-    }
-    results = {name: [r for r in rs if r is not None] for name, rs in results.items()}
+    results, seeds = run_all(variants, args, data)
     first = results[BASELINE.name][0]
     recorded = {
         v.name: [r["recorded"] for r in results[v.name] if "recorded" in r] for v in baselines
