@@ -130,9 +130,13 @@ def main() -> None:
     )
     if args.model:
         name = getattr(tower, "name", "cnn")  # the CNN lives inside the model
+        alone = next((s for n, s in rows if n.endswith("tower alone (front end + network)")), None)
         summary_row(
             f"embed_audio_{name}",
-            f"{audio_s / end_to_end:.0f}x real time ({name}, workers={args.workers})",
+            f"{audio_s / end_to_end:.0f}x real time ({name}, workers={args.workers}, cold cache)",
+            "-" if alone is None else f"tower alone, decoded input: {audio_s / alone:.0f}x",
+            "-",
+            "-" if alone is None else f"{alone / end_to_end:.2f}x the tower alone",
             question=f"embed folder, x real time, {name} tower",
         )
     body = (
