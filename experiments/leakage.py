@@ -102,7 +102,8 @@ def main() -> None:
     )
     print(body)
     if args.results:
-        write_section(args.results, "leakage", body, "# Results\n")
+        name = "leakage" if args.preset == "demo" else f"leakage_{args.preset}"
+        write_section(args.results, name, body, "# Results\n")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,10 @@ def test_differing_keys() -> None:
         ["--model", "hilbert", "--loss", "clip"],
         ["--model", "hilbert", "--resume", "--teacher", "x"],
         ["--model", "hilbert", "--preset", "tiny"],
+        ["--preset", "tiny", "--teacher", "some/ckpt"],  # clip loss: a teacher is unused
+        ["--audio-tower", "bogus"],
+        ["--set", "model.audio_tower=bogus"],
+        ["--preset", "clap-aisfx", "--set", "model.sample_rate=16000"],  # the tower runs at 44.1k
     ],
 )
 def test_cli_usage_mistakes_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:

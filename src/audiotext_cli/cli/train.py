@@ -158,6 +158,15 @@ def train_command(
             + list(overrides)
             + [f"train.{k}={v}" for k, v in tail],
         )
+        if teacher is not None:
+            from audiotext_cli.losses import create_loss
+
+            if not create_loss(train_cfg.loss).needs.teacher:
+                raise typer.BadParameter(
+                    f"loss {train_cfg.loss.name!r} does not use a teacher "
+                    "(--teacher is for --loss soft-clip)",
+                    param_hint="--teacher",
+                )
     records_train = read_manifest(train_manifest or _default("train.jsonl"))
     records_val = read_manifest(val_manifest or _default("val.jsonl"))
     state = train_with_progress(
