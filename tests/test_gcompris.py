@@ -17,10 +17,10 @@ import pytest
 import soundfile as sf
 
 from audio_fixtures import sine
-from audiotext_cli.audio.io import TARGET_SR, load_audio
+from audiotext_cli.audio.io import load_audio
 from audiotext_cli.data.captions import L1_CLASSES
 from audiotext_cli.data.rcc import read_rcc
-from audiotext_cli.data.sources import RccAudio, gcompris
+from audiotext_cli.data.sources import CORPUS_SR, RccAudio, gcompris
 from audiotext_cli.errors import DataBuildError
 
 
@@ -163,11 +163,11 @@ def test_gcompris_clips_from_rcc(package, tmp_path):
 
     # the recipe decodes exactly what the same file decodes to on disk
     wave = dog.audio.make()
-    assert wave.ndim == 1 and abs(len(wave) - TARGET_SR) < 0.01 * TARGET_SR
+    assert wave.ndim == 1 and abs(len(wave) - CORPUS_SR) < 0.01 * CORPUS_SR
     ref = dict(read_rcc(package / gcompris.RCC / "explore_farm_animals.rcc"))
     raw = tmp_path / "raw.ogg"
     raw.write_bytes(ref[f"{gcompris.ACTIVITIES}/explore_farm_animals/resource/animals/dog.ogg"])
-    np.testing.assert_array_equal(wave, load_audio(raw, TARGET_SR))
+    np.testing.assert_array_equal(wave, load_audio(raw, CORPUS_SR))
 
 
 def test_a_package_without_described_sounds_is_a_build_error(tmp_path):

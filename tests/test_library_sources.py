@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from audio_fixtures import write_sine
-from audiotext_cli.audio.io import TARGET_SR
-from audiotext_cli.data.sources import gamesfx, qabcs, scratch
+from audiotext_cli.data.sources import CORPUS_SR, gamesfx, qabcs, scratch
 from audiotext_cli.errors import DataBuildError
 
 _EN = """language:English (US)
@@ -75,7 +74,7 @@ def test_qabcs_labels_and_what_is_left_out(qabcs_root):
     ]
     assert "Drums playing." in [t for _, t in clips["qabcs/noises/drums"].captions]
     wave = clips["qabcs/noises/dog"].audio.make()
-    assert wave.dtype.name == "float32" and len(wave) == TARGET_SR // 2
+    assert wave.dtype.name == "float32" and len(wave) == CORPUS_SR // 2
 
 
 def test_qabcs_without_alphabets_is_a_build_error(tmp_path):
@@ -171,7 +170,9 @@ def test_gamesfx_clips_follow_the_table(gamesfx_roots):
         "The sound of a car horn honking.",
         "A car horn honking, recorded.",
     ]
-    assert len(clips["gamesfx/xemacs21/laugh"].audio.make()) == 3200  # the .au entry decodes
+    assert (
+        len(clips["gamesfx/xemacs21/laugh"].audio.make()) == CORPUS_SR // 5
+    )  # the .au entry (0.2 s) decodes
 
 
 def test_gamesfx_missing_file_is_a_build_error(gamesfx_roots):

@@ -240,7 +240,8 @@ def test_raw_traversal_ids_are_not_rows(client, item_id):
 
 def test_corrupt_file_is_a_json_error(client):
     response = client.get("/api/peaks/noise/broken.wav")
-    assert response.status_code == 422 and "not audio" in response.json()["error"]
+    error = response.json()["error"]  # the junk chunk is caught before libsndfile reads it
+    assert response.status_code == 422 and ("not audio" in error or "absurd header" in error)
     assert response.headers["content-type"] == "application/json"
 
 
