@@ -20,7 +20,6 @@ from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.evaluate.retrieval import chance_metrics, rank_metrics
 from audiotext_cli.models import load_embedder
 from audiotext_cli.paths import home
-from audiotext_cli.towers.aisfx import pool_blocks
 
 RENDERED = {"timgm6mb", "merlin"}
 
@@ -45,10 +44,8 @@ def main(checkpoints: list[str]) -> None:
     records = read_manifest(home() / "corpus" / "eval.jsonl")
     for ckpt in checkpoints:
         emb = load_embedder(ckpt)
-        paths = [r.audio for r in records]
-        joint = emb.embed_files(paths).mean
-        tower = np.stack([pool_blocks(b) for b in emb.features.blocks_for(paths)])
-        tower /= np.linalg.norm(tower, axis=1, keepdims=True)
+        both = emb.embed_files([r.audio for r in records])
+        joint, tower = both.mean, both.tower
         for subset, rows in (
             ("all eval sources", range(len(records))),
             ("recorded libraries", [i for i, r in enumerate(records) if r.source not in RENDERED]),

@@ -91,7 +91,8 @@ def probe(path: PathLike) -> AudioInfo:
     size = _regular_size(p)
     if size == 0:
         raise AudioError("empty file (0 bytes)", p)
-    oversized = _oversized_header_chunk(p, size)
+    # chunk headers first: libsndfile would allocate what an oversized header chunk claims
+    oversized, short = _chunk_problems(p, size)
     if oversized is not None:
         raise AudioError(f"absurd header: {oversized}", p)
     try:
@@ -113,7 +114,6 @@ def probe(path: PathLike) -> AudioInfo:
         raise AudioError(
             f"truncated: header declares {declared} frames, file holds {info.frames}", p
         )
-    short = _chunk_shortfall(p, size)
     if short is not None:
         raise AudioError(f"truncated: {short}", p)
     if info.format == "MP3" and _mp3_cut_mid_frame(p, size):
@@ -411,22 +411,13 @@ def _riff_declared_frames(path: Path) -> int | None:
     return None
 
 
-def _chunk_shortfall(path: Path, size: int) -> str | None:
-    """For RIFF/WAVE (any codec: ADPCM too) and AIFF/AIFC: the sample chunk (`data` or
-    `SSND`) declaring more bytes than the file holds after it, said as a reason; else None.
-    Streaming placeholder sizes (0, 0xFFFFFFFF) are not checked."""
-    return _chunk_problems(path, size)[1]
-
-
-def _oversized_header_chunk(path: Path, size: int) -> str | None:
-    """A RIFF/AIFF header chunk (`fmt `, `COMM`, ...) claiming more bytes than the file
-    holds: checked before libsndfile parses the header, which would allocate the claim."""
-    return _chunk_problems(path, size)[0]
-
-
 def _chunk_problems(path: Path, size: int) -> tuple[str | None, str | None]:
-    """(an oversized header chunk, a short sample chunk) of a RIFF/WAVE or AIFF file, each
-    said as a reason or None; walks chunk headers only, stopping at the sample chunk."""
+    """(an oversized header chunk, a short sample chunk) of a RIFF/WAVE (any codec: ADPCM
+    too) or AIFF/AIFC file, each said as a reason or None. A header chunk (`fmt `, `COMM`,
+    ...) is oversized when it claims more bytes than the file holds; the sample chunk
+    (`data`, `SSND`) is short when it declares more than the file holds after it (streaming
+    placeholder sizes 0 and 0xFFFFFFFF are not checked). Walks chunk headers only,
+    stopping at the sample chunk."""
     with path.open("rb") as f:
         head = f.read(12)
         if len(head) < 12:

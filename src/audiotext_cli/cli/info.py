@@ -72,6 +72,7 @@ def info(
 def model_card(path: Path) -> dict[str, Any]:
     """What a checkpoint is made of, and whose work it builds on (licences, attribution)."""
     from audiotext_cli.models.checkpoint import model_config_of, read_config
+    from audiotext_cli.models.inference import model_id_of
     from audiotext_cli.text.minilm import ATTRIBUTION as TEXT_ATTRIBUTION
 
     root, meta = read_config(path)
@@ -79,7 +80,7 @@ def model_card(path: Path) -> dict[str, Any]:
     card: dict[str, Any] = {
         "checkpoint": str(root),
         "name": cfg.name,
-        "model_id": f"{cfg.name}-{meta['weights_sha256'][:12]}",
+        "model_id": model_id_of(cfg.name, meta),
         "weights_sha256": meta["weights_sha256"],
         "audio_tower": cfg.audio_tower,
         "sample_rate": cfg.sample_rate,

@@ -4,7 +4,7 @@ Layout:
     meta.json              model_id, model_source, dim, probabilistic, sample_rate, kind, ...
     part-00000.safetensors tensors "mean" (n, d), for probabilistic models "logvar", and
                            for pretrained-tower models "tower" (n, tower_dim): the tower's
-                           own clip embedding, which "more like this" uses
+                           own clip embedding (kept for exports; search uses "mean")
     part-00000.jsonl       one metadata row per vector (id, path, duration, size, mtime, sha256,
                            model_id), readable by pandas.read_json(lines=True)
     manifest.json          the committed shards, in order: the only commit point
@@ -250,9 +250,8 @@ class EmbeddingStore:
             raise EmbeddingFileError(
                 f"vectors have dim {emb.mean.shape[1]}, store has {self.meta['dim']}", self.path
             )
-        if not np.isfinite(emb.mean).all() or (
-            emb.logvar is not None and not np.isfinite(emb.logvar).all()
-        ):
+        arrays = [a for a in (emb.mean, emb.logvar, emb.tower) if a is not None]
+        if not all(np.isfinite(a).all() for a in arrays):
             raise EmbeddingFileError("refusing to store NaN or infinite vectors", self.path)
         width = 0 if emb.tower is None else emb.tower.shape[1]
         if width != self.tower_dim:
@@ -260,8 +259,6 @@ class EmbeddingStore:
                 f"tower vectors of width {width} in a store with tower_dim {self.tower_dim}",
                 self.path,
             )
-        if emb.tower is not None and not np.isfinite(emb.tower).all():
-            raise EmbeddingFileError("refusing to store NaN or infinite vectors", self.path)
         if emb.probabilistic != self.meta["probabilistic"]:
             raise EmbeddingFileError(
                 f"probabilistic={emb.probabilistic} vectors in a store with "

@@ -102,12 +102,7 @@ class TrainedEmbedder:
         assert self.tower is not None and self.features is not None
         if content_keys is None:
             return self.tower.embed_blocks(waves)
-        out = [self.features.read(k) for k in content_keys]
-        todo = [i for i, b in enumerate(out) if b is None]
-        for i, blocks in zip(todo, self.tower.embed_blocks([waves[i] for i in todo]), strict=True):
-            self.features.write(content_keys[i], blocks)
-            out[i] = blocks
-        return out  # type: ignore[return-value]
+        return self.features.blocks_of_waves(waves, content_keys)
 
     @torch.inference_mode()
     def embed_blocks(self, per_clip: Sequence[np.ndarray]) -> Embeddings:
@@ -159,6 +154,14 @@ class TrainedEmbedder:
             waves, lambda w, v: [self.model.audio_features(w, v)]
         )
         return pool_features(feats, weights, offsets)
+
+    def file_audio_features(self, paths: Sequence[str | Path]) -> np.ndarray:
+        """`audio_features` of files; a tower model pools its cached blocks."""
+        if self.features is not None:
+            return np.stack([pool_blocks(b) for b in self.features.blocks_for(paths)])
+        from audiotext_cli.audio.io import load_audio
+
+        return self.audio_features([load_audio(p, self.sample_rate) for p in paths])
 
     def with_fresh_heads(self, seed: int) -> TrainedEmbedder:
         """The same backbones (log-mel front end, audio encoder; MiniLM is shared) under
@@ -222,6 +225,11 @@ class TrainedEmbedder:
 def load_embedder(path: str | Path, device: str = "cpu") -> TrainedEmbedder:
     """Load a checkpoint folder as an `Embedder`; its model_id names the weights' content."""
     model, meta = load_model(path, device)
-    model_id = f"{model.cfg.name}-{meta['weights_sha256'][:12]}"
+    model_id = model_id_of(model.cfg.name, meta)
     tower = load_tower(model.cfg.audio_tower, device) if model.uses_tower else None
     return TrainedEmbedder(model, model_id, str(Path(path).resolve()), tower=tower)
+
+
+def model_id_of(name: str, meta: dict) -> str:
+    """A checkpoint's model id: its name and the start of its weights' sha256."""
+    return f"{name}-{meta['weights_sha256'][:12]}"

@@ -82,7 +82,7 @@ def _random_pairs(full: Embeddings, masked: Embeddings, g) -> np.ndarray:
         return np.zeros(0, bool)
     shift = int(torch.randint(1, n, (1,), generator=g))
     other = np.roll(np.arange(n), shift)
-    return included(full, Embeddings(masked.mean[other], masked.logvar[other]))
+    return included(full, masked.take(other))
 
 
 def _rates(flags: list[np.ndarray], control: list[np.ndarray]) -> dict:

@@ -63,6 +63,22 @@ class FeatureCache:
     ) -> list[np.ndarray]:
         """Block embeddings of every file, computing (and caching) only the missing ones."""
         shas = list(shas) if shas is not None else [file_sha256(p) for p in paths]
+        sr = self.tower.sample_rate
+        return self._complete(shas, lambda idx: [load_audio(paths[i], sr) for i in idx], progress)
+
+    def blocks_of_waves(self, waves: Sequence[np.ndarray], shas: Sequence[str]) -> list[np.ndarray]:
+        """Block embeddings of already decoded files whose content hashes are known (e.g.
+        by `embed folder`'s workers): hits are read, misses computed from `waves`."""
+        return self._complete(list(shas), lambda idx: [waves[i] for i in idx])
+
+    def _complete(
+        self,
+        shas: list[str],
+        waves_of: Callable[[list[int]], list[np.ndarray]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[np.ndarray]:
+        """Read every entry; run the tower on the missing ones, FILES_PER_CALL at a time,
+        taking their waveforms from `waves_of(indices)`, and cache each result."""
         out: list[np.ndarray | None] = [self.read(s) for s in shas]
         hits = sum(x is not None for x in out)
         if progress and hits:
@@ -70,8 +86,7 @@ class FeatureCache:
         todo = [i for i, x in enumerate(out) if x is None]
         for start in range(0, len(todo), FILES_PER_CALL):
             batch = todo[start : start + FILES_PER_CALL]
-            waves = [load_audio(paths[i], self.tower.sample_rate) for i in batch]
-            for i, blocks in zip(batch, self.tower.embed_blocks(waves), strict=True):
+            for i, blocks in zip(batch, self.tower.embed_blocks(waves_of(batch)), strict=True):
                 self.write(shas[i], blocks)
                 out[i] = blocks
             if progress:

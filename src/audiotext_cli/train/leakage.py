@@ -125,14 +125,7 @@ def strip_class_words(
 def audio_backbone_features(embedder, records: Sequence[ClipRecord]) -> np.ndarray:
     """(n, C) pooled audio-encoder features per clip, before any projection head (for a
     pretrained tower: the mean of its cached block embeddings, what the tower brings)."""
-    from audiotext_cli.audio.io import load_audio
-
-    features = getattr(embedder, "features", None)
-    if features is not None:
-        from audiotext_cli.towers.aisfx import pool_blocks
-
-        return np.stack([pool_blocks(b) for b in features.blocks_for([r.audio for r in records])])
-    return embedder.audio_features([load_audio(r.audio, embedder.sample_rate) for r in records])
+    return embedder.file_audio_features([r.audio for r in records])
 
 
 def probe_predictions(

@@ -18,10 +18,10 @@ from audiotext_cli.data.captions import build_captions
 from audiotext_cli.data.packages import Package
 
 MAX_SECONDS = 10.0
-# Corpus audio is stored full band at the aisfx tower's rate (44.1 kHz); the 16 kHz CNN
-# decodes the same files at its own rate (docs/data.md).
-CORPUS_SR = 44100
 """Real recordings longer than this are cut (sound effects) or left out (speech)."""
+CORPUS_SR = 44100
+"""Corpus audio is stored full band at the aisfx tower's rate; the 16 kHz CNN decodes the
+same files at its own rate (docs/data.md)."""
 
 
 @dataclass(frozen=True)
