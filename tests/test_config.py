@@ -134,6 +134,7 @@ def test_differing_keys() -> None:
         ["--preset", "tiny", "--teacher", "some/ckpt"],  # clip loss: a teacher is unused
         ["--audio-tower", "bogus"],
         ["--set", "model.audio_tower=bogus"],
+        ["--set", "train.positives=bogus"],
         ["--preset", "clap-aisfx", "--set", "model.sample_rate=16000"],  # the tower runs at 44.1k
     ],
 )

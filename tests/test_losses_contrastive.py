@@ -277,3 +277,34 @@ def test_two_gloo_ranks_equal_single_process(tmp_path):
                     assert got is None
                 else:
                     torch.testing.assert_close(got, WORLD * full[rows], rtol=1e-10, atol=1e-12)
+
+
+def test_described_positives_hand_computed():
+    """Clip 0 has captions {0: "music", 1: "a violin"}, clip 1 {0, 2}, clip 2 {3}; they were
+    sampled with captions 1, 0, 3. "music" (column 1) describes clips 0 and 1; "a violin"
+    (column 0) only clip 0. The same-caption rule sees no positive besides the diagonal."""
+    from audiotext_cli.train.objective import positives_mask
+
+    sets = torch.tensor([[0, 1], [0, 2], [3, -1]])
+    batch = {
+        "caption_ids": torch.tensor([1, 0, 3]),
+        "caption_ids_all": torch.tensor([1, 0, 3]),
+        "caption_sets": sets,
+        "caption_sets_all": sets,
+    }
+    a2t, t2a = positives_mask(batch, "described", torch.device("cpu"))
+    assert a2t.tolist() == [[True, True, False], [False, True, False], [False, False, True]]
+    assert t2a.tolist() == [[True, False, False], [True, True, False], [False, False, True]]
+    same = positives_mask(batch, "caption", torch.device("cpu"))
+    assert same.tolist() == torch.eye(3, dtype=torch.bool).tolist()
+    # an (a2t, t2a) pair reaches InfoNCE row by row: audio 0 targets texts 0 and 1 equally
+    audio, text = unit_rows(3, 4, seed=0), unit_rows(3, 4, seed=1)
+    scale = 5.0
+    expected = 0.0
+    for logits, pos in ((scale * audio @ text.T, a2t), (scale * text @ audio.T, t2a)):
+        for i in range(3):
+            log_z = math.log(sum(math.exp(logits[i, j]) for j in range(3)))
+            hits = [j for j in range(3) if pos[i, j]]
+            expected += sum(log_z - logits[i, j].item() for j in hits) / len(hits) / 6
+    out = clip_loss(audio, text, torch.tensor(scale, dtype=torch.float64), (a2t, t2a))
+    assert out.item() == pytest.approx(expected, rel=1e-12)

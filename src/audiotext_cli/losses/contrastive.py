@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import torch.nn.functional as F
 from torch import Tensor
 
-from audiotext_cli.losses.distributed import gather_features, global_pos_mask
+from audiotext_cli.losses.distributed import PosMask, gather_features, global_pos_mask
 from audiotext_cli.losses.registry import Loss, LossBatch, LossConfig, Needs, register_loss
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ def sigmoid_loss(logits: Tensor, positives: Tensor) -> Tensor:
     return F.softplus(-labels * logits).sum() / logits.shape[0]
 
 
-def clip_loss(
-    audio: Tensor, text: Tensor, logit_scale: Tensor, pos_mask: Tensor | None = None
-) -> Tensor:
+def clip_loss(audio: Tensor, text: Tensor, logit_scale: Tensor, pos_mask: PosMask = None) -> Tensor:
     """Symmetric InfoNCE (CLIP), with a uniform target over each row's positives.
 
     audio, text: (B, D) L2-normalised; logit_scale: exponentiated scalar; pos_mask:
@@ -75,7 +73,7 @@ def siglip_loss(
     text: Tensor,
     logit_scale: Tensor,
     logit_bias: Tensor,
-    pos_mask: Tensor | None = None,
+    pos_mask: PosMask = None,
 ) -> Tensor:
     """SigLIP's pairwise sigmoid loss: every (audio, text) pair is a binary decision, so the
     loss needs no softmax over the batch and multiple positives per row are natural.

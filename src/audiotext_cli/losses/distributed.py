@@ -42,17 +42,19 @@ def gather_features(x: Tensor) -> Tensor:
         return torch.cat(dist_fn.all_gather(x), dim=0)
 
 
-def global_pos_mask(
-    pos_mask: Tensor | None, batch: int, device: torch.device
-) -> tuple[Tensor, Tensor]:
+PosMask = Tensor | tuple[Tensor, Tensor] | None  # see `global_pos_mask`
+
+
+def global_pos_mask(pos_mask: PosMask, batch: int, device: torch.device) -> tuple[Tensor, Tensor]:
     """Positives of this rank's rows among the gathered columns: (B, N) bool masks for the
     audio->text and the text->audio rows.
 
     `pos_mask` may be None (only aligned pairs are positive), (B, B) over the local batch
     (entry [i, j]: audio i and text j are a positive pair; columns of other ranks are
     negatives), or (B, N) over the global batch, read as a symmetric relation between
-    samples (e.g. equal caption strings) and used for both directions. The aligned pair
-    is always a positive, so no row is left without one.
+    samples (e.g. equal caption strings) and used for both directions, or a pair of
+    (B, N) masks (a2t, t2a) for a relation that is not symmetric (a text describing a
+    clip). The aligned pair is always a positive, so no row is left without one.
     """
     rank, world = rank_and_world()
     n = batch * world
@@ -61,6 +63,11 @@ def global_pos_mask(
     eye[:, block] = torch.eye(batch, dtype=torch.bool, device=device)
     if pos_mask is None:
         return eye, eye
+    if isinstance(pos_mask, tuple):
+        a2t, t2a = (m.to(device=device, dtype=torch.bool) for m in pos_mask)
+        if a2t.shape != (batch, n) or t2a.shape != (batch, n):
+            raise ValueError(f"pos_mask pair must be ({batch}, {n}) each")
+        return a2t | eye, t2a | eye
     pos_mask = pos_mask.to(device=device, dtype=torch.bool)
     if pos_mask.shape == (batch, batch):
         a2t, t2a = torch.zeros_like(eye), torch.zeros_like(eye)

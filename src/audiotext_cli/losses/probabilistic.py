@@ -22,7 +22,7 @@ from torch import Tensor
 
 from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.contrastive import check_pair, sigmoid_loss
-from audiotext_cli.losses.distributed import gather_features, global_pos_mask
+from audiotext_cli.losses.distributed import PosMask, gather_features, global_pos_mask
 from audiotext_cli.losses.registry import (
     Loss,
     LossBatch,
@@ -168,7 +168,7 @@ def ppcl_loss(
     text_logvar: Tensor,
     logit_scale: Tensor,
     logit_bias: Tensor,
-    pos_mask: Tensor | None = None,
+    pos_mask: PosMask = None,
 ) -> Tensor:
     """ProLIP's probabilistic pairwise contrastive loss: SigLIP's sigmoid loss on the
     CSD-based logits, summed over all pairs and divided by B. Means (B, D) unit-norm,
@@ -205,6 +205,7 @@ class ProLAPConfig(LossConfig):
     mask_prob: float = 0.75
     text_mask_depth: int = 2
     audio_mask_depth: int = 1
+    text_mask_variants: int = 4
 
     def validate(self) -> None:
         if self.vib_variant not in ("prolip", "textbook"):
@@ -217,6 +218,8 @@ class ProLAPConfig(LossConfig):
         for key in ("text_mask_depth", "audio_mask_depth"):
             if getattr(self, key) < 0:
                 raise ConfigUsageError(f"train.loss.{key}: must be >= 0")
+        if self.text_mask_variants < 1:
+            raise ConfigUsageError("train.loss.text_mask_variants: must be >= 1")
 
 
 @register_loss("prolap", ProLAPConfig)
@@ -232,7 +235,13 @@ class ProLAPLoss(Loss):
     @property
     def needs(self) -> Needs:
         c = self.cfg
-        masking = Masking(c.mask_fraction, c.mask_prob, c.audio_mask_depth, c.text_mask_depth)
+        masking = Masking(
+            c.mask_fraction,
+            c.mask_prob,
+            c.audio_mask_depth,
+            c.text_mask_depth,
+            c.text_mask_variants,
+        )
         return Needs(bias=True, probabilistic=True, masking=masking)
 
     def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 from torch import Tensor, nn
 
 from audiotext_cli.errors import ConfigUsageError
+from audiotext_cli.losses.distributed import PosMask
 
 if TYPE_CHECKING:
     from audiotext_cli.models.output import ModelOutput
@@ -43,6 +44,7 @@ class Masking:
     prob: float
     audio_depth: int
     text_depth: int
+    text_variants: int = 4  # fixed masked chains cached per caption (train/masked_texts.py)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class LossBatch:
     """The batch as a loss sees it: which pairs are positives, and teacher similarities
     of this rank's items to the gathered batch when the loss asked for a teacher."""
 
-    pos_mask: Tensor | None = None  # (B, B) or (B, N) bool, True on positives
+    pos_mask: PosMask = None  # (B, B), (B, N) or an (a2t, t2a) pair; True on positives
     teacher_audio_sim: Tensor | None = None  # (B, N)
     teacher_text_sim: Tensor | None = None  # (B, N)
 

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.contrastive import check_pair, info_nce, row_normalise
-from audiotext_cli.losses.distributed import global_pos_mask
+from audiotext_cli.losses.distributed import PosMask, global_pos_mask
 from audiotext_cli.losses.registry import Loss, LossBatch, LossConfig, Needs, register_loss
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def soft_clip_loss(
     logit_scale: Tensor,
     teacher_audio_sim: Tensor,
     teacher_text_sim: Tensor,
-    pos_mask: Tensor | None = None,
+    pos_mask: PosMask = None,
     beta: float = 0.3,
     teacher_temperature: float | None = 0.1,
 ) -> Tensor:

@@ -24,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
 from audiotext_cli.integrity import sha256_file as file_sha256
+from audiotext_cli.losses import create_loss
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
@@ -191,10 +192,25 @@ def load_state(
 VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
 
 
-def init_from_checkpoint(model: AudioTextModel, path: str | Path) -> None:
-    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline)."""
+# Scalars that belong to a sigmoid loss: a checkpoint trained without a bias (InfoNCE) has
+# a scale tuned for a softmax and a bias never trained, so the new loss keeps its own init.
+SIGMOID_SCALARS = ("logit_scale", "logit_bias")
+
+
+def init_from_checkpoint(model: AudioTextModel, path: str | Path, needs_bias: bool) -> None:
+    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline).
+    A loss that needs a bias (SigLIP, PPCL) started from one trained without keeps its own
+    initial scale and bias: InfoNCE's scale (~38) with an untrained bias puts every pair's
+    sigmoid logit far from where a sigmoid loss starts well (REFERENCE.md section 8)."""
     root, meta = read_config(path)
-    load_state(model, _weights(root, meta), root, may_be_missing=VARIANCE_HEADS)
+    tensors = _weights(root, meta)
+    source_bias = not meta.get("train") or create_loss(train_config_of(meta).loss).needs.bias
+    if needs_bias and not source_bias:
+        tensors = {k: v for k, v in tensors.items() if k not in SIGMOID_SCALARS}
+        may_be_missing = (*VARIANCE_HEADS, *SIGMOID_SCALARS)
+    else:
+        may_be_missing = VARIANCE_HEADS
+    load_state(model, tensors, root, may_be_missing=may_be_missing)
 
 
 def load_training_state(

@@ -125,6 +125,9 @@ def _default_loss() -> LossConfig:
     return loss_class("clip").Config()
 
 
+POSITIVES = ("caption", "described")
+
+
 @dataclass
 class TrainConfig:
     loss: LossConfig = field(default_factory=_default_loss)  # a registered loss's config
@@ -138,7 +141,11 @@ class TrainConfig:
     seed: int = 0
     spec_augment: bool = True  # time/frequency masking on training windows only
     crop_frames: int = 128  # random training crop of each window (0 = whole window)
-    multi_positive: bool = True  # equal caption strings in a batch are positives
+    multi_positive: bool = True  # other pairs in a batch may be positives (see `positives`)
+    # "caption": a pair is positive when the two captions are the same string (CLIP's
+    # multi-positive reading); "described": when the text is any caption of the clip, so
+    # "music" is a positive of every music clip whichever caption it was sampled with.
+    positives: str = "caption"
     source_alpha: float = 1.0  # source s sampled in proportion to n_s**alpha (1: every clip once)
     checkpoint_every: int = 200  # steps between resumable checkpoints
 
@@ -149,6 +156,10 @@ class TrainConfig:
     def validate(self) -> None:
         """Also called by `train`, since fields may be set after construction."""
         self.loss.validate()
+        if self.positives not in POSITIVES:
+            raise ConfigUsageError(
+                f"train.positives: must be one of {', '.join(POSITIVES)}, not {self.positives!r}"
+            )
         check_ranges(
             self,
             "train",

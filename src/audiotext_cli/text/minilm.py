@@ -219,10 +219,15 @@ class MiniLM(nn.Module):
         goes to padding or copies whatever mix of lengths a call brings (only the last
         tile of a call is part empty).
         """
+        return self.encode_ids([e.ids for e in self.tokenizer.encode_batch(list(texts))])
+
+    @torch.inference_mode()
+    def encode_ids(self, encoded: list[list[int]]) -> np.ndarray:
+        """Token-id lists (e.g. word-masked captions) -> (n, 384), as `encode`: each row
+        exactly what its sequence gives alone."""
         was_training = self.training
         self.eval()
-        out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
-        encoded = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        out = np.zeros((len(encoded), HIDDEN), dtype=np.float32)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         start = 0
         while start < len(order):

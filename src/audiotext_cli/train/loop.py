@@ -51,6 +51,7 @@ class Split:
     records: list[ClipRecord]
     bank: LogmelBank | TowerBank  # CNN: log-mel windows; tower: cached block embeddings
     caption_ids: list[list[list[int]]]  # clip -> level (0..3) -> caption ids
+    caption_sets: torch.Tensor  # (clips, K) every caption id of a clip, -1 padded
 
 
 def _split(records: list[ClipRecord], cfg: ModelConfig, table: TextTable, progress=None) -> Split:
@@ -62,7 +63,16 @@ def _split(records: list[ClipRecord], cfg: ModelConfig, table: TextTable, progre
 
         bank = build_tower_bank(paths, load_tower(cfg.audio_tower), progress)
     caps = [[[table.ids[t] for t in captions_at(r, lv)] for lv in (1, 2, 3, 4)] for r in records]
-    return Split(records, bank, caps)
+    return Split(records, bank, caps, _caption_sets(caps))
+
+
+def _caption_sets(caps: list[list[list[int]]]) -> torch.Tensor:
+    """Each clip's caption ids over all levels as one -1-padded row (for `positives=described`)."""
+    sets = [sorted({i for level in clip for i in level}) for clip in caps]
+    out = torch.full((len(sets), max(map(len, sets), default=1)), -1, dtype=torch.long)
+    for row, ids in enumerate(sets):
+        out[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return out
 
 
 def selection_metric(result: dict) -> float:
@@ -230,14 +240,15 @@ def train(
             va = _split(val_records, model_cfg, table)
 
         model = AudioTextModel(model_cfg).to(device)
-        if init_from is not None and not can_resume:
-            init_from_checkpoint(model, init_from)
         teacher_emb = None
         if teacher is not None:
             from audiotext_cli.train.teacher import teacher_embeddings
 
             teacher_emb = teacher_embeddings(teacher, tr.records, table.texts)
-        objective = Objective(model, cfg, table, teacher_emb)
+        train_captions = [i for clip in tr.caption_ids for level in clip for i in level]
+        objective = Objective(model, cfg, table, teacher_emb, train_captions)
+        if init_from is not None and not can_resume:
+            init_from_checkpoint(model, init_from, objective.needs.bias)
         model.freeze_unused(objective.needs.bias, objective.needs.masking is not None)
         optimizer = torch.optim.AdamW(
             param_groups(model, cfg), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6
@@ -290,6 +301,7 @@ def train(
                 clips = perm[start : start + cfg.batch_size]
                 batch = _sample_batch(tr, clips, g, cfg.spec_augment, cfg.crop_frames)
                 batch["caption_ids_all"] = all_gather_ids(batch["caption_ids"], world)
+                batch["caption_sets_all"] = all_gather_ids(batch["caption_sets"], world)
                 losses = objective(batch, g)
                 loss = sum(v for k, v in losses.items() if k.endswith("_loss"))
                 optimizer.zero_grad(set_to_none=True)
@@ -404,6 +416,7 @@ def _sample_batch(
         "audio": audio,
         "audio_valid": valid,
         "caption_ids": torch.tensor(cap_ids),
+        "caption_sets": split.caption_sets[clips],
         "clips": clips,
     }
 
