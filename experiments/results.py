@@ -37,7 +37,7 @@ class Variant:
     label: str
     preset: str
     overrides: list[str] = field(default_factory=list)
-    from_baseline: bool = False
+    init: str | None = None  # the variant whose run (same seed) this one starts from
     epochs: int | None = None  # fixed by the recipe, else --epochs / --ft-epochs
 
 
@@ -90,22 +90,22 @@ TOWER_ABLATION = [
 FINETUNE = ["train.lr=5e-4", "train.warmup_epochs=0.5"]
 ABLATION = [
     BASELINE,
-    Variant("clap-ft", "CLAP + same extra epochs (control)", "demo", FINETUNE, True),
+    Variant("clap-ft", "CLAP + same extra epochs (control)", "demo", FINETUNE, "clap"),
     Variant(
         "prolap-noinc",
         "ProLAP without inclusion",
         "prolap-demo",
         [*FINETUNE, "train.loss.w_inclusion_hier=0", "train.loss.w_inclusion_cross=0"],
-        True,
+        "clap",
     ),
     Variant(
         "prolap-norep",
         "ProLAP without repulsive",
         "prolap-demo",
         [*FINETUNE, "train.loss.w_repulsive=0"],
-        True,
+        "clap",
     ),
-    Variant("prolap", "ProLAP full", "prolap-demo", FINETUNE, True),
+    Variant("prolap", "ProLAP full", "prolap-demo", FINETUNE, "clap"),
 ]
 
 
@@ -126,8 +126,8 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
     model_cfg, train_cfg = load_preset(v.preset)
     model_cfg, train_cfg = apply_overrides(model_cfg, train_cfg, v.overrides)
     train_cfg.seed = seed
-    train_cfg.epochs = v.epochs or (args.ft_epochs if v.from_baseline else args.epochs)
-    init = args.runs / f"{BASELINE.name}-s{seed}" / "best" if v.from_baseline else None
+    train_cfg.epochs = v.epochs or (args.ft_epochs if v.init else args.epochs)
+    init = args.runs / f"{v.init}-s{seed}" / "best" if v.init else None
     print(f"== {v.name} seed {seed}: {train_cfg.epochs} epochs", flush=True)
     train(
         data["train"],

@@ -205,7 +205,7 @@ class ProLAPConfig(LossConfig):
     mask_prob: float = 0.75
     text_mask_depth: int = 2
     audio_mask_depth: int = 1
-    text_mask_variants: int = 4
+    text_mask_variants: int = 2
 
     def validate(self) -> None:
         if self.vib_variant not in ("prolip", "textbook"):

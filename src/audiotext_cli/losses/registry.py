@@ -44,7 +44,7 @@ class Masking:
     prob: float
     audio_depth: int
     text_depth: int
-    text_variants: int = 4  # fixed masked chains cached per caption (train/masked_texts.py)
+    text_variants: int = 2  # fixed masked chains cached per caption (train/masked_texts.py)
 
 
 @dataclass(frozen=True)
