@@ -13,6 +13,7 @@ from audiotext_cli.hilbert.crossval import cross_validate
 from audiotext_cli.hilbert.features import DocFeatures, encode_cached
 from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
 from audiotext_cli.hilbert.train import FitConfig, fit, infer, load_checkpoint, save_checkpoint
+from audiotext_cli.models.checkpoint import write_checkpoint
 
 
 def synthetic(n_docs: int = 60, seed: int = 0) -> DocFeatures:
@@ -112,3 +113,31 @@ def test_feature_cache_encodes_each_content_once():
     second = encode_cached(enc, ["abc", "ab", "new one"])
     assert enc.calls == [3, 1]
     assert first[1].tolist() == second[0].tolist() == [3.0, 1.0]
+
+
+def _fitted():
+    feats = synthetic(24)
+    cfg = HilbertConfig(7, 12, d=8, heads=2)
+    return fit(feats, feats.labels["binary"], np.arange(24), cfg, FitConfig(epochs=1))
+
+
+def test_hilbert_checkpoints_verify_their_weights_hash(tmp_path) -> None:
+    save_checkpoint(_fitted(), tmp_path / "ck", {"label": "binary"})
+    weights = tmp_path / "ck" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_a_save_replaces_a_checkpoint_but_never_another_folder(tmp_path) -> None:
+    fitted = _fitted()
+    save_checkpoint(fitted, tmp_path / "ck", {"label": "a"})
+    save_checkpoint(fitted, tmp_path / "ck", {"label": "b"})  # a checkpoint: swapped
+    assert load_checkpoint(tmp_path / "ck")[1]["label"] == "b"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
+        write_checkpoint(tmp_path / "mine", {}, {})
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"

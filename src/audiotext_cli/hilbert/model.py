@@ -12,13 +12,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.document import log_mixture
+from audiotext_cli.models.config import check_ranges
+
+CHOICES = {"head": ("moe", "linear"), "dual": ("joint", "direct")}
 
 
 @dataclass
 class HilbertConfig:
-    audio_dim: int  # D_a: width of the concatenated audio segment features
-    text_dim: int  # D_t
+    audio_dim: int = 0  # D_a: width of the concatenated audio segment features (from the data)
+    text_dim: int = 0  # D_t (from the data)
     n_classes: int = 2
     d: int = 32  # model width
     heads: int = 4  # cross-attention heads
@@ -34,6 +38,20 @@ class HilbertConfig:
     w_balance: float = 0.1
     w_load: float = 0.01
     w_penalty: float = 0.001
+
+    def __post_init__(self) -> None:
+        for key, allowed in CHOICES.items():
+            if getattr(self, key) not in allowed:
+                raise ConfigUsageError(
+                    f"model.{key}: must be {' or '.join(allowed)}, got {getattr(self, key)!r}"
+                )
+        sizes = ("n_classes", "d", "heads", "hops", "experts", "temperature")
+        rest = ("audio_dim", "text_dim", "dropout", "w_dual", "w_cka", "w_balance", "w_load")
+        check_ranges(self, "model", positive=sizes, non_negative=(*rest, "w_penalty"))
+        if not self.dropout < 1:
+            raise ConfigUsageError(f"model.dropout: must be < 1, got {self.dropout}")
+        if self.d % self.heads:
+            raise ConfigUsageError(f"model.d: must be a multiple of model.heads ({self.heads})")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,10 +111,8 @@ class Hilbert(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.head == "moe":
             self.head: nn.Module = MoEHead(3 * d, cfg.n_classes, cfg.experts, cfg.dropout)
-        elif cfg.head == "linear":
+        else:  # "linear" (the config allows no other)
             self.head = nn.Linear(3 * d, cfg.n_classes)
-        else:
-            raise ValueError(f"head must be 'moe' or 'linear', got {cfg.head!r}")
 
     def encode(self, audio: Tensor, text: Tensor, mask: Tensor) -> dict[str, Tensor]:
         """audio (B, N, D_a), text (B, N, D_t), mask (B, N) -> z_a, z_t, z_j (B, d), penalty."""

@@ -1,0 +1,73 @@
+"""HILBERT in the shared registries: its preset and `--set`, the options `train --model
+hilbert` refuses, and its checkpoints' format and content hash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from audiotext_cli.cli import app
+from audiotext_cli.errors import ConfigError
+from audiotext_cli.hilbert.config import FitConfig, hilbert_config
+from audiotext_cli.hilbert.model import HilbertConfig
+from audiotext_cli.models.config import load_preset
+
+
+def test_the_preset_is_what_train_model_hilbert_always_ran() -> None:
+    """presets/hilbert.json holds the defaults, and 40 epochs (the command's old default)."""
+    assert hilbert_config() == (HilbertConfig(), FitConfig(epochs=40))
+
+
+def test_set_reaches_the_model_and_the_fit_and_is_checked() -> None:
+    cfg, run = hilbert_config(overrides=["model.d=16", "model.w_cka=0", "train.lr=1e-3"])
+    assert (cfg.d, cfg.w_cka, run.lr, run.epochs) == (16, 0.0, 1e-3, 40)
+    for item, key in [
+        ("model.d=1.5", "model.d"),
+        ("model.head=mlp", "model.head"),
+        ("model.d=30", "model.d"),  # not a multiple of the 4 heads
+        ("model.nope=1", "model.nope"),
+        ("train.epochs=0", "train.epochs"),
+        ("model.audio_dim=8", "model.audio_dim"),  # from the features
+        ("train.device=cuda", "train.device"),  # from --device
+        ("train.loss=clip", "train.loss"),
+    ]:
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            hilbert_config(overrides=[item])
+
+
+def test_a_preset_of_the_other_family_is_refused_both_ways(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="preset kind is 'audiotext', expected 'hilbert'"):
+        hilbert_config("tiny")
+    with pytest.raises(ConfigError, match="preset kind is 'hilbert', expected 'audiotext'"):
+        load_preset("hilbert")
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"kind": "hilbert", "model": {"d": 8}, "train": {"epochs": 2}}))
+    cfg, run = hilbert_config(str(path))
+    assert (cfg.d, run.epochs, run.batch_size) == (8, 2, 32)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--loss", "clip"], "--loss is not used with --model hilbert"),
+        (["--resume"], "--resume is not used"),
+        (["--val", "v.jsonl"], "--val is not used"),
+        (["--init-from", "ck"], "--init-from is not used"),
+        (["--teacher", "ck"], "--teacher is not used"),
+        (["--audio-tower", "cnn"], "--audio-tower is not used"),
+        (["--preset", "tiny"], "preset kind"),
+        (["--set", "model.d=1.5"], "model.d: expected an integer"),
+        (["--set", "model.n_classes=3"], "model.n_classes: set by the labels"),
+        (["--epochs", "0"], "train.epochs: must be > 0"),
+    ],
+)
+def test_train_model_hilbert_refuses_with_exit_2_and_one_line(args, says, tmp_path) -> None:
+    result = CliRunner().invoke(
+        app, ["train", "--model", "hilbert", "--out", str(tmp_path / "ck"), *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and says in result.output
+    assert not (tmp_path / "ck").exists()
