@@ -217,10 +217,8 @@ def _train_hilbert(
         epochs=epochs,
         device=device,
     )
-    if fmt is _output.Format.json:
-        _output.print_json(result)
-    else:
-        _output.info(f"HILBERT checkpoint: {out}")
+    table = _output.Table(("key", "value"), list(result.items()), title="HILBERT checkpoint")
+    _output.emit(fmt, result, table, records=[result])
 
 
 def register(app: typer.Typer) -> None:
