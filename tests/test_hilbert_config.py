@@ -13,6 +13,7 @@ from audiotext_cli.cli import app
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.hilbert.config import FitConfig, hilbert_config
 from audiotext_cli.hilbert.model import HilbertConfig
+from audiotext_cli.losses import DualConfig
 from audiotext_cli.models.config import load_preset
 
 
@@ -22,8 +23,11 @@ def test_the_preset_is_what_train_model_hilbert_always_ran() -> None:
 
 
 def test_set_reaches_the_model_and_the_fit_and_is_checked() -> None:
-    cfg, run = hilbert_config(overrides=["model.d=16", "model.w_cka=0", "train.lr=1e-3"])
-    assert (cfg.d, cfg.w_cka, run.lr, run.epochs) == (16, 0.0, 1e-3, 40)
+    cfg, run = hilbert_config(
+        overrides=["model.d=16", "train.losses.cka.weight=0", "train.lr=1e-3"]
+    )
+    assert (cfg.d, run.losses["cka"].weight, run.lr, run.epochs) == (16, 0.0, 1e-3, 40)
+    assert run.losses["dual"] == DualConfig()  # the others keep their defaults
     for item, key in [
         ("model.d=1.5", "model.d"),
         ("model.head=mlp", "model.head"),
@@ -33,6 +37,10 @@ def test_set_reaches_the_model_and_the_fit_and_is_checked() -> None:
         ("model.audio_dim=8", "model.audio_dim"),  # from the features
         ("train.device=cuda", "train.device"),  # from --device
         ("train.loss=clip", "train.loss"),
+        ("train.losses.cka=0", "train.losses.cka"),  # a section
+        ("train.losses.nope.weight=1", "train.losses.nope"),
+        ("train.losses.dual.temperature=0", "train.losses.dual.temperature"),
+        ("train.losses.dual.direct=1", "train.losses.dual.direct"),
     ]:
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
             hilbert_config(overrides=[item])
@@ -44,9 +52,11 @@ def test_a_preset_of_the_other_family_is_refused_both_ways(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match="preset kind is 'hilbert', expected 'audiotext'"):
         load_preset("hilbert")
     path = tmp_path / "mine.json"
-    path.write_text(json.dumps({"kind": "hilbert", "model": {"d": 8}, "train": {"epochs": 2}}))
+    train = {"epochs": 2, "losses": {"load": {"weight": 0.5}}}
+    path.write_text(json.dumps({"kind": "hilbert", "model": {"d": 8}, "train": train}))
     cfg, run = hilbert_config(str(path))
-    assert (cfg.d, run.epochs, run.batch_size) == (8, 2, 32)
+    assert (cfg.d, run.epochs, run.batch_size, run.losses["load"].weight) == (8, 2, 32, 0.5)
+    assert list(run.losses) == ["ce", "dual", "cka", "load", "penalty"]  # the summing order
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from audiotext_cli.hilbert.features import DocFeatures, encode_cached
 from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
 from audiotext_cli.hilbert.train import FitConfig, fit, infer, load_checkpoint, save_checkpoint
 from audiotext_cli.models.checkpoint import write_checkpoint
+from audiotext_cli.models.config import apply_overrides
 
 
 def synthetic(n_docs: int = 60, seed: int = 0) -> DocFeatures:
@@ -47,12 +48,14 @@ def test_forward_shapes_and_padding_does_not_leak():
     assert torch.allclose(single["z_j"], out["z_j"][1:], atol=1e-5)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"head": "linear", "dual": "direct"}])
+@pytest.mark.parametrize("overrides", [[], ["model.head=linear", "train.losses.dual.direct=true"]])
 def test_fit_learns_and_checkpoint_round_trips(tmp_path, overrides):
     feats = synthetic()
     y = feats.labels["binary"]
-    cfg = HilbertConfig(7, 12, d=16, **overrides)
-    fitted = fit(feats, y, np.arange(60), cfg, FitConfig(epochs=10, batch_size=16))
+    cfg, run = apply_overrides(
+        HilbertConfig(7, 12, d=16), FitConfig(epochs=10, batch_size=16), overrides
+    )
+    fitted = fit(feats, y, np.arange(60), cfg, run)
     probs = infer(fitted, feats, np.arange(60))["probs"]
     from sklearn.metrics import roc_auc_score
 
@@ -70,7 +73,8 @@ def test_fit_learns_and_checkpoint_round_trips(tmp_path, overrides):
     assert meta["weights_sha256"] == file_sha256(tmp_path / "ck" / "model.safetensors")
     with pytest.raises(CheckpointError, match="kind is 'hilbert'"):
         load_model(tmp_path / "ck")  # not a two-tower model: one line, not a crash
-    legacy = {"format": "audiotext-hilbert-1", "model": meta["model"], "label": "binary"}
+    old_model = meta["model"] | {"dual": "joint", "w_dual": 0.1, "w_penalty": 0.001}
+    legacy = {"format": "audiotext-hilbert-1", "model": old_model, "label": "binary"}
     (tmp_path / "ck" / "config.json").write_text(json.dumps(legacy))  # written before
     assert np.allclose(
         infer(load_checkpoint(tmp_path / "ck")[0], feats, np.arange(60))["probs"], probs, atol=1e-6

@@ -178,7 +178,7 @@ def train_command(
 
 # Why `train --model hilbert` refuses an option the two-tower models take.
 HILBERT_REFUSES = {
-    "--loss": "its loss is fixed; weigh its terms with --set model.w_dual=... (w_cka, w_balance)",
+    "--loss": "it sums all its losses; weigh them with --set train.losses.NAME.weight=W",
     "--resume": "a fit takes seconds and keeps no resumable state; train again",
     "--val": "it fits on every labelled document of --train; score it with eval-docs",
     "--init-from": "it always starts from its seed",

@@ -1,16 +1,25 @@
 """HILBERT's configuration through the same presets and `--set` as the two-tower models'
-(`models/config.py`): `presets/hilbert.json` holds a `HilbertConfig` ("model": architecture
-and loss weights) and a `FitConfig` ("train"). The feature widths and the class count come
-from the documents and the device from --device, so neither a preset nor --set gives them.
+(`models/config.py`): `presets/hilbert.json` holds a `HilbertConfig` ("model": the
+architecture) and a `FitConfig` ("train": the optimiser and `losses`, the config of every
+registered document loss, `losses/document.py`). The feature widths and the class count
+come from the documents and the device from --device, so neither a preset nor --set
+gives them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.hilbert.model import HilbertConfig
-from audiotext_cli.models.config import apply_overrides, check_ranges, config_from_dict, read_preset
+from audiotext_cli.models.config import (
+    DocumentLosses,
+    apply_overrides,
+    check_ranges,
+    config_from_dict,
+    document_losses_from,
+    read_preset,
+)
 
 PRESET = "hilbert"
 NOT_CONFIGURABLE = {
@@ -29,8 +38,10 @@ class FitConfig:
     weight_decay: float = 1e-2
     seed: int = 0
     device: str = "cpu"
+    losses: DocumentLosses = field(default_factory=dict)  # name -> config; defaults if absent
 
     def __post_init__(self) -> None:
+        self.losses = document_losses_from(self.losses)
         check_ranges(
             self, "train", positive=("epochs", "batch_size", "lr"), non_negative=("weight_decay",)
         )

@@ -16,19 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from audiotext_cli.errors import CheckpointError, ConfigError
 from audiotext_cli.hilbert.config import PRESET, FitConfig, hilbert_config
 from audiotext_cli.hilbert.features import DocFeatures, features_for
-from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
-from audiotext_cli.losses.document import (
-    CKALoss,
-    DualContrastiveLoss,
-    balance_loss,
-    class_weights,
-    load_balance_loss,
-)
+from audiotext_cli.hilbert.model import LEGACY_LOSS_KEYS, Hilbert, HilbertConfig
+from audiotext_cli.losses import DOCUMENT_LOSSES, loss_class
+from audiotext_cli.losses.document import DocumentBatch, DocumentLoss, class_weights
 from audiotext_cli.models import checkpoint
 from audiotext_cli.models.config import to_dict
 
@@ -84,25 +78,13 @@ def padded(
 
 
 def objective(
-    out: dict[str, torch.Tensor],
-    y: torch.Tensor,
-    weights: torch.Tensor,
-    cfg: HilbertConfig,
-    dual: DualContrastiveLoss,
-    cka: CKALoss,
+    out: dict[str, torch.Tensor], batch: DocumentBatch, terms: list[DocumentLoss]
 ) -> dict[str, torch.Tensor]:
-    """Every weighted term of HILBERT's loss as `{"*_loss": ...}` (the caller sums them)."""
-    losses = {"ce_loss": F.nll_loss(out["log_probs"], y, weight=weights)}
-    if y.shape[0] >= 4:  # contrastive and debiased CKA need a few documents
-        if cfg.w_dual > 0 or cfg.w_balance > 0:
-            terms = dual(out["g_a"], out["g_t"], out["g_j"])
-            losses["dual_loss"] = cfg.w_dual * terms["dual_loss"]
-            losses["balance_loss"] = cfg.w_balance * balance_loss(terms["aj"], terms["tj"])
-        if cfg.w_cka > 0:
-            losses["cka_loss"] = cfg.w_cka * cka(out["z_a"], out["z_t"], out["z_j"])["cka_loss"]
-    if "gates" in out:
-        losses["load_loss"] = cfg.w_load * load_balance_loss(out["gates"])
-    losses["penalty_loss"] = cfg.w_penalty * out["penalty"]
+    """Every registered document loss's weighted terms as `{"*_loss": ...}`, in
+    registration order (the caller sums them)."""
+    losses: dict[str, torch.Tensor] = {}
+    for term in terms:
+        losses |= term(out, batch)
     return losses
 
 
@@ -123,15 +105,14 @@ def fit(
     y = torch.as_tensor(labels[idx], device=run.device)
     weights = class_weights(y, cfg.n_classes).to(run.device)
     opt = torch.optim.AdamW(model.parameters(), lr=run.lr, weight_decay=run.weight_decay)
-    dual = DualContrastiveLoss(cfg.temperature, direct=cfg.dual == "direct")
-    cka = CKALoss()
+    terms = [loss_class(name, DOCUMENT_LOSSES)(c) for name, c in run.losses.items()]
     n_batches = max(1, round(len(idx) / run.batch_size))
     model.train()
     with one_thread():
         for _ in range(run.epochs):
             for b in np.array_split(rng.permutation(len(idx)), n_batches):
                 out = model(audio[b], text[b], mask[b])
-                loss = sum(objective(out, y[b], weights, cfg, dual, cka).values())
+                loss = sum(objective(out, DocumentBatch(y[b], weights), terms).values())
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,7 +164,8 @@ def load_checkpoint(path: Path, device: str = "cpu") -> tuple[Fitted, dict]:
     config = _read_meta(folder)
     tensors = checkpoint.read_weights(folder, config)
     try:
-        model = Hilbert(HilbertConfig(**config["model"])).to(device)
+        options = {k: v for k, v in config["model"].items() if k not in LEGACY_LOSS_KEYS}
+        model = Hilbert(HilbertConfig(**options)).to(device)
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     except (RuntimeError, TypeError, KeyError, ValueError, ConfigError) as exc:
         raise CheckpointError(f"weights do not match config: {str(exc)[:200]}", folder) from None

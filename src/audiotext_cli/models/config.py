@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audiotext_cli.errors import ConfigError, ConfigUsageError
-from audiotext_cli.losses import LossConfig, loss_class
+from audiotext_cli.losses import DOCUMENT_LOSSES, LossConfig, loss_class
 from audiotext_cli.towers import TOWERS
 
 
@@ -197,6 +197,28 @@ def loss_config_from(value: Any) -> LossConfig:
     return _from_dict(loss_class(value["name"]).Config, options, "train.loss")
 
 
+DocumentLosses = dict[str, LossConfig]  # HILBERT's: every registered document loss, by name
+
+
+def document_losses_from(value: Any, where: str = "train.losses") -> DocumentLosses:
+    """Every document loss's config, in registration order (the order they are summed):
+    those `value` names (configs, or JSON dicts of their fields) and the defaults of the
+    rest, so a preset lists only what it changes."""
+    if not isinstance(value, dict):
+        raise ConfigUsageError(f"{where}: expected a section (JSON object), got {value!r}")
+    for name in value:
+        if name not in DOCUMENT_LOSSES:
+            raise ConfigUsageError(
+                f"unknown key {where}.{name}; losses are {', '.join(DOCUMENT_LOSSES)}"
+            )
+    losses = {}
+    for name, cls in DOCUMENT_LOSSES.items():
+        given = value.get(name, {})
+        is_config = isinstance(given, LossConfig)
+        losses[name] = given if is_config else _coerce(f"{where}.{name}", given, cls.Config)
+    return losses
+
+
 def _legacy_train(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if "loss" in data and isinstance(data["loss"], str):
@@ -228,6 +250,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     nested sections are dicts, a loss is a name or a dict."""
     if tp is LossConfig:
         return loss_config_from(value)
+    if tp == DocumentLosses:
+        return document_losses_from(value, key)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigUsageError(f"{key}: expected a section (JSON object), got {value!r}")
@@ -280,12 +304,20 @@ def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    """A config as JSON-ready nested dicts; a loss config carries its `name`."""
+    """A config as JSON-ready nested dicts; a loss config carries its `name`, except in a
+    section of loss configs keyed by name (HILBERT's `train.losses`)."""
     out: dict[str, Any] = {"name": cfg.name} if isinstance(cfg, LossConfig) else {}
+    return out | _fields(cfg)
+
+
+def _fields(cfg: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         if dataclasses.is_dataclass(value):
             value = to_dict(value)
+        elif isinstance(value, dict):
+            value = {k: _fields(v) for k, v in value.items()}
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value
