@@ -134,3 +134,25 @@ def test_a_toy_document_loss_joins_the_hilbert_fit_through_the_registry_alone() 
     finally:
         unregister_loss("toy-doc", DOCUMENT_LOSSES)
     assert "toy-doc" not in FitConfig().losses
+
+
+def test_the_add_a_loss_example_in_architecture_md_registers_and_runs() -> None:
+    """docs/architecture.md's example is code that works, not a sketch."""
+    import re
+
+    import torch
+
+    from audiotext_cli.losses import LossBatch
+    from audiotext_cli.models.output import Embedding
+
+    doc = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+    (example,) = re.findall(r"```python\n(# losses/alignment\.py.*?)```", doc, re.S)
+    assert len(example.splitlines()) <= 30
+    try:
+        exec(compile(example, "architecture.md", "exec"), {})
+        a, t = (torch.nn.functional.normalize(torch.randn(4, 8), dim=-1) for _ in range(2))
+        out = ModelOutput(Embedding(a), Embedding(t), torch.tensor(10.0), torch.tensor(0.0))
+        terms = LOSSES["clip-align"]()(out, LossBatch())
+        assert set(terms) == {"contrastive_loss", "align_loss"} and terms["align_loss"] > 0
+    finally:
+        unregister_loss("clip-align")
