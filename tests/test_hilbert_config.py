@@ -40,6 +40,8 @@ def test_set_reaches_the_model_and_the_fit_and_is_checked() -> None:
         ("train.losses.cka=0", "train.losses.cka"),  # a section
         ("train.losses.nope.weight=1", "train.losses.nope"),
         ("train.losses.dual.temperature=0", "train.losses.dual.temperature"),
+        ("train.losses.cka.weight=-1", "train.losses.cka.weight"),
+        ("train.losses.dual.balance=-0.1", "train.losses.dual.balance"),
         ("train.losses.dual.direct=1", "train.losses.dual.direct"),
     ]:
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.document import (
     MIN_DOCUMENTS,
     DocumentBatch,
     DocumentLoss,
+    WeightedConfig,
     register_document_loss,
 )
-from audiotext_cli.losses.registry import LossConfig
 from audiotext_cli.metrics.cka import debiased_hsic_terms
 
 
@@ -54,14 +53,10 @@ def cka_loss(z_a: Tensor, z_t: Tensor, z_j: Tensor, debiased: bool = True) -> Te
 
 
 @dataclass
-class CKAConfig(LossConfig):
+class CKAConfig(WeightedConfig):
     """`weight` of the CKA term."""
 
     weight: float = 0.1
-
-    def validate(self) -> None:
-        if not self.weight >= 0:
-            raise ConfigUsageError("train.losses.cka.weight: must be >= 0")
 
 
 @register_document_loss("cka", CKAConfig)

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.registry import DOCUMENT_LOSSES, Loss, LossConfig, register_loss
 
 MIN_DOCUMENTS = 4  # the contrastive and debiased-CKA terms need a few documents
@@ -34,6 +35,17 @@ class DocumentLoss(Loss):
 
     def forward(self, out: dict[str, Tensor], batch: DocumentBatch) -> dict[str, Tensor]:
         raise NotImplementedError
+
+
+@dataclass
+class WeightedConfig(LossConfig):
+    """The config of a document loss weighted by `weight` (>= 0; 0 turns it off)."""
+
+    weight: float = 1.0
+
+    def validate(self) -> None:
+        if not self.weight >= 0:
+            raise ConfigUsageError(f"train.losses.{self.name}.weight: must be >= 0")
 
 
 def register_document_loss(name: str, config: type[LossConfig]):

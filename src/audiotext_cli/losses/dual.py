@@ -17,9 +17,9 @@ from audiotext_cli.losses.document import (
     MIN_DOCUMENTS,
     DocumentBatch,
     DocumentLoss,
+    WeightedConfig,
     register_document_loss,
 )
-from audiotext_cli.losses.registry import LossConfig
 
 
 def symmetric_info_nce(x: Tensor, y: Tensor, temperature: float) -> Tensor:
@@ -43,7 +43,7 @@ def dual_losses(
 
 
 @dataclass
-class DualConfig(LossConfig):
+class DualConfig(WeightedConfig):
     """`weight` of the dual contrast, `balance` of its branches' squared gap, the
     InfoNCE `temperature`, and `direct`: contrast a<->t instead (the ablation)."""
 
@@ -53,9 +53,9 @@ class DualConfig(LossConfig):
     direct: bool = False
 
     def validate(self) -> None:
-        for key in ("weight", "balance"):
-            if not getattr(self, key) >= 0:
-                raise ConfigUsageError(f"train.losses.dual.{key}: must be >= 0")
+        super().validate()
+        if not self.balance >= 0:
+            raise ConfigUsageError("train.losses.dual.balance: must be >= 0")
         if not self.temperature > 0:
             raise ConfigUsageError("train.losses.dual.temperature: must be > 0")
 

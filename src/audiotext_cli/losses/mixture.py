@@ -10,9 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from audiotext_cli.errors import ConfigUsageError
-from audiotext_cli.losses.document import DocumentBatch, DocumentLoss, register_document_loss
-from audiotext_cli.losses.registry import LossConfig
+from audiotext_cli.losses.document import (
+    DocumentBatch,
+    DocumentLoss,
+    WeightedConfig,
+    register_document_loss,
+)
 
 
 def log_mixture(gate_logits: Tensor, expert_logits: Tensor) -> Tensor:
@@ -32,14 +35,10 @@ def load_balance_loss(gates: Tensor) -> Tensor:
 
 
 @dataclass
-class LoadConfig(LossConfig):
+class LoadConfig(WeightedConfig):
     """`weight` of the load-balance term (used only by the mixture-of-experts head)."""
 
     weight: float = 0.01
-
-    def validate(self) -> None:
-        if not self.weight >= 0:
-            raise ConfigUsageError("train.losses.load.weight: must be >= 0")
 
 
 @register_document_loss("load", LoadConfig)

@@ -7,20 +7,19 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-from audiotext_cli.errors import ConfigUsageError
-from audiotext_cli.losses.document import DocumentBatch, DocumentLoss, register_document_loss
-from audiotext_cli.losses.registry import LossConfig
+from audiotext_cli.losses.document import (
+    DocumentBatch,
+    DocumentLoss,
+    WeightedConfig,
+    register_document_loss,
+)
 
 
 @dataclass
-class PenaltyConfig(LossConfig):
+class PenaltyConfig(WeightedConfig):
     """`weight` of the attention penalty."""
 
     weight: float = 0.001
-
-    def validate(self) -> None:
-        if not self.weight >= 0:
-            raise ConfigUsageError("train.losses.penalty.weight: must be >= 0")
 
 
 @register_document_loss("penalty", PenaltyConfig)
