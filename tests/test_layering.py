@@ -81,3 +81,8 @@ def test_losses_see_models_only_for_type_hints() -> None:
 def test_once_copied_helpers_are_defined_once(definition: str, home: str) -> None:
     homes = [str(f.relative_to(PACKAGE)) for f in FILES if f"\n{definition}" in f.read_text()]
     assert homes == [home]
+
+
+def test_the_file_hash_goes_by_one_name() -> None:
+    aliased = [str(f.relative_to(PACKAGE)) for f in FILES if "file_sha256 as " in f.read_text()]
+    assert aliased == []

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
-from audiotext_cli.integrity import sha256_file as file_sha256
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.models.config import (
     ModelConfig,
     TrainConfig,
