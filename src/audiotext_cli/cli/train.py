@@ -13,6 +13,8 @@ from audiotext_cli.cli._options import (
     FormatOpt,
     JsonOpt,
     ModelKind,
+    TrainManifestOpt,
+    ValManifestOpt,
     checked,
     output_format,
     usage_errors,
@@ -46,17 +48,8 @@ def train_command(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."
     ),
-    train_manifest: Path = typer.Option(
-        None,
-        "--train",
-        help="Training manifest (default: corpus/train.jsonl under $AUDIOTEXT_HOME).",
-    ),
-    val_manifest: Path = typer.Option(
-        None,
-        "--val",
-        help="Validation manifest from the training sources "
-        "(default: corpus/val.jsonl under $AUDIOTEXT_HOME).",
-    ),
+    train_manifest: TrainManifestOpt = None,
+    val_manifest: ValManifestOpt = None,
     model: ModelKind = typer.Option(
         ModelKind.clap,
         "--model",
