@@ -83,3 +83,27 @@ def test_train_model_hilbert_refuses_with_exit_2_and_one_line(args, says, tmp_pa
     assert result.exit_code == 2, result.output
     assert len(result.output.strip().splitlines()) == 1 and says in result.output
     assert not (tmp_path / "ck").exists()
+
+
+def test_train_model_hilbert_honours_preset_and_set(tmp_path) -> None:
+    import numpy as np
+
+    from audiotext_cli.hilbert.features import DocFeatures
+    from audiotext_cli.hilbert.train import load_checkpoint
+
+    rng = np.random.default_rng(0)
+    offsets = np.arange(0, 37, 3)  # 12 documents of 3 turns
+    labels = {"binary": np.arange(12) % 2}
+    audio, text = rng.normal(size=(36, 5)), rng.normal(size=(36, 6))
+    feats = DocFeatures([f"d{i}" for i in range(12)], offsets, audio, text, labels, {})
+    feats.save(tmp_path / "f.npz")
+    sets = ["model.d=8", "model.heads=2", "train.losses.cka.weight=0", "train.batch_size=6"]
+    args = ["train", "--model", "hilbert", "--train", str(tmp_path / "f.npz")]
+    args += ["--out", str(tmp_path / "ck"), "--epochs", "2", "--format", "json"]
+    result = CliRunner().invoke(app, args + [a for s in sets for a in ("--set", s)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"] == 12
+    fitted, config = load_checkpoint(tmp_path / "ck")
+    assert fitted.model.cfg.d == 8 and fitted.model.cfg.audio_dim == 5
+    assert config["train"]["epochs"] == 2 and config["train"]["batch_size"] == 6
+    assert config["train"]["losses"]["cka"] == {"weight": 0.0}
