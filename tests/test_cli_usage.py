@@ -210,6 +210,38 @@ def test_every_help_renders_whole():
         assert "…" not in result.stdout, f"{' '.join(path)}: a cropped help cell"
 
 
+# Commands that print no results, or whose --format names something else.
+NO_RESULT_FORMAT = {"serve": "runs a web server", "export": "--format is the file's (csv, parquet)"}
+
+
+def test_every_command_that_prints_results_takes_format_and_json():
+    import typer
+
+    root = typer.main.get_command(app)
+    missing = []
+    for path in _command_paths():
+        cmd = root
+        for name in path:
+            cmd = cmd.commands[name]
+        if getattr(cmd, "commands", None) or path[-1] in NO_RESULT_FORMAT:
+            continue
+        options = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        missing += [f"{' '.join(path)} {o}" for o in ("--format", "--json") if o not in options]
+    assert missing == []
+
+
+def test_validate_prints_its_problems_in_each_format(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\nnot json\n')
+    result = runner.invoke(app, ["data", "validate", str(bad), "--format", "json"])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1 and doc["ok"] is False and len(doc["problems"]) == 2
+    result = runner.invoke(app, ["data", "validate", str(bad), "--format", "jsonl"])
+    assert [json.loads(x)["problem"] for x in result.stdout.splitlines()] == doc["problems"]
+    table = runner.invoke(app, ["data", "validate", str(bad)])
+    assert table.exit_code == 1 and table.stdout == "" and table.stderr.count("error: ") == 2
+
+
 def test_every_command_module_registers():
     assert {"info", "data", "embed", "index", "search", "train", "eval"} <= set(COMMANDS)
 

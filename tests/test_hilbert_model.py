@@ -13,6 +13,8 @@ from audiotext_cli.hilbert.crossval import cross_validate
 from audiotext_cli.hilbert.features import DocFeatures, encode_cached
 from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
 from audiotext_cli.hilbert.train import FitConfig, fit, infer, load_checkpoint, save_checkpoint
+from audiotext_cli.models.checkpoint import write_checkpoint
+from audiotext_cli.models.config import apply_overrides
 
 
 def synthetic(n_docs: int = 60, seed: int = 0) -> DocFeatures:
@@ -46,12 +48,14 @@ def test_forward_shapes_and_padding_does_not_leak():
     assert torch.allclose(single["z_j"], out["z_j"][1:], atol=1e-5)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"head": "linear", "dual": "direct"}])
+@pytest.mark.parametrize("overrides", [[], ["model.head=linear", "train.losses.dual.direct=true"]])
 def test_fit_learns_and_checkpoint_round_trips(tmp_path, overrides):
     feats = synthetic()
     y = feats.labels["binary"]
-    cfg = HilbertConfig(7, 12, d=16, **overrides)
-    fitted = fit(feats, y, np.arange(60), cfg, FitConfig(epochs=10, batch_size=16))
+    cfg, run = apply_overrides(
+        HilbertConfig(7, 12, d=16), FitConfig(epochs=10, batch_size=16), overrides
+    )
+    fitted = fit(feats, y, np.arange(60), cfg, run)
     probs = infer(fitted, feats, np.arange(60))["probs"]
     from sklearn.metrics import roc_auc_score
 
@@ -69,7 +73,8 @@ def test_fit_learns_and_checkpoint_round_trips(tmp_path, overrides):
     assert meta["weights_sha256"] == file_sha256(tmp_path / "ck" / "model.safetensors")
     with pytest.raises(CheckpointError, match="kind is 'hilbert'"):
         load_model(tmp_path / "ck")  # not a two-tower model: one line, not a crash
-    legacy = {"format": "audiotext-hilbert-1", "model": meta["model"], "label": "binary"}
+    old_model = meta["model"] | {"dual": "joint", "w_dual": 0.1, "w_penalty": 0.001}
+    legacy = {"format": "audiotext-hilbert-1", "model": old_model, "label": "binary"}
     (tmp_path / "ck" / "config.json").write_text(json.dumps(legacy))  # written before
     assert np.allclose(
         infer(load_checkpoint(tmp_path / "ck")[0], feats, np.arange(60))["probs"], probs, atol=1e-6
@@ -112,3 +117,31 @@ def test_feature_cache_encodes_each_content_once():
     second = encode_cached(enc, ["abc", "ab", "new one"])
     assert enc.calls == [3, 1]
     assert first[1].tolist() == second[0].tolist() == [3.0, 1.0]
+
+
+def _fitted():
+    feats = synthetic(24)
+    cfg = HilbertConfig(7, 12, d=8, heads=2)
+    return fit(feats, feats.labels["binary"], np.arange(24), cfg, FitConfig(epochs=1))
+
+
+def test_hilbert_checkpoints_verify_their_weights_hash(tmp_path) -> None:
+    save_checkpoint(_fitted(), tmp_path / "ck", {"label": "binary"})
+    weights = tmp_path / "ck" / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_checkpoint(tmp_path / "ck")
+
+
+def test_a_save_replaces_a_checkpoint_but_never_another_folder(tmp_path) -> None:
+    fitted = _fitted()
+    save_checkpoint(fitted, tmp_path / "ck", {"label": "a"})
+    save_checkpoint(fitted, tmp_path / "ck", {"label": "b"})  # a checkpoint: swapped
+    assert load_checkpoint(tmp_path / "ck")[1]["label"] == "b"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
+        write_checkpoint(tmp_path / "mine", {}, {})
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"

@@ -86,3 +86,73 @@ def test_unknown_loss_and_unknown_loss_option_name_the_key() -> None:
         apply_overrides(*load_preset("tiny"), ["train.loss.w_vib=0"])  # clip has no w_vib
     _, cfg = apply_overrides(*load_preset("prolap-demo"), ["train.loss.w_vib=0"])
     assert cfg.loss.w_vib == 0.0 and cfg.loss.w_ppcl == 1.0
+
+
+@dataclass
+class ToyDocConfig(LossConfig):
+    weight: float = 1.0
+
+
+def test_a_toy_document_loss_joins_the_hilbert_fit_through_the_registry_alone() -> None:
+    import numpy as np
+    import torch
+
+    from audiotext_cli.hilbert.config import FitConfig, hilbert_config
+    from audiotext_cli.hilbert.features import DocFeatures
+    from audiotext_cli.hilbert.model import HilbertConfig
+    from audiotext_cli.hilbert.train import fit
+    from audiotext_cli.losses import DOCUMENT_LOSSES, DocumentLoss
+    from audiotext_cli.losses.document import register_document_loss
+
+    calls: list[int] = []
+
+    @register_document_loss("toy-doc", ToyDocConfig)
+    class ToyDocLoss(DocumentLoss):
+        def forward(self, out, batch):
+            calls.append(len(batch.labels))
+            return {"toy_loss": self.cfg.weight * out["z_j"].pow(2).mean()}
+
+    try:
+        _, run = hilbert_config(overrides=["train.losses.toy-doc.weight=0.5", "train.epochs=1"])
+        assert list(run.losses)[-1] == "toy-doc" and run.losses["toy-doc"].weight == 0.5
+        rng = np.random.default_rng(0)
+        offsets = np.arange(0, 25, 3)  # 8 documents of 3 turns
+        audio, text = rng.normal(size=(24, 5)), rng.normal(size=(24, 6))
+        labels = {"binary": np.arange(8) % 2}
+        feats = DocFeatures([f"d{i}" for i in range(8)], offsets, audio, text, labels, {})
+        cfg = HilbertConfig(5, 6, d=8, heads=2)
+        torch.manual_seed(0)
+        fitted = fit(feats, labels["binary"], np.arange(8), cfg, run)
+        assert calls == [8]  # one epoch of one batch
+        run.losses["toy-doc"].weight = 0.0
+        same = fit(feats, labels["binary"], np.arange(8), cfg, run)
+        moved = [
+            not torch.equal(a, b)
+            for a, b in zip(fitted.model.parameters(), same.model.parameters(), strict=True)
+        ]
+        assert any(moved)  # the toy term changed the step
+    finally:
+        unregister_loss("toy-doc", DOCUMENT_LOSSES)
+    assert "toy-doc" not in FitConfig().losses
+
+
+def test_the_add_a_loss_example_in_architecture_md_registers_and_runs() -> None:
+    """docs/architecture.md's example is code that works, not a sketch."""
+    import re
+
+    import torch
+
+    from audiotext_cli.losses import LossBatch
+    from audiotext_cli.models.output import Embedding
+
+    doc = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+    (example,) = re.findall(r"```python\n(# losses/alignment\.py.*?)```", doc, re.S)
+    assert len(example.splitlines()) <= 30
+    try:
+        exec(compile(example, "architecture.md", "exec"), {})
+        a, t = (torch.nn.functional.normalize(torch.randn(4, 8), dim=-1) for _ in range(2))
+        out = ModelOutput(Embedding(a), Embedding(t), torch.tensor(10.0), torch.tensor(0.0))
+        terms = LOSSES["clip-align"]()(out, LossBatch())
+        assert set(terms) == {"contrastive_loss", "align_loss"} and terms["align_loss"] > 0
+    finally:
+        unregister_loss("clip-align")

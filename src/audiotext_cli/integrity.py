@@ -19,7 +19,6 @@ import numpy as np
 
 from audiotext_cli.atomic import write_atomic
 from audiotext_cli.errors import AudiotextError
-from audiotext_cli.hashing import file_sha256 as sha256_file  # noqa: F401 (re-export)
 
 CHECK_KEY = "content_sha256"
 

@@ -72,6 +72,20 @@ ManifestOpt = Annotated[
     ),
 ]
 ModelOpt = Annotated[Path, typer.Option("--model", help="Model checkpoint folder (e.g. RUN/best).")]
+TrainManifestOpt = Annotated[
+    Path,
+    typer.Option(
+        "--train", help="Training manifest [default: corpus/train.jsonl under $AUDIOTEXT_HOME]."
+    ),
+]
+ValManifestOpt = Annotated[
+    Path,
+    typer.Option(
+        "--val",
+        help="Validation manifest from the training sources "
+        "[default: corpus/val.jsonl under $AUDIOTEXT_HOME].",
+    ),
+]
 
 
 def output_format(fmt: Format, as_json: bool) -> Format:

@@ -60,13 +60,22 @@ def validate(
     check_audio: bool = typer.Option(
         True, "--check-audio/--no-check-audio", help="Check that every audio file exists."
     ),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Report every problem in a manifest with its line number; exit 1 if there is any."""
+    """Report every problem in a manifest with its line number; exit 1 if there is any.
+
+    The table format reports them on stderr; json, jsonl and csv print them on stdout."""
     from audiotext_cli.data.manifest import validate_manifest
 
+    fmt = output_format(fmt, as_json)
     problems = validate_manifest(manifest, check_audio=check_audio)
-    for line in problems:
-        _output.error(line)
+    if fmt is _output.Format.table:
+        for line in problems:
+            _output.error(line)
+    else:
+        doc = {"manifest": manifest, "ok": not problems, "problems": problems}
+        _output.emit(fmt, doc, _output.Table(("problem",), [(p,) for p in problems]))
     if problems:
         raise typer.Exit(1)
     _output.info(f"{manifest}: ok")
@@ -104,21 +113,31 @@ def build_docs(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of every per-document draw."),
     workers: int = typer.Option(2, "--workers", min=1, help="Rendering processes."),
+    fmt: FormatOpt = _output.Format.table,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Render the "fortune interviews" corpus: espeak-ng monologues of Debian fortunes."""
+    """Render the "fortune interviews" corpus: espeak-ng monologues of Debian fortunes.
+
+    Prints the corpus folder (json: with its document count and seconds)."""
     import time
 
     from audiotext_cli import paths
     from audiotext_cli.hilbert.docs_corpus import SIZES, build_docs
 
+    fmt = output_format(fmt, as_json)
     n_docs, seg_range = SIZES[size.value]
     out = out or paths.home() / "corpora" / f"fortune-interviews-{size.value}-s{seed}"
     start = time.perf_counter()
     with _output.progress() as bar:
         task = bar.add_task("rendering documents", total=n_docs)
         build_docs(out, n_docs, seg_range, seed, workers, on_done=lambda _: bar.advance(task))
-    _output.info(f"{out}: {n_docs} documents in {time.perf_counter() - start:.1f} s")
-    typer.echo(str(out))
+    seconds = round(time.perf_counter() - start, 1)
+    _output.info(f"{out}: {n_docs} documents in {seconds} s")
+    if fmt is _output.Format.table:
+        typer.echo(str(out))  # the folder alone, for $(audiotext data build-docs)
+    else:
+        doc = {"corpus": out, "documents": n_docs, "seconds": seconds}
+        _output.emit(fmt, doc, _output.Table(tuple(doc), [tuple(doc.values())]))
 
 
 def register(root: typer.Typer) -> None:

@@ -13,11 +13,13 @@ from audiotext_cli.cli._options import (
     FormatOpt,
     JsonOpt,
     ModelKind,
+    TrainManifestOpt,
+    ValManifestOpt,
     checked,
     output_format,
     usage_errors,
 )
-from audiotext_cli.errors import ConfigError
+from audiotext_cli.errors import ConfigError, UsageError
 from audiotext_cli.paths import home
 
 # The preset each --model / --audio-tower pair starts from.
@@ -46,17 +48,8 @@ def train_command(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."
     ),
-    train_manifest: Path = typer.Option(
-        None,
-        "--train",
-        help="Training manifest (default: corpus/train.jsonl under $AUDIOTEXT_HOME).",
-    ),
-    val_manifest: Path = typer.Option(
-        None,
-        "--val",
-        help="Validation manifest from the training sources "
-        "(default: corpus/val.jsonl under $AUDIOTEXT_HOME).",
-    ),
+    train_manifest: TrainManifestOpt = None,
+    val_manifest: ValManifestOpt = None,
     model: ModelKind = typer.Option(
         ModelKind.clap,
         "--model",
@@ -69,7 +62,9 @@ def train_command(
         "(small log-mel CNN trained from scratch, 16 kHz). With --preset: overrides it.",
     ),
     preset: str = typer.Option(
-        None, "--preset", help="Preset name or JSON file (default: by --model, --audio-tower)."
+        None,
+        "--preset",
+        help="Preset name or JSON file (default: by --model and --audio-tower; hilbert).",
     ),
     overrides: list[str] = typer.Option(
         [], "--set", help="Override a field: train.lr=1e-3, model.embed_dim=128 (repeatable)."
@@ -102,11 +97,7 @@ def train_command(
     Prints the best epoch's validation metrics (json: the whole run state and history)."""
     fmt = output_format(fmt, json_out)
     if model is ModelKind.hilbert:
-        from audiotext_cli.hilbert.train import train_from_cli
-
-        unused = {
-            "--preset": preset is not None,
-            "--set": bool(overrides),
+        refused = {
             "--loss": loss is not None,
             "--resume": resume,
             "--val": val_manifest is not None,
@@ -114,25 +105,7 @@ def train_command(
             "--teacher": teacher is not None,
             "--audio-tower": audio_tower is not None,
         }
-        given = [name for name, used in unused.items() if used]
-        if given:
-            raise typer.BadParameter(
-                f"{', '.join(given)} not supported with --model hilbert "
-                "(it trains on --train, a documents folder, with --epochs and --seed)",
-                param_hint="--model",
-            )
-
-        result = train_from_cli(
-            train_manifest or home() / "docs",
-            out,
-            seed=seed or 0,
-            epochs=epochs or 40,
-            device=device,
-        )
-        if fmt is _output.Format.json:
-            _output.print_json(result)
-        else:
-            _output.info(f"HILBERT checkpoint: {out}")
+        _train_hilbert(train_manifest, out, preset, overrides, epochs, seed, device, fmt, refused)
         return
     from audiotext_cli.cli._train_progress import train_with_progress
     from audiotext_cli.data.manifest import read_manifest
@@ -194,6 +167,51 @@ def train_command(
             )
         )
     _output.emit(fmt, doc, tables)
+
+
+# Why `train --model hilbert` refuses an option the two-tower models take.
+HILBERT_REFUSES = {
+    "--loss": "it sums all its losses; weigh them with --set train.losses.NAME.weight=W",
+    "--resume": "a fit takes seconds and keeps no resumable state; train again",
+    "--val": "it fits on every labelled document of --train; score it with eval-docs",
+    "--init-from": "it always starts from its seed",
+    "--teacher": "no HILBERT loss uses a teacher",
+    "--audio-tower": "its audio features are segment encoders (eval-docs --audio)",
+}
+
+
+def _train_hilbert(
+    corpus: Path | None,
+    out: Path,
+    preset: str | None,
+    overrides: list[str],
+    epochs: int | None,
+    seed: int | None,
+    device: str,
+    fmt: _output.Format,
+    given: dict[str, bool],
+) -> None:
+    """`train --model hilbert`: the preset (default presets/hilbert.json) and --set apply
+    as for the other models; an option it cannot use is a usage error naming why."""
+    from audiotext_cli.hilbert.config import PRESET, hilbert_config
+    from audiotext_cli.hilbert.train import train_from_cli
+
+    for name, used in given.items():
+        if used:
+            raise UsageError(f"{name} is not used with --model hilbert: {HILBERT_REFUSES[name]}")
+    with usage_errors():  # a bad --preset or --set: exit 2 before any features are computed
+        hilbert_config(preset or PRESET, overrides)
+    result = train_from_cli(
+        corpus or home() / "docs",
+        out,
+        preset=preset or PRESET,
+        overrides=overrides,
+        seed=seed,
+        epochs=epochs,
+        device=device,
+    )
+    table = _output.Table(("key", "value"), list(result.items()), title="HILBERT checkpoint")
+    _output.emit(fmt, result, table, records=[result])
 
 
 def register(app: typer.Typer) -> None:

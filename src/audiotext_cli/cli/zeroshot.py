@@ -14,6 +14,8 @@ from audiotext_cli.cli._options import (
     FormatOpt,
     JsonOpt,
     ManifestOpt,
+    TrainManifestOpt,
+    ValManifestOpt,
     output_format,
 )
 from audiotext_cli.paths import home
@@ -124,17 +126,8 @@ def zeroshot_command(
 
 def leakage_command(
     checkpoint: Path = typer.Argument(..., help="Checkpoint folder of the model to analyse."),
-    train_manifest: Path = typer.Option(
-        None,
-        "--train",
-        help="Its training manifest [default: corpus/train.jsonl under $AUDIOTEXT_HOME].",
-    ),
-    val_manifest: Path = typer.Option(
-        None,
-        "--val",
-        help="Validation manifest for retraining "
-        "[default: corpus/val.jsonl under $AUDIOTEXT_HOME].",
-    ),
+    train_manifest: TrainManifestOpt = None,
+    val_manifest: ValManifestOpt = None,
     eval_manifest: Path = typer.Option(
         None,
         "--eval",

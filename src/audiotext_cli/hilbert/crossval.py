@@ -19,16 +19,20 @@ from audiotext_cli.errors import ConfigError
 from audiotext_cli.hilbert.features import DocFeatures
 from audiotext_cli.hilbert.model import HilbertConfig
 from audiotext_cli.hilbert.train import FitConfig, fit, infer
+from audiotext_cli.models.config import apply_overrides
 
-# name -> overrides of HilbertConfig (HILBERT variants) or the pooled modality (baselines)
-HILBERT_VARIANTS: dict[str, dict] = {
-    "full": {},
-    "no-dual": {"w_dual": 0.0},
-    "direct": {"dual": "direct"},
-    "no-cka": {"w_cka": 0.0},
-    "no-balance": {"w_balance": 0.0},
-    "linear-head": {"head": "linear"},
-    "ce-only": {"w_dual": 0.0, "w_cka": 0.0, "w_balance": 0.0},
+# name -> `--set` overrides of the HILBERT configs (variants) or the pooled modality (baselines)
+_NO_DUAL, _NO_CKA, _NO_BALANCE = (
+    f"train.losses.{k}=0" for k in ("dual.weight", "cka.weight", "dual.balance")
+)
+HILBERT_VARIANTS: dict[str, list[str]] = {
+    "full": [],
+    "no-dual": [_NO_DUAL],
+    "direct": ["train.losses.dual.direct=true"],
+    "no-cka": [_NO_CKA],
+    "no-balance": [_NO_BALANCE],
+    "linear-head": ["model.head=linear"],
+    "ce-only": [_NO_DUAL, _NO_CKA, _NO_BALANCE],
 }
 BASELINES = {"text": ("text",), "audio": ("audio",), "meanpool": ("audio", "text")}
 VARIANTS = (*BASELINES, *HILBERT_VARIANTS)
@@ -99,7 +103,9 @@ def cross_validate(
         )
     run = run or FitConfig()
     base_cfg = cfg or HilbertConfig(feats.audio.shape[1], feats.text.shape[1])
-    model_cfg = replace(base_cfg, n_classes=n_classes, **HILBERT_VARIANTS.get(variant, {}))
+    model_cfg, run = apply_overrides(
+        replace(base_cfg, n_classes=n_classes), run, HILBERT_VARIANTS.get(variant, [])
+    )
     x = pooled(feats, BASELINES[variant])[idx] if variant in BASELINES else None
     start, scores = time.perf_counter(), []
     for s in range(shuffles):

@@ -12,13 +12,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from audiotext_cli.losses.document import log_mixture
+from audiotext_cli.errors import ConfigUsageError
+from audiotext_cli.losses.mixture import log_mixture
+from audiotext_cli.models.config import check_ranges
+
+# Loss options that lived here before HILBERT's losses had their own configs
+# (`FitConfig.losses`); a checkpoint written then still loads without them.
+LEGACY_LOSS_KEYS = ("dual", "temperature", "w_dual", "w_cka", "w_balance", "w_load", "w_penalty")
 
 
 @dataclass
 class HilbertConfig:
-    audio_dim: int  # D_a: width of the concatenated audio segment features
-    text_dim: int  # D_t
+    audio_dim: int = 0  # D_a: width of the concatenated audio segment features (from the data)
+    text_dim: int = 0  # D_t (from the data)
     n_classes: int = 2
     d: int = 32  # model width
     heads: int = 4  # cross-attention heads
@@ -26,14 +32,18 @@ class HilbertConfig:
     experts: int = 4
     head: str = "moe"  # "moe" or "linear"
     dropout: float = 0.1
-    # loss weights and options
-    dual: str = "joint"  # "joint" (a<->j + t<->j) or "direct" (a<->t); w_dual=0 turns it off
-    temperature: float = 0.1
-    w_dual: float = 0.1
-    w_cka: float = 0.1
-    w_balance: float = 0.1
-    w_load: float = 0.01
-    w_penalty: float = 0.001
+
+    def __post_init__(self) -> None:
+        if self.head not in ("moe", "linear"):
+            raise ConfigUsageError(f"model.head: must be moe or linear, got {self.head!r}")
+        sizes = ("n_classes", "d", "heads", "hops", "experts")
+        check_ranges(
+            self, "model", positive=sizes, non_negative=("audio_dim", "text_dim", "dropout")
+        )
+        if not self.dropout < 1:
+            raise ConfigUsageError(f"model.dropout: must be < 1, got {self.dropout}")
+        if self.d % self.heads:
+            raise ConfigUsageError(f"model.d: must be a multiple of model.heads ({self.heads})")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,10 +103,8 @@ class Hilbert(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.head == "moe":
             self.head: nn.Module = MoEHead(3 * d, cfg.n_classes, cfg.experts, cfg.dropout)
-        elif cfg.head == "linear":
+        else:  # "linear" (the config allows no other)
             self.head = nn.Linear(3 * d, cfg.n_classes)
-        else:
-            raise ValueError(f"head must be 'moe' or 'linear', got {cfg.head!r}")
 
     def encode(self, audio: Tensor, text: Tensor, mask: Tensor) -> dict[str, Tensor]:
         """audio (B, N, D_a), text (B, N, D_t), mask (B, N) -> z_a, z_t, z_j (B, d), penalty."""

@@ -11,38 +11,22 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import CheckpointError, ConfigError
-from audiotext_cli.hashing import file_sha256
+from audiotext_cli.hilbert.config import PRESET, FitConfig, hilbert_config
 from audiotext_cli.hilbert.features import DocFeatures, features_for
-from audiotext_cli.hilbert.model import Hilbert, HilbertConfig
-from audiotext_cli.losses.document import (
-    CKALoss,
-    DualContrastiveLoss,
-    balance_loss,
-    class_weights,
-    load_balance_loss,
-)
+from audiotext_cli.hilbert.model import LEGACY_LOSS_KEYS, Hilbert, HilbertConfig
+from audiotext_cli.losses import DOCUMENT_LOSSES, loss_class
+from audiotext_cli.losses.document import DocumentBatch, DocumentLoss, class_weights
 from audiotext_cli.models import checkpoint
+from audiotext_cli.models.config import to_dict
 
 LEGACY_FORMAT = "audiotext-hilbert-1"  # before HILBERT shared the checkpoint format
-
-
-@dataclass
-class FitConfig:
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 2e-3
-    weight_decay: float = 1e-2
-    seed: int = 0
-    device: str = "cpu"
 
 
 @dataclass
@@ -94,25 +78,13 @@ def padded(
 
 
 def objective(
-    out: dict[str, torch.Tensor],
-    y: torch.Tensor,
-    weights: torch.Tensor,
-    cfg: HilbertConfig,
-    dual: DualContrastiveLoss,
-    cka: CKALoss,
+    out: dict[str, torch.Tensor], batch: DocumentBatch, terms: list[DocumentLoss]
 ) -> dict[str, torch.Tensor]:
-    """Every weighted term of HILBERT's loss as `{"*_loss": ...}` (the caller sums them)."""
-    losses = {"ce_loss": F.nll_loss(out["log_probs"], y, weight=weights)}
-    if y.shape[0] >= 4:  # contrastive and debiased CKA need a few documents
-        if cfg.w_dual > 0 or cfg.w_balance > 0:
-            terms = dual(out["g_a"], out["g_t"], out["g_j"])
-            losses["dual_loss"] = cfg.w_dual * terms["dual_loss"]
-            losses["balance_loss"] = cfg.w_balance * balance_loss(terms["aj"], terms["tj"])
-        if cfg.w_cka > 0:
-            losses["cka_loss"] = cfg.w_cka * cka(out["z_a"], out["z_t"], out["z_j"])["cka_loss"]
-    if "gates" in out:
-        losses["load_loss"] = cfg.w_load * load_balance_loss(out["gates"])
-    losses["penalty_loss"] = cfg.w_penalty * out["penalty"]
+    """Every registered document loss's weighted terms as `{"*_loss": ...}`, in
+    registration order (the caller sums them)."""
+    losses: dict[str, torch.Tensor] = {}
+    for term in terms:
+        losses |= term(out, batch)
     return losses
 
 
@@ -133,15 +105,14 @@ def fit(
     y = torch.as_tensor(labels[idx], device=run.device)
     weights = class_weights(y, cfg.n_classes).to(run.device)
     opt = torch.optim.AdamW(model.parameters(), lr=run.lr, weight_decay=run.weight_decay)
-    dual = DualContrastiveLoss(cfg.temperature, direct=cfg.dual == "direct")
-    cka = CKALoss()
+    terms = [loss_class(name, DOCUMENT_LOSSES)(c) for name, c in run.losses.items()]
     n_batches = max(1, round(len(idx) / run.batch_size))
     model.train()
     with one_thread():
         for _ in range(run.epochs):
             for b in np.array_split(rng.permutation(len(idx)), n_batches):
                 out = model(audio[b], text[b], mask[b])
-                loss = sum(objective(out, y[b], weights, cfg, dual, cka).values())
+                loss = sum(objective(out, DocumentBatch(y[b], weights), terms).values())
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -165,25 +136,15 @@ def infer(fitted: Fitted, feats: DocFeatures, idx: np.ndarray, batch: int = 256)
 
 
 def save_checkpoint(fitted: Fitted, out: Path, extra: dict) -> dict[str, Path]:
-    """out/model.safetensors (weights + feature statistics) and out/config.json, in the
-    format of every audiotext checkpoint (`models/checkpoint.py`), kind "hilbert"."""
-    from safetensors.torch import save_file
-
+    """out/model.safetensors (weights + feature statistics) and out/config.json, written
+    like every audiotext checkpoint (`checkpoint.write_checkpoint`), kind "hilbert"."""
     tensors = {
         f"model.{k}": v.detach().cpu().contiguous() for k, v in fitted.model.state_dict().items()
     }
     tensors.update({f"stats.{k}": v.contiguous() for k, v in fitted.stats.items()})
-    weights = write_atomic(Path(out) / "model.safetensors", lambda p: save_file(tensors, str(p)))
-    meta = {
-        "format": checkpoint.FORMAT,
-        "version": checkpoint.VERSION,
-        "kind": "hilbert",
-        "model": fitted.model.cfg.to_dict(),
-        "weights_sha256": file_sha256(weights),
-        **extra,
-    }
-    config = write_json_atomic(Path(out) / "config.json", meta)
-    return {"weights": weights, "config": config}
+    meta = {"kind": "hilbert", "model": fitted.model.cfg.to_dict(), **extra}
+    folder = checkpoint.write_checkpoint(Path(out), {"model": tensors}, meta)
+    return {"weights": folder / "model.safetensors", "config": folder / "config.json"}
 
 
 def _read_meta(folder: Path) -> dict:
@@ -197,22 +158,18 @@ def _read_meta(folder: Path) -> dict:
 
 
 def load_checkpoint(path: Path, device: str = "cpu") -> tuple[Fitted, dict]:
-    """A checkpoint folder (or its model.safetensors) -> (Fitted, config dict)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
+    """A checkpoint folder (or its model.safetensors) -> (Fitted, config dict); the
+    weights are verified against the sha256 in config.json, as for every checkpoint."""
     folder = Path(path).parent if Path(path).is_file() else Path(path)
     config = _read_meta(folder)
+    tensors = checkpoint.read_weights(folder, config)
     try:
-        tensors = load_file(str(folder / "model.safetensors"), device=device)
-    except (OSError, SafetensorError) as exc:
-        raise CheckpointError(f"not a HILBERT checkpoint: {exc}", folder) from None
-    try:
-        model = Hilbert(HilbertConfig(**config["model"])).to(device)
+        options = {k: v for k, v in config["model"].items() if k not in LEGACY_LOSS_KEYS}
+        model = Hilbert(HilbertConfig(**options)).to(device)
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    except (RuntimeError, TypeError, KeyError, ValueError) as exc:
+    except (RuntimeError, TypeError, KeyError, ValueError, ConfigError) as exc:
         raise CheckpointError(f"weights do not match config: {str(exc)[:200]}", folder) from None
-    stats = {k[6:]: v.cpu() for k, v in tensors.items() if k.startswith("stats.")}
+    stats = {k[6:]: v for k, v in tensors.items() if k.startswith("stats.")}
     model.eval()
     return Fitted(model, stats), config
 
@@ -230,35 +187,39 @@ def train_from_cli(
     corpus: Path,
     out: Path,
     *,
-    seed: int = 0,
-    epochs: int = 10,
+    preset: str = PRESET,
+    overrides: list[str] | tuple[str, ...] = (),
+    seed: int | None = None,
+    epochs: int | None = None,
     device: str = "cpu",
     label: str = "binary",
     audio: tuple[str, ...] = ("oww", "prosody"),
     audio_checkpoint: Path | None = None,
-    d: int = 32,
-    head: str = "moe",
 ) -> dict:
-    """Train on every labelled document of `corpus` (folder or features .npz) and save."""
+    """Train on every labelled document of `corpus` (folder or features .npz) and save.
+    The configs come from `preset` and `overrides` (`hilbert_config`); `seed` and
+    `epochs`, when given, win over both, as --seed and --epochs do for the other models."""
     start = time.perf_counter()
+    tail = [f"train.{k}={v}" for k, v in (("seed", seed), ("epochs", epochs)) if v is not None]
+    options, run = hilbert_config(preset, [*overrides, *tail])
     feats = features_for(Path(corpus), audio, audio_checkpoint)
     y = pick_label(feats, label)
     idx = np.flatnonzero(y >= 0)
     if len(np.unique(y[idx])) < 2:
         raise ConfigError(f"label {label!r} needs at least two classes among labelled documents")
-    cfg = HilbertConfig(
-        feats.audio.shape[1], feats.text.shape[1], n_classes=int(y.max()) + 1, d=d, head=head
-    )
-    fitted = fit(feats, y, idx, cfg, FitConfig(epochs=epochs, seed=seed, device=device))
+    dims = {"audio_dim": feats.audio.shape[1], "text_dim": feats.text.shape[1]}
+    cfg = replace(options, **dims, n_classes=int(y.max()) + 1)
+    fitted = fit(feats, y, idx, cfg, replace(run, device=device))
     files = save_checkpoint(
         fitted,
         Path(out),
         {
+            "train": to_dict(run),
             "label": label,
             "features": feats.info,
             "audio": list(audio),
-            "seed": seed,
-            "epochs": epochs,
+            "seed": run.seed,
+            "epochs": run.epochs,
         },
     )
     return {

@@ -37,8 +37,8 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import IndexFileError
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore, check_same_model, jsonl_line
-from audiotext_cli.integrity import sha256_file as _sha256
 from audiotext_cli.locks import LockedError, install_lock, writer_lock
 
 FORMAT_VERSION = 1
@@ -290,8 +290,8 @@ class FaissIndex:
             write_text_atomic(ids, "".join(jsonl_line(r) for r in self.rows))
             self.meta |= {
                 "count": len(self),
-                "sha256": _sha256(staged),
-                "ids_sha256": _sha256(ids),
+                "sha256": file_sha256(staged),
+                "ids_sha256": file_sha256(ids),
                 "quantizer_sha256": _quantizer_sha(self.index),
             }
             write_json_atomic(folder / f"index.json{_STAGED}", self.meta)
@@ -330,7 +330,7 @@ class FaissIndex:
         for file in (index_file, ids_file):
             if not file.exists():
                 raise IndexFileError(f"{file.name} is missing", folder)
-        if _sha256(index_file) != meta["sha256"]:
+        if file_sha256(index_file) != meta["sha256"]:
             raise IndexFileError(
                 "index.faiss checksum mismatch (corrupt or modified); rebuild it with "
                 "`audiotext index build`",
@@ -348,7 +348,7 @@ class FaissIndex:
                 f"index.faiss holds {index.ntotal}",
                 folder,
             )
-        if "ids_sha256" in meta and _sha256(ids_file) != meta["ids_sha256"]:
+        if "ids_sha256" in meta and file_sha256(ids_file) != meta["ids_sha256"]:
             raise IndexFileError(
                 "ids.jsonl checksum mismatch (edited, reordered or corrupt); rebuild the index",
                 folder,

@@ -36,7 +36,7 @@ import numpy as np
 from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import EmbeddingFileError
-from audiotext_cli.integrity import sha256_file
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.locks import WRITE_LOCK, writer_lock
 
 FORMAT_VERSION = 1
@@ -236,7 +236,7 @@ class EmbeddingStore:
             write_text_atomic(lines, "".join(jsonl_line(r) for r in rows))
             counts = manifest.get("counts", {}) | {name: len(rows)}
             sums = manifest.get("sha256", {})
-            sums |= {weights.name: sha256_file(weights), lines.name: sha256_file(lines)}
+            sums |= {weights.name: file_sha256(weights), lines.name: file_sha256(lines)}
             shards = [*manifest["shards"], name]
             write_json_atomic(
                 self.path / "manifest.json", {"shards": shards, "counts": counts, "sha256": sums}
@@ -323,7 +323,7 @@ def jsonl_line(row: dict[str, Any]) -> str:
 def _check_file(file: Path, sha256: str | None) -> None:
     if not file.is_file():
         raise EmbeddingFileError("committed shard file is missing", file)
-    if sha256 is not None and sha256_file(file) != sha256:
+    if sha256 is not None and file_sha256(file) != sha256:
         raise EmbeddingFileError(
             "checksum mismatch with manifest.json: the shard is corrupt or was modified", file
         )

@@ -3,13 +3,25 @@
 A registered loss takes `(ModelOutput, LossBatch)` and returns `{"*_loss": ...}` terms
 that the caller sums; each loss gathers across ranks itself when torch.distributed is
 initialised (local rows against gathered columns, see `distributed.py`). Importing this
-package registers the built-in losses: clip, siglip, soft-clip, prolap.
+package registers the built-in losses: clip, siglip, soft-clip, prolap; and HILBERT's
+document losses (`DOCUMENT_LOSSES`, all summed, in the order imported here): ce, dual,
+cka, load, penalty.
 """
 
 from __future__ import annotations
 
 from audiotext_cli.losses.contrastive import ClipLoss, SigLipLoss, clip_loss, siglip_loss
 from audiotext_cli.losses.distributed import gather_features, rank_and_world
+
+# The registration order of the document losses is the order HILBERT sums them.
+# isort: off
+from audiotext_cli.losses.document import DocumentBatch, DocumentLoss, class_weights
+from audiotext_cli.losses.dual import DualConfig, DualLoss
+from audiotext_cli.losses.cka import CKAConfig, CKALoss
+from audiotext_cli.losses.mixture import LoadBalanceLoss, LoadConfig
+from audiotext_cli.losses.penalty import AttentionPenaltyLoss, PenaltyConfig
+
+# isort: on
 from audiotext_cli.losses.probabilistic import (
     ProLAPConfig,
     ProLAPLoss,
@@ -23,6 +35,7 @@ from audiotext_cli.losses.probabilistic import (
     vib_kl,
 )
 from audiotext_cli.losses.registry import (
+    DOCUMENT_LOSSES,
     LOSSES,
     Loss,
     LossBatch,
@@ -37,7 +50,18 @@ from audiotext_cli.losses.registry import (
 from audiotext_cli.losses.soft import SoftClipConfig, SoftClipLoss, soft_clip_loss
 
 __all__ = [
+    "DOCUMENT_LOSSES",
     "LOSSES",
+    "AttentionPenaltyLoss",
+    "CKAConfig",
+    "CKALoss",
+    "DocumentBatch",
+    "DocumentLoss",
+    "DualConfig",
+    "DualLoss",
+    "LoadBalanceLoss",
+    "LoadConfig",
+    "PenaltyConfig",
     "ClipLoss",
     "Loss",
     "LossBatch",
@@ -49,6 +73,7 @@ __all__ = [
     "SigLipLoss",
     "SoftClipConfig",
     "SoftClipLoss",
+    "class_weights",
     "clip_loss",
     "create_loss",
     "csd",

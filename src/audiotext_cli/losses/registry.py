@@ -98,35 +98,39 @@ class Loss(nn.Module):
         raise NotImplementedError
 
 
-LOSSES: dict[str, type[Loss]] = {}
+LOSSES: dict[str, type[Loss]] = {}  # the two-tower models' losses: one is trained
+DOCUMENT_LOSSES: dict[str, type[Loss]] = {}  # HILBERT's terms: every one is summed
 
 
-def register_loss(name: str, config: type[LossConfig]):
-    """Class decorator: register a `Loss` subclass under `name` with its config class.
-    Each loss has its own config class, so a config alone says which loss it configures."""
+def register_loss(name: str, config: type[LossConfig], registry: dict | None = None):
+    """Class decorator: register a `Loss` subclass under `name` with its config class, in
+    `LOSSES` (default) or `DOCUMENT_LOSSES`. Each loss has its own config class, so a
+    config alone says which loss it configures."""
+    registry = LOSSES if registry is None else registry
 
     def register(cls: type[Loss]) -> type[Loss]:
-        if name in LOSSES:
+        if name in registry:
             raise ValueError(f"loss {name!r} is already registered")
         if config.name:
             raise ValueError(f"{config.__name__} already configures loss {config.name!r}")
         cls.name, cls.Config, config.name = name, config, name
-        LOSSES[name] = cls
+        registry[name] = cls
         return cls
 
     return register
 
 
-def unregister_loss(name: str) -> None:
+def unregister_loss(name: str, registry: dict | None = None) -> None:
     """Remove a registration (tests that register a toy loss clean up with this)."""
-    cls = LOSSES.pop(name)
+    cls = (LOSSES if registry is None else registry).pop(name)
     cls.Config.name = ""
 
 
-def loss_class(name: str) -> type[Loss]:
-    if name not in LOSSES:
-        raise ConfigUsageError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-    return LOSSES[name]
+def loss_class(name: str, registry: dict | None = None) -> type[Loss]:
+    registry = LOSSES if registry is None else registry
+    if name not in registry:
+        raise ConfigUsageError(f"unknown loss {name!r}; choose one of {', '.join(registry)}")
+    return registry[name]
 
 
 def create_loss(cfg: LossConfig | str, **options) -> Loss:

@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from audiotext_cli.atomic import write_atomic, write_json_atomic
 from audiotext_cli.errors import AudiotextError, CheckpointError
-from audiotext_cli.integrity import sha256_file as file_sha256
+from audiotext_cli.hashing import file_sha256
 from audiotext_cli.losses import create_loss
 from audiotext_cli.models.config import (
     ModelConfig,
@@ -45,27 +45,39 @@ def save_checkpoint(
     state: dict[str, Any],
     optimizer: torch.optim.Optimizer | None = None,
 ) -> Path:
-    """Write a checkpoint folder as a whole: into `.NAME.new`, config.json last, then
-    swapped in for the old folder (see the module docstring)."""
+    """A two-tower model's checkpoint: its weights, configs and trainer state, plus the
+    optimizer's to resume from (see `write_checkpoint`)."""
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {"model": to_dict(model.cfg), "train": to_dict(train_cfg), "state": state}
+    files = {"model": weights}
+    if optimizer is not None:
+        files["optimizer"], groups = _flatten_optimizer(optimizer)
+        meta["state"] = {**state, "optimizer_param_groups": groups}
+    return write_checkpoint(path, files, meta)
+
+
+# config.json key of each tensor file's sha256
+SHA256_KEYS = {"model": "weights_sha256", "optimizer": "optimizer_sha256"}
+
+
+def write_checkpoint(
+    path: Path, files: dict[str, dict[str, torch.Tensor]], meta: dict[str, Any]
+) -> Path:
+    """Write a checkpoint folder as a whole, for every model family: each `files[NAME]` as
+    NAME.safetensors with its sha256 in config.json, written last into `.NAME.new`, which
+    is then swapped in for the old folder (see the module docstring). A folder that is
+    there but is not a checkpoint is refused, not replaced."""
     path = Path(path)
+    if path.is_dir() and any(path.iterdir()) and not checkpoint_exists(path):
+        raise CheckpointError("exists and is not a checkpoint; not replacing it", path)
     staged, old = _staged(path), _old(path)
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    write_atomic(staged / "model.safetensors", lambda p: save_file(weights, str(p)))
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "model": to_dict(model.cfg),
-        "train": to_dict(train_cfg),
-        "state": state,
-        "weights_sha256": file_sha256(staged / "model.safetensors"),
-    }
-    if optimizer is not None:
-        tensors, groups = _flatten_optimizer(optimizer)
-        write_atomic(staged / "optimizer.safetensors", lambda p: save_file(tensors, str(p)))
-        meta["state"] = {**state, "optimizer_param_groups": groups}
-        meta["optimizer_sha256"] = file_sha256(staged / "optimizer.safetensors")
+    meta = {"format": FORMAT, "version": VERSION, **meta}
+    for name, tensors in files.items():
+        file = staged / f"{name}.safetensors"
+        write_atomic(file, lambda p, t=tensors: save_file(t, str(p)))
+        meta[SHA256_KEYS[name]] = file_sha256(file)
     write_json_atomic(staged / "config.json", meta)  # the staged folder is complete
     if path.exists():
         shutil.rmtree(old, ignore_errors=True)
@@ -147,7 +159,8 @@ def _read_tensors(path: Path, sha256: str | None = None) -> dict[str, torch.Tens
         raise CheckpointError(f"truncated or corrupt safetensors file ({reason})", path) from None
 
 
-def _weights(root: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
+def read_weights(root: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The checkpoint's model.safetensors, verified against the sha256 in its config."""
     return _read_tensors(root / "model.safetensors", meta.get("weights_sha256"))
 
 
@@ -159,7 +172,7 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[AudioTextModel, d
     except (KeyError, TypeError, AudiotextError) as exc:
         raise CheckpointError(f"bad model config in config.json ({exc})", root) from None
     model = AudioTextModel(cfg)
-    load_state(model, _weights(root, meta), root / "model.safetensors")
+    load_state(model, read_weights(root, meta), root / "model.safetensors")
     return model.to(device).eval(), meta
 
 
@@ -203,7 +216,7 @@ def init_from_checkpoint(model: AudioTextModel, path: str | Path, needs_bias: bo
     initial scale and bias: InfoNCE's scale (~38) with an untrained bias puts every pair's
     sigmoid logit far from where a sigmoid loss starts well (REFERENCE.md section 8)."""
     root, meta = read_config(path)
-    tensors = _weights(root, meta)
+    tensors = read_weights(root, meta)
     source_bias = not meta.get("train") or create_loss(train_config_of(meta).loss).needs.bias
     if needs_bias and not source_bias:
         tensors = {k: v for k, v in tensors.items() if k not in SIGMOID_SCALARS}
@@ -218,7 +231,7 @@ def load_training_state(
 ) -> dict[str, Any]:
     """Restore weights and optimizer for `--resume`; returns the saved trainer state."""
     root, meta = read_config(path)
-    load_state(model, _weights(root, meta), root / "model.safetensors")
+    load_state(model, read_weights(root, meta), root / "model.safetensors")
     state = dict(meta.get("state", {}))
     groups = state.pop("optimizer_param_groups", None)
     if groups is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audiotext_cli.errors import ConfigError, ConfigUsageError
-from audiotext_cli.losses import LossConfig, loss_class
+from audiotext_cli.losses import DOCUMENT_LOSSES, LossConfig, loss_class
 from audiotext_cli.towers import TOWERS
 
 
@@ -208,6 +208,28 @@ def loss_config_from(value: Any) -> LossConfig:
     return _from_dict(loss_class(value["name"]).Config, options, "train.loss")
 
 
+DocumentLosses = dict[str, LossConfig]  # HILBERT's: every registered document loss, by name
+
+
+def document_losses_from(value: Any, where: str = "train.losses") -> DocumentLosses:
+    """Every document loss's config, in registration order (the order they are summed):
+    those `value` names (configs, or JSON dicts of their fields) and the defaults of the
+    rest, so a preset lists only what it changes."""
+    if not isinstance(value, dict):
+        raise ConfigUsageError(f"{where}: expected a section (JSON object), got {value!r}")
+    for name in value:
+        if name not in DOCUMENT_LOSSES:
+            raise ConfigUsageError(
+                f"unknown key {where}.{name}; losses are {', '.join(DOCUMENT_LOSSES)}"
+            )
+    losses = {}
+    for name, cls in DOCUMENT_LOSSES.items():
+        given = value.get(name, {})
+        is_config = isinstance(given, LossConfig)
+        losses[name] = given if is_config else _coerce(f"{where}.{name}", given, cls.Config)
+    return losses
+
+
 def _legacy_train(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if "loss" in data and isinstance(data["loss"], str):
@@ -239,6 +261,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     nested sections are dicts, a loss is a name or a dict."""
     if tp is LossConfig:
         return loss_config_from(value)
+    if tp == DocumentLosses:
+        return document_losses_from(value, key)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigUsageError(f"{key}: expected a section (JSON object), got {value!r}")
@@ -274,6 +298,14 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     raise TypeError(f"{key}: unsupported config field type {tp!r}")
 
 
+def config_from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
+    """A config dataclass from its JSON dict, each value checked against its field type and
+    every unknown key refused (`ConfigUsageError` naming `where.key`)."""
+    if cls is TrainConfig:
+        return train_config_from_dict(data)
+    return _from_dict(cls, data, where)
+
+
 def model_config_from_dict(data: dict[str, Any]) -> ModelConfig:
     return _from_dict(ModelConfig, data, "model")
 
@@ -283,12 +315,20 @@ def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
-    """A config as JSON-ready nested dicts; a loss config carries its `name`."""
+    """A config as JSON-ready nested dicts; a loss config carries its `name`, except in a
+    section of loss configs keyed by name (HILBERT's `train.losses`)."""
     out: dict[str, Any] = {"name": cfg.name} if isinstance(cfg, LossConfig) else {}
+    return out | _fields(cfg)
+
+
+def _fields(cfg: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
         if dataclasses.is_dataclass(value):
             value = to_dict(value)
+        elif isinstance(value, dict):
+            value = {k: _fields(v) for k, v in value.items()}
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value
@@ -312,8 +352,10 @@ def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESETS.glob("*.json"))
 
 
-def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
-    """A preset is JSON {"model": {...}, "train": {...}}: a name in presets/ or a file path."""
+def read_preset(name_or_path: str, kind: str = "audiotext") -> dict[str, Any]:
+    """A preset's JSON {"kind": ..., "model": {...}, "train": {...}}: a name in presets/ or a
+    file path. `kind` is the model family, as in checkpoints ("audiotext" when absent, or
+    "hilbert"), so a preset for the other family is refused with one line."""
     path = Path(name_or_path)
     if not path.suffix:
         path = PRESETS / f"{name_or_path}.json"
@@ -325,21 +367,29 @@ def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc}", path) from None
-    if not isinstance(data, dict) or set(data) - {"model", "train"}:
+    if not isinstance(data, dict) or set(data) - {"kind", "model", "train"}:
         raise ConfigUsageError('a preset is {"model": {...}, "train": {...}}', path)
+    if data.get("kind", "audiotext") != kind:
+        got = data.get("kind", "audiotext")
+        raise ConfigUsageError(f"preset kind is {got!r}, expected {kind!r}", path)
+    return data
+
+
+def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
+    """The two-tower model's preset (see `read_preset`) as checked configs."""
+    data = read_preset(name_or_path)
     return model_config_from_dict(data.get("model", {})), train_config_from_dict(
         data.get("train", {})
     )
 
 
-def apply_overrides(
-    model: ModelConfig, train: TrainConfig, overrides: list[str]
-) -> tuple[ModelConfig, TrainConfig]:
+def apply_overrides(model: Any, train: Any, overrides: list[str]) -> tuple[Any, Any]:
     """`--set train.lr=1e-3 --set model.embed_dim=128 --set train.loss.w_vib=0`: values
     parse as JSON (else as a string), applied in order, then the whole config is checked
     again, so a bad value fails with one line naming its key. `train.loss=NAME` picks a
     loss (its default config, or the current one if it is already that loss).
-    Returns new configs; the inputs are not changed."""
+    Any pair of config dataclasses works (HILBERT's too). Returns new configs of the same
+    types; the inputs are not changed."""
     data = {"model": to_dict(model), "train": to_dict(train)}
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -369,4 +419,7 @@ def apply_overrides(
                 node[name] = to_dict(loss_config_from(value))
             continue
         node[name] = value
-    return model_config_from_dict(data["model"]), train_config_from_dict(data["train"])
+    return (
+        config_from_dict(type(model), data["model"], "model"),
+        config_from_dict(type(train), data["train"], "train"),
+    )
