@@ -2,7 +2,7 @@
 
 A spec is pure data and cheap to make, so the builder can list every clip, decide splits
 and skip finished ones before any audio is decoded or rendered. The audio recipe
-(`FileAudio`, `RccAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
+(`FileAudio`, `RccAudio`, `ZipAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
 """
 
 from __future__ import annotations
@@ -60,6 +60,31 @@ class RccAudio:
 
 
 @dataclass(frozen=True)
+class ZipAudio:
+    """A recording stored in a zip archive (Quake .pk3, Warzone .wz), read out and decoded
+    as FileAudio would decode it."""
+
+    archive: str
+    member: str
+
+    def make(self) -> np.ndarray:
+        import tempfile
+        import zipfile
+
+        from audiotext_cli.errors import DataBuildError
+
+        try:
+            with zipfile.ZipFile(self.archive) as zf:
+                blob = zf.read(self.member)
+        except (KeyError, zipfile.BadZipFile, OSError) as exc:
+            raise DataBuildError(f"cannot read {self.member}: {exc}", self.archive) from None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(self.member).name
+            path.write_bytes(blob)
+            return FileAudio(str(path)).make()
+
+
+@dataclass(frozen=True)
 class NoteAudio:
     """Notes rendered from a soundfont preset (see `soundfont.render`)."""
 
@@ -87,7 +112,7 @@ class ClipSpec:
     labels: tuple[str, str, str]
     captions: tuple[tuple[int, str], ...]
     license: str
-    audio: FileAudio | RccAudio | NoteAudio
+    audio: FileAudio | RccAudio | ZipAudio | NoteAudio
 
 
 def spec(
@@ -96,7 +121,7 @@ def spec(
     labels: tuple[str, str, str],
     specific: list[str],
     license: str,
-    audio: FileAudio | RccAudio | NoteAudio,
+    audio: FileAudio | RccAudio | ZipAudio | NoteAudio,
     group: str | None = None,
     **templates: tuple[str, ...],
 ) -> ClipSpec:
@@ -144,6 +169,7 @@ def registry() -> dict[str, Source]:
         asterisk,
         gamesfx,
         gcompris,
+        hedgewars,
         lmms,
         ovos,
         qabcs,
@@ -164,5 +190,6 @@ def registry() -> dict[str, Source]:
         ovos.SOURCE,
         lmms.SOURCE,
         scratch.SOURCE,
+        hedgewars.SOURCE,
     ]
     return {s.name: s for s in found}

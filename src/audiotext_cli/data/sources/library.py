@@ -1,0 +1,132 @@
+"""Table-driven sound libraries: a package, a folder (or a zip inside it), and a table of
+file-name patterns -> labels, shared by every game and desktop source.
+
+A table row is `pattern: (L1, L2, L3, what)`: `pattern` is a regular expression matched
+(whole, case-insensitive) against the file's path under the folder without its suffix
+("weapons/shotgun/sshotf1b", "Droplet2"); the labels are an ontology path
+(`audiotext_cli.data.ontology`); `what` is the plain phrase of what the name says, which
+becomes the level-4 sentences ("a shotgun firing" -> "A shotgun firing.", ...). The first
+matching row wins; a file no row matches is left out (its name does not say what is
+heard, or it is music). A row that matches no file is a build error, so a package whose
+layout changed says so instead of silently shrinking the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audiotext_cli.data.captions import heard
+from audiotext_cli.data.packages import Package
+from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, ZipAudio, spec
+from audiotext_cli.errors import DataBuildError
+
+AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au")
+Row = tuple[str, str, str, str]
+Table = dict[str, Row]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One folder of one package: `package` indexes the source's packages; `folder` is a
+    path inside it, or `path/archive.zip!prefix/` for members of a zip archive."""
+
+    package: int
+    folder: str
+    table: Table
+    prefix: str = ""  # clip ids: <source>/<prefix>/<path under the folder>
+    recursive: bool = False
+
+
+@dataclass(frozen=True)
+class Found:
+    """An audio file a part lists: its path under the folder (no suffix) and its recipe."""
+
+    rel: str
+    audio: FileAudio | ZipAudio
+
+
+def list_audio(root: Path, folder: str, recursive: bool = False) -> list[Found]:
+    """Every audio file under `folder` (a directory, or `archive!prefix/` in a zip), sorted."""
+    if "!" in folder:
+        archive, prefix = folder.split("!", 1)
+        path = root / archive
+        if not path.is_file():
+            return []
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(n for n in zf.namelist() if n.startswith(prefix))
+        out = []
+        for name in names:
+            rel = name[len(prefix) :]
+            if Path(rel).suffix.lower() in AUDIO_SUFFIXES and (recursive or "/" not in rel):
+                out.append(Found(str(Path(rel).with_suffix("")), ZipAudio(str(path), name)))
+        return out
+    base = root / folder
+    files = base.rglob("*") if recursive else base.glob("*")
+    return [
+        Found(p.relative_to(base).with_suffix("").as_posix(), FileAudio(str(p)))
+        for p in sorted(files)
+        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+    ]
+
+
+def match(table: Table, rel: str) -> Row | None:
+    """The first row whose pattern matches `rel` whole (case-insensitive), else None."""
+    for pattern, row in table.items():
+        if re.fullmatch(pattern, rel, re.IGNORECASE):
+            return row
+    return None
+
+
+def table_clips(name: str, license: str, parts: tuple[Part, ...], roots: list[Path]):
+    """Clip specs for every file a row of its part's table names (see the module doc)."""
+    out: list[ClipSpec] = []
+    for part in parts:
+        found = list_audio(roots[part.package], part.folder, part.recursive)
+        used: set[str] = set()
+        for f in found:
+            for pattern, row in part.table.items():
+                if re.fullmatch(pattern, f.rel, re.IGNORECASE):
+                    used.add(pattern)
+                    break
+            else:
+                continue
+            l1, l2, l3, what = row
+            clip = "/".join(x for x in (part.prefix, f.rel) if x)
+            out.append(spec(name, clip, (l1, l2, l3), heard(what), license, f.audio))
+        missing = [p for p in part.table if p not in used]
+        if missing:
+            raise DataBuildError(
+                f"{name}: no file in {part.folder} matches {', '.join(missing[:5])}",
+                roots[part.package],
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Library:
+    """A source made of tables (and optionally extra clip functions for data-file labels)."""
+
+    name: str
+    packages: tuple[Package, ...]
+    license: str
+    parts: tuple[Part, ...]
+    extra: tuple[Callable[[list[Path]], list[ClipSpec]], ...] = field(default=())
+    license_files: tuple[str, ...] = ()
+
+    def clips(self, roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
+        out = table_clips(self.name, self.license, self.parts, roots)
+        for fn in self.extra:
+            out += fn(roots)
+        if not out:
+            raise DataBuildError(f"{self.name}: no labelled sounds found", roots[0])
+        return out
+
+    def source(self) -> Source:
+        files = self.license_files or tuple(
+            f"usr/share/doc/{p.name}/copyright" for p in self.packages
+        )
+        return Source(self.name, self.packages, self.license, files, self.clips)
