@@ -177,6 +177,7 @@ def registry() -> dict[str, Source]:
         sonicpi,
         soundfont,
         tuxpaint,
+        warzone,
     )
 
     found = [
@@ -191,5 +192,6 @@ def registry() -> dict[str, Source]:
         lmms.SOURCE,
         scratch.SOURCE,
         hedgewars.SOURCE,
+        warzone.SOURCE,
     ]
     return {s.name: s for s in found}
