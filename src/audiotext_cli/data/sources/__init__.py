@@ -171,6 +171,7 @@ def registry() -> dict[str, Source]:
         gcompris,
         hedgewars,
         lmms,
+        openarena,
         ovos,
         qabcs,
         scratch,
@@ -193,5 +194,6 @@ def registry() -> dict[str, Source]:
         scratch.SOURCE,
         hedgewars.SOURCE,
         warzone.SOURCE,
+        openarena.SOURCE,
     ]
     return {s.name: s for s in found}

@@ -51,6 +51,7 @@ VOICE_SECTIONS = {  # audio.cfg section -> level-2 class
     "THE COLLECTIVE": "voice line",
     "Extra": "announcement",
 }
+_TOPIC = {"extra": "mission event", "tutorial stuff": "tutorial"}
 _ENTRY = re.compile(r'^\s*audio\s+"([^"]+)"[^/\n]*(?:/\*\s*(.*?)\s*\*/)?', re.M)
 _SECTION = re.compile(r"^\s*/\*\s*([^*]+?)\s*\*/\s*$", re.M)
 
@@ -132,6 +133,7 @@ def transcripts(cfg: str) -> dict[str, tuple[str, str, str]]:
         kind = VOICE_SECTIONS.get(section)
         if kind and words and re.search(r"[A-Za-z0-9]", words):
             topic = re.sub(r"\s*-.*$", "", section).lower().removeprefix("the ")
+            topic = _TOPIC.get(topic, topic)
             out[Path(m.group(1)).stem] = (kind, topic, " ".join(words.split()))
     return out
 
