@@ -170,6 +170,7 @@ def registry() -> dict[str, Source]:
         gamesfx,
         gcompris,
         hedgewars,
+        hydrogen,
         lmms,
         openarena,
         ovos,
@@ -195,5 +196,6 @@ def registry() -> dict[str, Source]:
         hedgewars.SOURCE,
         warzone.SOURCE,
         openarena.SOURCE,
+        hydrogen.SOURCE,
     ]
     return {s.name: s for s in found}
