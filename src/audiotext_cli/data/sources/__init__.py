@@ -167,6 +167,7 @@ def registry() -> dict[str, Source]:
     """Every source by name (imported here so a source module is only loaded when used)."""
     from audiotext_cli.data.sources import (
         asterisk,
+        games,
         gamesfx,
         gcompris,
         hedgewars,
@@ -197,5 +198,6 @@ def registry() -> dict[str, Source]:
         warzone.SOURCE,
         openarena.SOURCE,
         hydrogen.SOURCE,
+        *games.SOURCES,
     ]
     return {s.name: s for s in found}
