@@ -186,6 +186,18 @@ FREEDROID = Library(
                 "item_sounds/drop_book_sound": ("impact", "thud", "book dropped", "a book dropped"),
                 "item_sounds/Item_Drop_Sound_[0-5]": ("impact", "thud", "item dropped", "an item dropped"),
                 "bot_sounds/death_sound_[0-9]+": ("machine", "electrical", "robot dying", "a robot breaking down"),
+                r"bot_sounds/First_Contact_Sound_\d+": (
+                    "electronic sound",
+                    "sci-fi sound",
+                    "robot alert",
+                    "a robot noticing an intruder",
+                ),
+                r"bot_sounds/Start_Attack_Sound_\d+": (
+                    "electronic sound",
+                    "sci-fi sound",
+                    "robot attack",
+                    "a robot starting an attack",
+                ),
             },
             recursive=True,
         ),

@@ -7,8 +7,10 @@ the voice sections with such a comment become
   ["speech", "announcement", section as words ("research")] with level 4 'A voice says: "Research
   Completed"' (pilot and Collective sections: "voice line").
 Effects are labelled by the table below from their names and the cfg's comments
-(`lrgcan` /*Large Cannon*/, `tflight` /*Blimp Flight*/). Taunts whose abbreviated names
-we cannot read for sure, countdowns and tutorial lines without a transcript are left out.
+(`lrgcan` /*Large Cannon*/, `tflight` /*Blimp Flight*/). Tutorial lines take the message
+`script/tutorial.js` shows with them (`"audio": "tut3.ogg", ... "message": _("To build an
+oil derrick, select one of your trucks")`), if not over MAX_SECONDS. Taunts whose abbreviated names
+we cannot read for sure, countdowns and lines without a transcript are left out.
 Licence: GPL-2+ (warzone2100-data; a few CC0/CC-BY-SA-3.0 files, see LICENSES).
 """
 
@@ -19,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources import ClipSpec, spec
+from audiotext_cli.data.sources import MAX_SECONDS, ClipSpec, spec
 from audiotext_cli.data.sources.library import Library, Part, list_audio
 from audiotext_cli.errors import DataBuildError
 
@@ -27,6 +29,8 @@ NAME = "warzone2100"
 LICENSE = "GPL-2.0-or-later (warzone2100-data; some files CC0 / CC-BY-SA-3.0)"
 BASE = "usr/share/games/warzone2100/base.wz"
 CFG = "audio/audio.cfg"
+TUTORIAL = "script/tutorial.js"
+_TUT = re.compile(r'"audio":\s*"([\w-]+)\.ogg"[^}\n]*?"message":\s*_\("([^"]+)"\)')
 VOICE_SECTIONS = {  # audio.cfg section -> level-2 class
     "Design Sequence": "announcement",
     "Structures": "announcement",
@@ -144,20 +148,34 @@ _SPEECH = {
 }
 
 
+def _seconds(audio) -> float:
+    import io
+
+    import soundfile
+
+    with zipfile.ZipFile(audio.archive) as zf:
+        return soundfile.info(io.BytesIO(zf.read(audio.member))).duration
+
+
 def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     wz = roots[0] / BASE
     try:
         with zipfile.ZipFile(wz) as zf:
             cfg = zf.read(CFG).decode("utf-8", errors="replace")
+            tutorial = zf.read(TUTORIAL).decode("utf-8", errors="replace")
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise DataBuildError(f"no {CFG}: {exc}", wz) from None
+        raise DataBuildError(f"no {CFG} or {TUTORIAL}: {exc}", wz) from None
     lines = transcripts(cfg)
+    for stem, text in _TUT.findall(tutorial):
+        lines.setdefault(stem, ("announcement", "tutorial", " ".join(text.split())))
     out = []
     for f in list_audio(roots[0], f"{BASE}!audio/", recursive=True):
         stem = f.rel.rsplit("/", 1)[-1]
         taunt = TAUNTS.get(stem.rstrip("0123456789"))
         if stem in lines:
             kind, l3, said = lines[stem]
+            if l3 == "tutorial" and _seconds(f.audio) > MAX_SECONDS:
+                continue  # a cut clip would no longer match its transcript
             who = "An announcer" if kind == "announcement" else "A radio voice"
             texts = [f'A voice says: "{said}"', f'{who} says "{said}".', said]
         elif f.rel.startswith("taunts/") and taunt:
