@@ -36,7 +36,9 @@ _HYPHENATED = {"sci fi sound": "sci-fi sound", "two wheeler": "two-wheeler"}
 
 def _c(name: str, paraphrases: tuple[str, str, str], **classes: str) -> Category:
     names = {k: k.replace("_", " ") for k in classes}
-    return Category(name, paraphrases, {_HYPHENATED.get(n, n): classes[k] for k, n in names.items()})
+    return Category(
+        name, paraphrases, {_HYPHENATED.get(n, n): classes[k] for k, n in names.items()}
+    )
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -76,7 +78,8 @@ CATEGORIES: tuple[Category, ...] = (
         "music",
         ("music", "a music sound", "music played on an instrument"),
         keyboard_instrument="piano, organ, accordion",
-        string_instrument="guitar, violin, harp, bass",
+        string_instrument="guitar, violin, cello, harp, sitar",
+        bass="bass sounds: acoustic, electric or synth bass",
         wind_instrument="flute, clarinet, saxophone, harmonica",
         brass_instrument="trumpet, trombone, horn, tuba",
         percussion_instrument="tuned and untuned percussion, single drums",
@@ -212,7 +215,8 @@ CATEGORIES: tuple[Category, ...] = (
         urban_ambience="streets, cities, restaurants, airports",
         indoor_ambience="rooms, caves, halls",
         industrial_ambience="machinery drones, hums",
-        eerie_ambience="drones, dark or ominous atmospheres",
+        eerie_ambience="dark or ominous atmospheres",
+        synthetic_ambience="ambient pads and drones made for music production",
     ),
     _c(
         "movement",
@@ -249,8 +253,14 @@ def check(labels: tuple[str, str, str] | list[str]) -> None:
 _KEYWORDS: tuple[tuple[str, str, str], ...] = (
     # phrases first: they beat their single words
     ("car horn|air horn|klaxon|hooter|horn honk", "alarm", "horn"),
+    ("water drop|water drip", "water", "drip"),
+    ("washing machine|sewing machine", "machine", "household appliance"),
     ("fire truck|police car|police siren|siren", "alarm", "siren"),
-    ("glass break|glass breaking|glass shatter|shatter|smash|break|breaking|crack", "impact", "breaking"),
+    (
+        "glass break|glass breaking|glass shatter|shatter|smash|break|breaking|crack",
+        "impact",
+        "breaking",
+    ),
     ("door", "door", "door"),
     ("gate|portcullis", "door", "gate"),
     ("lock|unlock|key|latch|switch", "door", "lock"),
@@ -259,12 +269,20 @@ _KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ("cry|crying|sob|wail", "human sound", "crying"),
     ("scream|yell|shriek|shout", "human sound", "scream"),
     ("ouch|ow|ooff|pain|hurt|ugh|moan|groan|death|die|dying", "human sound", "pain"),
-    ("cough|sneeze|snore|snoring|breath|breathing|gasp|sigh|yawn|hiccup|burp", "human sound", "breathing"),
+    (
+        "cough|sneeze|snore|snoring|breath|breathing|gasp|sigh|yawn|hiccup|burp",
+        "human sound",
+        "breathing",
+    ),
     ("cheer|cheering|applause|applaud|clap|crowd|boo|booing", "human sound", "crowd"),
     ("kiss|heartbeat|heart beat|gulp|slurp|eat|chew|bite", "human sound", "body"),
     ("explosion|explode|blast|bomb|boom|detonation|expl", "explosion", "explosion"),
     ("firework|fireworks|firecracker", "explosion", "firework"),
-    ("shotgun|gun|pistol|rifle|cannon|machinegun|machine gun|shot|shoot|gunshot|reload|minigun", "weapon", "gun"),
+    (
+        "shotgun|gun|pistol|rifle|cannon|machinegun|machine gun|shot|shoot|gunshot|reload|minigun",
+        "weapon",
+        "gun",
+    ),
     ("laser|plasma|railgun|phaser", "weapon", "energy weapon"),
     ("sword|knife|blade|axe|dagger|saber|sabre", "weapon", "blade"),
     ("rocket launcher|grenade|mortar|missile|rocket", "weapon", "launcher"),
@@ -296,7 +314,11 @@ _KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ("tank|tractor|excavator|bulldozer|tread|treads", "vehicle", "tracked vehicle"),
     ("bicycle|bike|motorbike|motorcycle|skateboard", "vehicle", "two-wheeler"),
     ("spaceship|ufo|spacecraft", "vehicle", "spacecraft"),
-    ("hammer|hammering|saw|sawing|drill|weld|welding|chisel|chainsaw|scythe|grinder|sharpen|sharpening", "machine", "tool"),
+    (
+        "hammer|hammering|saw|sawing|drill|weld|welding|chisel|chainsaw|scythe|grinder|sharpen|sharpening",
+        "machine",
+        "tool",
+    ),
     ("clock|tick|ticking|tock|timer", "machine", "clock"),
     ("motor|pump|fan|drone|machinery|machine|compressor", "machine", "motor"),
     ("gear|ratchet|mill|crank|winch|lever|clockwork", "machine", "mechanism"),
@@ -307,14 +329,22 @@ _KEYWORDS: tuple[tuple[str, str, str], ...] = (
     ("message|notification|login|logout|mail|chat|alert|notify", "user interface", "notification"),
     ("error|denied|invalid|illegal|wrong|fail|failed", "user interface", "error"),
     ("beep|bleep|blip|bloop", "electronic sound", "beep"),
-    ("teleport|warp|portal|forcefield|force field|sci fi|scifi|zoop|tractor beam", "electronic sound", "sci-fi sound"),
+    (
+        "teleport|warp|portal|forcefield|force field|sci fi|scifi|zoop|tractor beam",
+        "electronic sound",
+        "sci-fi sound",
+    ),
     ("glitch|static|noise|bzzt", "electronic sound", "glitch"),
     ("whoosh|swish|swoosh|swing|woosh|swipe", "movement", "whoosh"),
     ("rustle|rustling|leaves", "movement", "rustle"),
     ("skid|slide|scrape|sliding", "movement", "skid"),
     ("balloon|toy|rubber duck|yoyo|rattle|squeaky", "object", "toy"),
     ("ball|bowling|skate|puck", "object", "sports equipment"),
-    ("dish|dishes|paper|zipper|coin|coins|bottle|glass|cup|plate|pen|book|chalk", "object", "household object"),
+    (
+        "dish|dishes|paper|zipper|coin|coins|bottle|glass|cup|plate|pen|book|chalk",
+        "object",
+        "household object",
+    ),
     ("chest|box|bag|crate", "object", "container"),
 )
 

@@ -2,7 +2,8 @@
 
 A spec is pure data and cheap to make, so the builder can list every clip, decide splits
 and skip finished ones before any audio is decoded or rendered. The audio recipe
-(`FileAudio`, `RccAudio`, `ZipAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
+(`FileAudio`, `RccAudio`, `ZipAudio`, `NoteAudio`) is picklable and makes the 44.1 kHz
+waveform in a worker.
 """
 
 from __future__ import annotations

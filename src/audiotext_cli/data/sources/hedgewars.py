@@ -9,9 +9,9 @@ it for ("Incoming", "Takecover", "Illgetyou"). The file name names the line, so
                        breathing (cough)
 and level 4 names the pack ('A game character says "take cover" (the Pirate voice).').
 Packs `Default_es/_pl/_ru/_uk` speak Spanish, Polish, Russian, Ukrainian: level 4 says the
-line is the event's, in that language, not a transcript. The `Singer` pack sings its lines
-and `Hmm` is a hum: both left out. Effects: the table below; notes, music and names that
-do not say what is heard (`egg`, `custom3`, `hellish`) are left out.
+line is the event's, in that language, not a transcript. The `Singer` pack sings its lines:
+["music", "vocals", line]; `Hmm` is a voice line "hmm". Effects: the table below; notes,
+music and names that do not say what is heard (`egg`, `custom3`, `hellish`) are left out.
 Licence: GPL-2 for the game, GFDL-1.3 for Sounds/ (Droplet*: CC-BY-SA-3.0); see LICENSES.
 """
 
@@ -28,7 +28,7 @@ NAME = "hedgewars"
 LICENSE = "GFDL-1.3 (Hedgewars Sounds/; Droplet*: CC-BY-SA-3.0), game GPL-2"
 SOUNDS = "usr/share/games/hedgewars/Data/Sounds"
 LANGUAGES = {"es": "Spanish", "pl": "Polish", "ru": "Russian", "uk": "Ukrainian"}
-SKIPPED_PACKS = {"Singer"}
+SUNG_PACKS = {"Singer"}
 LINES = {  # event file stem (digits removed) -> the line as words
     "Amazing": "amazing",
     "Boring": "boring",
@@ -49,6 +49,7 @@ LINES = {  # event file stem (digits removed) -> the line as words
     "Gonnagetyou": "gonna get you",
     "Grenade": "grenade",
     "Hello": "hello",
+    "Hmm": "hmm",
     "Hurry": "hurry",
     "Illgetyou": "I'll get you",
     "Incoming": "incoming",
@@ -158,8 +159,6 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
         raise DataBuildError("no Hedgewars voice packs", base)
     out = []
     for pack in packs:
-        if pack.name in SKIPPED_PACKS:
-            continue
         voice, _, lang = pack.name.partition("_")
         language = LANGUAGES.get(lang)
         who = f"the {pack.name} voice" if not language else f"the {voice} voice, in {language}"
@@ -173,6 +172,14 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
                     f"A game character {doing} ({who}).",
                     f"A cartoon voice {doing}.",
                     f"The sound of a game character {doing}.",
+                ]
+            elif event in LINES and pack.name in SUNG_PACKS:
+                line = LINES[event]
+                labels = ("music", "vocals", line)
+                texts = [
+                    f'A game character sings "{line}" ({who}).',
+                    f'A sung voice line: "{line}".',
+                    f'Someone singing "{line}".',
                 ]
             elif event in LINES:
                 line = LINES[event]

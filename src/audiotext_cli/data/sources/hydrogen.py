@@ -109,6 +109,4 @@ def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
     return out
 
 
-SOURCE = Source(
-    NAME, (PACKAGE,), LICENSE, ("usr/share/doc/hydrogen-drumkits/copyright",), clips
-)
+SOURCE = Source(NAME, (PACKAGE,), LICENSE, ("usr/share/doc/hydrogen-drumkits/copyright",), clips)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,18 +67,23 @@ def list_audio(root: Path, folder: str, recursive: bool = False) -> list[Found]:
         return out
     base = root / folder
     files = base.rglob("*") if recursive else base.glob("*")
-    return [
-        Found(p.relative_to(base).with_suffix("").as_posix(), FileAudio(str(p)))
-        for p in sorted(files)
-        if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-    ]
+    paths = [p for p in sorted(files) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES]
+    stems = Counter(p.relative_to(base).with_suffix("").as_posix() for p in paths)
+    out = []
+    for p in paths:
+        rel = p.relative_to(base).with_suffix("").as_posix()
+        if stems[rel] > 1:  # splash.ogg beside splash.wav: both kept, told apart
+            rel += "_" + p.suffix.lstrip(".").lower()
+        out.append(Found(rel, FileAudio(str(p))))
+    return out
 
 
-def match(table: Table, rel: str) -> Row | None:
-    """The first row whose pattern matches `rel` whole (case-insensitive), else None."""
+def match(table: Table, rel: str) -> tuple[str, Row] | None:
+    """(pattern, row) of the first row whose pattern matches `rel` whole
+    (case-insensitive), else None."""
     for pattern, row in table.items():
         if re.fullmatch(pattern, rel, re.IGNORECASE):
-            return row
+            return pattern, row
     return None
 
 
@@ -88,13 +94,11 @@ def table_clips(name: str, license: str, parts: tuple[Part, ...], roots: list[Pa
         found = list_audio(roots[part.package], part.folder, part.recursive)
         used: set[str] = set()
         for f in found:
-            for pattern, row in part.table.items():
-                if re.fullmatch(pattern, f.rel, re.IGNORECASE):
-                    used.add(pattern)
-                    break
-            else:
+            hit = match(part.table, f.rel)
+            if hit is None:
                 continue
-            l1, l2, l3, what = row
+            pattern, (l1, l2, l3, what) = hit
+            used.add(pattern)
             clip = "/".join(x for x in (part.prefix, f.rel) if x)
             out.append(spec(name, clip, (l1, l2, l3), heard(what), license, f.audio))
         missing = [p for p in part.table if p not in used]

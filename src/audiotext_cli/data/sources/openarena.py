@@ -25,7 +25,12 @@ MPPAK = "usr/share/games/openarena/missionpack/mp-pak0.pk3"
 
 _FX = {
     "feedback/hit": ("user interface", "game event", "hit marker", "a hit confirmed"),
-    "items/(l|m|n|s)_health": ("user interface", "game event", "health pick-up", "health picked up"),
+    "items/(l|m|n|s)_health": (
+        "user interface",
+        "game event",
+        "health pick-up",
+        "health picked up",
+    ),
     "items/use_medkit": ("user interface", "game event", "medkit", "a medkit used"),
     "items/(quaddamage|haste|regen|regeneration|invisibility|flight|protect)": (
         "user interface",
@@ -33,7 +38,12 @@ _FX = {
         "power-up",
         "a power-up picked up",
     ),
-    "items/(respawn1|poweruprespawn)": ("user interface", "game event", "respawn", "an item respawning"),
+    "items/(respawn1|poweruprespawn)": (
+        "user interface",
+        "game event",
+        "respawn",
+        "an item respawning",
+    ),
     "items/tele(in|out)|world/tele(in|out)": (
         "electronic sound",
         "sci-fi sound",
@@ -48,10 +58,25 @@ _FX = {
     "weapons/bfg/bfg_fire": ("weapon", "energy weapon", "BFG", "a BFG firing"),
     "weapons/change": ("weapon", "gun", "weapon change", "a weapon being switched"),
     "weapons/noammo": ("weapon", "gun", "empty gun", "a gun clicking empty"),
-    "weapons/grenade/grenlf1a": ("weapon", "launcher", "grenade launcher", "a grenade launcher firing"),
+    "weapons/grenade/grenlf1a": (
+        "weapon",
+        "launcher",
+        "grenade launcher",
+        "a grenade launcher firing",
+    ),
     "weapons/grenade/hgrenb[12]a": ("weapon", "launcher", "grenade", "a grenade bouncing"),
-    "weapons/lightning/lg_fire": ("weapon", "energy weapon", "lightning gun", "a lightning gun firing"),
-    "weapons/lightning/lg_hit[23]?": ("weapon", "energy weapon", "lightning gun", "a lightning bolt hitting"),
+    "weapons/lightning/lg_fire": (
+        "weapon",
+        "energy weapon",
+        "lightning gun",
+        "a lightning gun firing",
+    ),
+    "weapons/lightning/lg_hit[23]?": (
+        "weapon",
+        "energy weapon",
+        "lightning gun",
+        "a lightning bolt hitting",
+    ),
     "weapons/machinegun/machgf[1-4]b": ("weapon", "gun", "machine gun", "a machine gun firing"),
     "weapons/machinegun/buletby1": ("weapon", "gun", "bullet", "a bullet flying by"),
     "weapons/machinegun/ric[123]": ("impact", "metal", "ricochet", "a bullet ricocheting"),
@@ -60,7 +85,12 @@ _FX = {
     "weapons/plasma/plasmx1a": ("weapon", "energy weapon", "plasma gun", "a plasma bolt exploding"),
     "weapons/proxmine/wstbexpl": ("explosion", "explosion", "mine explosion", "a mine exploding"),
     "weapons/railgun/railgf1a": ("weapon", "energy weapon", "railgun", "a railgun firing"),
-    "weapons/rocket/rocklf1a": ("weapon", "launcher", "rocket launcher", "a rocket launcher firing"),
+    "weapons/rocket/rocklf1a": (
+        "weapon",
+        "launcher",
+        "rocket launcher",
+        "a rocket launcher firing",
+    ),
     "weapons/rocket/rockfly": ("weapon", "launcher", "rocket", "a rocket in flight"),
     "weapons/rocket/rocklx1a": ("explosion", "explosion", "rocket explosion", "a rocket exploding"),
     "weapons/shotgun/sshotf1b": ("weapon", "gun", "shotgun", "a shotgun firing"),
@@ -84,10 +114,20 @@ _FX = {
     ),
     "world/tim_pump": ("machine", "motor", "pump", "a pump working"),
     "world/neonhum": ("machine", "electrical", "neon hum", "a neon light humming"),
-    "world/electro|world/curnt2": ("machine", "electrical", "electric current", "electricity crackling"),
+    "world/electro|world/curnt2": (
+        "machine",
+        "electrical",
+        "electric current",
+        "electricity crackling",
+    ),
     "world/new/moan[1-6]": ("human sound", "pain", "moan", "a person moaning"),
     "world/jumppad": ("user interface", "game event", "jump pad", "a jump pad launching a player"),
-    "player/footsteps/boot[1-4]": ("footsteps", "footsteps on hard ground", "boots", "a boot footstep"),
+    "player/footsteps/boot[1-4]": (
+        "footsteps",
+        "footsteps on hard ground",
+        "boots",
+        "a boot footstep",
+    ),
     "player/footsteps/step[1-4]": ("footsteps", "footsteps", "footstep", "a footstep"),
     "player/footsteps/(clank|mech)[1-4]": (
         "footsteps",
@@ -95,7 +135,12 @@ _FX = {
         "metal footstep",
         "a footstep on metal",
     ),
-    "player/footsteps/splash[1-4]": ("footsteps", "footsteps in water", "splashing step", "a footstep in water"),
+    "player/footsteps/splash[1-4]": (
+        "footsteps",
+        "footsteps in water",
+        "splashing step",
+        "a footstep in water",
+    ),
     "player/footsteps/flesh[1-4]": ("footsteps", "footsteps", "bare footstep", "a bare footstep"),
     "player/land1": ("impact", "thud", "landing", "a player landing"),
     "player/watr_in": ("water", "splash", "into water", "someone jumping into water"),
@@ -105,16 +150,36 @@ _FX = {
     "player/gibsplt1|player/gibimp[123]": ("impact", "splat", "gore", "a wet splatter"),
     "player/fry": ("fire", "fire", "sizzle", "something frying"),
     "player/sarge/death[123]": ("human sound", "pain", "death cry", "a man crying out as he dies"),
-    "player/sarge/pain(25|50|75|100)_1": ("human sound", "pain", "cry of pain", "a man crying out in pain"),
+    "player/sarge/pain(25|50|75|100)_1": (
+        "human sound",
+        "pain",
+        "cry of pain",
+        "a man crying out in pain",
+    ),
     "player/sarge/jump1": ("human sound", "effort", "jump grunt", "a man grunting as he jumps"),
     "player/sarge/gasp": ("human sound", "breathing", "gasp", "a man gasping for air"),
     "player/sarge/drown": ("human sound", "breathing", "drowning", "a man drowning"),
-    "player/sarge/fall(ing)?1": ("human sound", "scream", "falling scream", "a man screaming as he falls"),
-    "player/announcer/youwin": ("speech", "announcement", "you win", 'an announcer saying "you win"'),
+    "player/sarge/fall(ing)?1": (
+        "human sound",
+        "scream",
+        "falling scream",
+        "a man screaming as he falls",
+    ),
+    "player/announcer/youwin": (
+        "speech",
+        "announcement",
+        "you win",
+        'an announcer saying "you win"',
+    ),
 }
 _MPFX = {
     "feedback/hit(hi|lo)": ("user interface", "game event", "hit marker", "a hit confirmed"),
-    "items/kam_explode(_far)?": ("explosion", "explosion", "kamikaze explosion", "a huge explosion"),
+    "items/kam_explode(_far)?": (
+        "explosion",
+        "explosion",
+        "kamikaze explosion",
+        "a huge explosion",
+    ),
     "items/obelisk_hit_0[123]": ("impact", "hit", "obelisk hit", "the obelisk being hit"),
     "weapons/nailgun/wnalfire": ("weapon", "gun", "nailgun", "a nailgun firing"),
     "weapons/nailgun/wnalimp(l|m)": ("impact", "hit", "nail impact", "a nail hitting"),
@@ -152,9 +217,7 @@ def spoken(stem: str) -> str | None:
         return _SPOKEN[stem]
     out, rest = [], stem
     while rest:
-        m = next(
-            (m for n in range(len(rest), 0, -1) if (m := _SPLIT.fullmatch(rest[:n]))), None
-        )
+        m = next((m for n in range(len(rest), 0, -1) if (m := _SPLIT.fullmatch(rest[:n]))), None)
         if m is None:
             return None
         out.append(m.group(0))

@@ -128,7 +128,8 @@ TAUNTS = {  # taunts/tauntN/<abbreviation>N.ogg whose name spells the line
 
 
 def transcripts(cfg: str) -> dict[str, tuple[str, str, str]]:
-    """File stem -> (level-2 class, section as words, the words) for every commented line in a voice section."""
+    """File stem -> (level-2 class, section as words, the words) for every commented
+    line in a voice section."""
     out: dict[str, tuple[str, str, str]] = {}
     marks = [(m.start(), m.group(1)) for m in _SECTION.finditer(cfg)]
     for m in _ENTRY.finditer(cfg):

@@ -6,7 +6,7 @@ say what is heard (`actor/singlesteps/fs_gravel_3`, `attack/impact/arrow_metal_2
 are units answering the player in a reconstructed ancient language: the order is the
 game's name for the line ("attack", "what is it"), so level 4 says whose line it is and in
 which language, not a transcript. Music, building-selection sounds, the unnamed fire
-sounds (`c`, `sp`, `sz`) and the gathering noises are left out. Licence: CC-BY-SA-3.0
+sounds (`c`, `sp`, `sz`) and the `*expire` ends of gathering are left out. Licence: CC-BY-SA-3.0
 (0ad-data art and sound).
 """
 
@@ -86,9 +86,24 @@ _FX = {
         "footsteps on wood",
         "footsteps on wood",
     ),
-    f"actor/singlesteps/fs_snow{N}": ("footsteps", "footsteps on snow", "footsteps in snow", "a footstep in snow"),
-    f"actor/ship/(ship_move|smove|warship_move){N}": ("vehicle", "watercraft", "ship", "a ship sailing"),
-    f"ambient/building/amb_farm{N}": ("ambience", "nature ambience", "farm", "the ambience of a farm"),
+    f"actor/singlesteps/fs_snow{N}": (
+        "footsteps",
+        "footsteps on snow",
+        "footsteps in snow",
+        "a footstep in snow",
+    ),
+    f"actor/ship/(ship_move|smove|warship_move){N}": (
+        "vehicle",
+        "watercraft",
+        "ship",
+        "a ship sailing",
+    ),
+    f"ambient/building/amb_farm{N}": (
+        "ambience",
+        "nature ambience",
+        "farm",
+        "the ambience of a farm",
+    ),
     f"ambient/building/amb_(port|trade){N}": (
         "ambience",
         "urban ambience",
@@ -101,26 +116,66 @@ _FX = {
         "daytime countryside",
         "countryside in the daytime",
     ),
-    f"ambient/water/river_(fast|med|raging|slow){N}": ("water", "flowing water", "river", "a river flowing"),
+    f"ambient/water/river_(fast|med|raging|slow){N}": (
+        "water",
+        "flowing water",
+        "river",
+        "a river flowing",
+    ),
     f"ambient/water/waterfall{N}": ("water", "flowing water", "waterfall", "a waterfall"),
     f"ambient/water/(wave|wavecrash|waverocky){N}": ("water", "splash", "waves", "waves breaking"),
     f"ambient/weather/rain{N}": ("weather", "rain", "rain", "rain falling"),
     f"ambient/weather/thunder{N}": ("weather", "thunder", "thunder", "thunder"),
-    f"ambient/weather/(wind|windgust|windstorm|snowstorm){N}": ("weather", "wind", "wind", "wind blowing"),
-    f"ambient/weather/windleaves{N}": ("movement", "rustle", "wind in leaves", "wind rustling leaves"),
+    f"ambient/weather/(wind|windgust|windstorm|snowstorm){N}": (
+        "weather",
+        "wind",
+        "wind",
+        "wind blowing",
+    ),
+    f"ambient/weather/windleaves{N}": (
+        "movement",
+        "rustle",
+        "wind in leaves",
+        "wind rustling leaves",
+    ),
     f"attack/destruction/building_collapse_large{N}": (
         "impact",
         "crash",
         "building collapse",
         "a large building collapsing",
     ),
-    f"attack/destruction/explode_debris{N}": ("explosion", "explosion", "explosion", "an explosion throwing debris"),
-    f"attack/impact/arrow(_dirt|_metal|_stone|_wood)?{N}": ("impact", "hit", "arrow hit", "an arrow hitting"),
+    f"attack/destruction/explode_debris{N}": (
+        "explosion",
+        "explosion",
+        "explosion",
+        "an explosion throwing debris",
+    ),
+    f"attack/impact/arrow(_dirt|_metal|_stone|_wood)?{N}": (
+        "impact",
+        "hit",
+        "arrow hit",
+        "an arrow hitting",
+    ),
     f"attack/impact/(fleshimp|fleshstab){N}": ("impact", "hit", "stab", "a blade striking flesh"),
     f"attack/impact/shield_(metal|wood){N}": ("impact", "hit", "shield hit", "a blow on a shield"),
-    f"attack/impact/sling_(metal|stone|wood){N}": ("impact", "hit", "sling stone hit", "a sling stone hitting"),
-    f"attack/impact/siegeprojectilehit{N}": ("impact", "crash", "siege projectile", "a siege projectile hitting"),
-    f"attack/siege/(ballist_attack|ballist_rome_attack){N}": ("weapon", "launcher", "ballista", "a ballista firing"),
+    f"attack/impact/sling_(metal|stone|wood){N}": (
+        "impact",
+        "hit",
+        "sling stone hit",
+        "a sling stone hitting",
+    ),
+    f"attack/impact/siegeprojectilehit{N}": (
+        "impact",
+        "crash",
+        "siege projectile",
+        "a siege projectile hitting",
+    ),
+    f"attack/siege/(ballist_attack|ballist_rome_attack){N}": (
+        "weapon",
+        "launcher",
+        "ballista",
+        "a ballista firing",
+    ),
     f"attack/siege/onager_shooting{N}": ("weapon", "launcher", "catapult", "a catapult firing"),
     f"attack/siege/ram_attack{N}": ("impact", "hit", "battering ram", "a battering ram striking"),
     f"attack/siege/(onager_moving|ram_move){N}": (
@@ -159,14 +214,52 @@ _FX = {
         "building completed",
         "a building completed",
     ),
-    f"interface/ui/(chat_alert|gamesetup_join){N}": ("user interface", "notification", "chat", "a chat alert"),
+    f"interface/ui/(chat_alert|gamesetup_join){N}": (
+        "user interface",
+        "notification",
+        "chat",
+        "a chat alert",
+    ),
     f"resource/construction/con_saw{N}": ("machine", "tool", "saw", "wood being sawn"),
-    f"resource/construction/con_(stone|wood){N}": ("machine", "tool", "hammering", "builders hammering"),
+    f"resource/construction/con_(stone|wood){N}": (
+        "machine",
+        "tool",
+        "hammering",
+        "builders hammering",
+    ),
+    f"resource/gathering/gather_field{N}": (
+        "machine",
+        "tool",
+        "harvesting",
+        "grain being harvested",
+    ),
+    f"resource/gathering/gather_fruit{N}": (
+        "movement",
+        "rustle",
+        "picking fruit",
+        "fruit being picked",
+    ),
+    f"resource/gathering/gather_meat{N}": ("impact", "splat", "butchering", "meat being butchered"),
     f"resource/farming/hoe{N}": ("machine", "tool", "hoe", "a hoe digging soil"),
     f"resource/foraging/leaves{N}": ("movement", "rustle", "leaves", "leaves rustling"),
-    f"resource/lumbering/lumber_tree{N}": ("machine", "tool", "axe chopping", "an axe chopping a tree"),
-    f"resource/lumbering/lumber_treeexpire{N}": ("impact", "crash", "tree falling", "a tree falling"),
-    f"resource/mining/mine_(metal|stone){N}": ("machine", "tool", "pickaxe", "a pickaxe striking rock"),
+    f"resource/lumbering/lumber_tree{N}": (
+        "machine",
+        "tool",
+        "axe chopping",
+        "an axe chopping a tree",
+    ),
+    f"resource/lumbering/lumber_treeexpire{N}": (
+        "impact",
+        "crash",
+        "tree falling",
+        "a tree falling",
+    ),
+    f"resource/mining/mine_(metal|stone){N}": (
+        "machine",
+        "tool",
+        "pickaxe",
+        "a pickaxe striking rock",
+    ),
 }
 _ORDER = re.compile(r"civ_(female|male)_(.+?)_?\d*$")
 _SAY = {"Asyouwish": "as you wish", "Imcoming": "I'm coming", "I_will_go": "I will go"}
