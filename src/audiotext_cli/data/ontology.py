@@ -220,7 +220,7 @@ CATEGORIES: tuple[Category, ...] = (
     ),
     _c(
         "movement",
-        ("movement", "a movement sound", "the sound of something moving"),
+        ("movement", "a movement sound", "the sound of movement"),
         whoosh="whooshes, swishes, swings",
         rustle="rustling leaves, bushes, cloth",
         skid="skids, slides, scrapes",

@@ -42,7 +42,7 @@ PIECES: tuple[tuple[str, str, str], ...] = (
     (r"wood ?block", "percussion instrument", "woodblock"),
     (r"finger snap", "percussion instrument", "finger snap"),
     (r"dununba|kenkeni|sangban", "percussion instrument", "dunun drum"),
-    (r"side ?stick|rim ?shot|rim|stick", "drum kit", "rimshot"),
+    (r"side ?stick|rim ?shot|\brim\b|\bstick\b", "drum kit", "rimshot"),
     (r"kick|bass ?drum|\bbd\b|\bkik\b", "drum kit", "kick drum"),
     (r"snare|\bsn\b|\bsd\b", "drum kit", "snare drum"),
     (r"hi ?-?hat|hihat|\bhh\b|\bhat\b|\bchh\b|\bohh\b", "drum kit", "hi-hat"),
