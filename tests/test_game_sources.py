@@ -17,8 +17,17 @@ import pytest
 from audio_fixtures import write_sine
 from audiotext_cli.data.captions import build_captions
 from audiotext_cli.data.ontology import CATEGORIES, L1_CLASSES, ONTOLOGY, check, place
-from audiotext_cli.data.sources import CORPUS_SR, ZipAudio, registry
-from audiotext_cli.data.sources import games, hedgewars, hydrogen, openarena, warzone, zeroad
+from audiotext_cli.data.sources import (
+    CORPUS_SR,
+    ZipAudio,
+    games,
+    hedgewars,
+    hydrogen,
+    openarena,
+    registry,
+    warzone,
+    zeroad,
+)
 from audiotext_cli.data.sources.library import Library, Part, list_audio, match, table_clips
 from audiotext_cli.data.sources.soundfont import music_class
 from audiotext_cli.errors import DataBuildError
