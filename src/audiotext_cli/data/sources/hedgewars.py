@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, spec
-from audiotext_cli.data.sources.library import Library, Part
+from audiotext_cli.data.sources.library import QUOTED_L3, SPEECH_L2, Library, Part
 from audiotext_cli.errors import DataBuildError
 
 NAME = "hedgewars"
@@ -142,10 +142,7 @@ _EFFECTS = {
 }
 
 
-_SPEECH = {
-    "l2": ("{x}", "a {x}", "speech: a {x}"),
-    "l3": ("{x}", 'the words "{x}"', 'someone saying "{x}"'),
-}
+_SPEECH = {"l2": SPEECH_L2, "l3": QUOTED_L3}
 
 
 def _event(stem: str) -> str:

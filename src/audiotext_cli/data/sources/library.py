@@ -25,6 +25,10 @@ from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, ZipAudio, spec
 from audiotext_cli.errors import DataBuildError
 
+SPEECH_L2 = ("{x}", "a {x}", "speech: a {x}")
+"""Level-2 templates for speech classes ("voice line" -> "a voice line", "speech: a voice line")."""
+QUOTED_L3 = ("{x}", 'the words "{x}"', 'someone saying "{x}"')
+"""Level-3 templates for a label that is the words spoken ("take cover")."""
 AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au")
 Row = tuple[str, str, str, str]
 Table = dict[str, Row]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, spec
-from audiotext_cli.data.sources.library import Library, Part, list_audio
+from audiotext_cli.data.sources.library import SPEECH_L2, Library, Part, list_audio
 
 NAME = "openarena"
 LICENSE = "GPL-2.0-or-later (openarena-data)"
@@ -248,7 +248,7 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
                 texts,
                 LICENSE,
                 f.audio,
-                l2=("{x}", "a {x}", "speech: a {x}"),
+                l2=SPEECH_L2,
                 l3=("{x}", "a {x} line", "speech: a {x}"),
             )
         )

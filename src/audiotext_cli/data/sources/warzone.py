@@ -22,7 +22,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import MAX_SECONDS, ClipSpec, spec
-from audiotext_cli.data.sources.library import Library, Part, list_audio
+from audiotext_cli.data.sources.library import SPEECH_L2, Library, Part, list_audio
 from audiotext_cli.errors import DataBuildError
 
 NAME = "warzone2100"
@@ -189,10 +189,7 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     return out
 
 
-_VOICE = {
-    "l2": ("{x}", "a {x}", "speech: a {x}"),
-    "l3": ("{x}", "a {x} line", "speech: {x}"),
-}
+_VOICE = {"l2": SPEECH_L2, "l3": ("{x}", "a {x} line", "speech: {x}")}
 
 LIBRARY = Library(
     NAME,

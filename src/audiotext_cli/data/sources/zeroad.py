@@ -17,7 +17,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, spec
-from audiotext_cli.data.sources.library import Library, Part, list_audio
+from audiotext_cli.data.sources.library import SPEECH_L2, Library, Part, list_audio
 
 NAME = "zeroad"
 LICENSE = "CC-BY-SA-3.0 (0ad-data)"
@@ -287,7 +287,7 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
                 texts,
                 LICENSE,
                 f.audio,
-                l2=("{x}", "a {x}", "speech: a {x}"),
+                l2=SPEECH_L2,
                 l3=("{x}", 'the order "{x}"', 'someone saying "{x}"'),
             )
         )
