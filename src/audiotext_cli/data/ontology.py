@@ -72,7 +72,6 @@ CATEGORIES: tuple[Category, ...] = (
         breathing="breaths, gasps, coughs, snoring",
         crowd="crowds cheering, applauding, booing",
         body="kisses, heartbeats, eating, clapping hands",
-        whistling="a person whistling",
     ),
     _c(
         "music",
@@ -90,7 +89,6 @@ CATEGORIES: tuple[Category, ...] = (
         world_music="music from a region",
         music_loop="loops, beats and phrases",
         vocals="singing",
-        jingle="short tunes a game plays (victory, game over)",
     ),
     _c(
         "vehicle",
@@ -213,9 +211,7 @@ CATEGORIES: tuple[Category, ...] = (
         ("ambience", "an ambience recording", "background ambience"),
         nature_ambience="forests, deserts, jungles",
         urban_ambience="streets, cities, restaurants, airports",
-        indoor_ambience="rooms, caves, halls",
         industrial_ambience="machinery drones, hums",
-        eerie_ambience="dark or ominous atmospheres",
         synthetic_ambience="ambient pads and drones made for music production",
     ),
     _c(
@@ -224,7 +220,6 @@ CATEGORIES: tuple[Category, ...] = (
         whoosh="whooshes, swishes, swings",
         rustle="rustling leaves, bushes, cloth",
         skid="skids, slides, scrapes",
-        fall="something falling through the air",
     ),
     _c(
         "object",
