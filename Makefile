@@ -22,7 +22,8 @@ DEMO := $(AUDIOTEXT_HOME)/demo/v4
 AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
 EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*' \
-  --include 'zeroad/*' --include 'openarena/*' --include 'freedroid/*' --include 'desktop/*'
+  --include 'hydrogen/*' --include 'openarena/*' --include 'warzone2100/*' --include 'freedroid/*' \
+  --include 'supertuxkart/*' --include 'desktop/*'
 
 .PHONY: help setup apt apt-test demo serve test lint bench results clean fuzz
 

@@ -85,7 +85,7 @@ _STK = "usr/share/games/supertuxkart/data"
 SUPERTUXKART = Library(
     "supertuxkart",
     (Package("deb", "supertuxkart-data", "1.4+dfsg-2"),),
-    "CC-BY-SA-3.0 / CC-BY-SA-4.0 / CC0 / CC-BY-3.0 / GPL (supertuxkart-data, per file)",
+    "per file: CC-BY-SA-3.0/4.0, CC-BY-3.0, CC0, GPL-2.0-or-later (supertuxkart-data)",
     (
         Part(
             0,
