@@ -249,6 +249,7 @@ _KEYWORDS: tuple[tuple[str, str, str], ...] = (
     # phrases first: they beat their single words
     ("car horn|air horn|klaxon|hooter|horn honk", "alarm", "horn"),
     ("water drop|water drip", "water", "drip"),
+    ("wind chime|wind chimes", "alarm", "bell"),
     ("washing machine|sewing machine", "machine", "household appliance"),
     ("fire truck|police car|police siren|siren", "alarm", "siren"),
     (

@@ -74,7 +74,6 @@ SUPERTUX = Library(
                 "turnkey": ("door", "lock", "key", "a key turning"),
                 "waterfall": ("water", "flowing water", "waterfall", "a waterfall"),
                 "wood": ("impact", "hit", "wood", "wood being hit"),
-                "yeti_roar": ("animal", "mammal", "yeti roar", "a yeti roaring"),
             },
         ),
     ),
@@ -427,12 +426,6 @@ FLARE = Library(
                     "echoing footstep",
                     "an echoing footstep",
                 ),
-                "enemies/(minotaur|antlion|wyvern|goblin|zombie|skeleton)_(die|critdie)": (
-                    "human sound",
-                    "pain",
-                    "monster dying",
-                    "a monster dying",
-                ),
             },
             recursive=True,
         ),
@@ -574,7 +567,6 @@ LINCITY = Library(
                 "Click": (UI, "click", "click", "a click"),
                 r"CoalMine\d|OreMine\d": ("machine", "factory", "mine", "a mine working"),
                 r"Fire\d|FireWasteland1": ("fire", "fire", "fire", "a fire burning"),
-                r"FireStation\d": ("alarm", "siren", "fire station", "a fire station's siren"),
                 r"Harbor\d": ("ambience", "urban ambience", "harbour", "the ambience of a harbour"),
                 r"IndustryHigh\d|IndustryLight\d": (
                     "machine",

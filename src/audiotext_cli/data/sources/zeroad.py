@@ -156,7 +156,12 @@ _FX = {
         "arrow hit",
         "an arrow hitting",
     ),
-    f"attack/impact/(fleshimp|fleshstab){N}": ("impact", "hit", "stab", "a blade striking flesh"),
+    f"attack/impact/(fleshimp|fleshstab){N}": (
+        "impact",
+        "hit",
+        "flesh hit",
+        "something striking flesh",
+    ),
     f"attack/impact/shield_(metal|wood){N}": ("impact", "hit", "shield hit", "a blow on a shield"),
     f"attack/impact/sling_(metal|stone|wood){N}": (
         "impact",
