@@ -54,6 +54,20 @@ class Found:
     audio: FileAudio | ZipAudio
 
 
+def voice_line(
+    source: str,
+    clip: str,
+    line: str,
+    texts: list[str],
+    license: str,
+    audio: FileAudio | ZipAudio,
+    l3: tuple[str, ...] = QUOTED_L3,
+) -> ClipSpec:
+    """A ["speech", "voice line", line] clip with the speech caption templates."""
+    labels = ("speech", "voice line", line)
+    return spec(source, clip, labels, texts, license, audio, l2=SPEECH_L2, l3=l3)
+
+
 def list_audio(root: Path, folder: str, recursive: bool = False) -> list[Found]:
     """Every audio file under `folder` (a directory, or `archive!prefix/` in a zip), sorted."""
     if "!" in folder:

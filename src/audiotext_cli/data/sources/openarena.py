@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources import ClipSpec, spec
-from audiotext_cli.data.sources.library import SPEECH_L2, Library, Part, list_audio
+from audiotext_cli.data.sources import ClipSpec
+from audiotext_cli.data.sources.library import Library, Part, list_audio, voice_line
 
 NAME = "openarena"
 LICENSE = "GPL-2.0-or-later (openarena-data)"
@@ -245,18 +245,8 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
             f'A game bot\'s voice command: "{line}" ({_VOICES[voice]}).',
             line,
         ]
-        out.append(
-            spec(
-                NAME,
-                f"voices/{f.rel}",
-                ("speech", "voice line", "team command"),
-                texts,
-                LICENSE,
-                f.audio,
-                l2=SPEECH_L2,
-                l3=("{x}", "a {x} line", "speech: a {x}"),
-            )
-        )
+        l3 = ("{x}", "a {x} line", "speech: a {x}")
+        out.append(voice_line(NAME, f"voices/{f.rel}", "team command", texts, LICENSE, f.audio, l3))
     return out
 
 

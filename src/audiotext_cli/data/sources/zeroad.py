@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources import ClipSpec, spec
-from audiotext_cli.data.sources.library import SPEECH_L2, Library, Part, list_audio
+from audiotext_cli.data.sources import ClipSpec
+from audiotext_cli.data.sources.library import Library, Part, list_audio, voice_line
 
 NAME = "zeroad"
 LICENSE = "CC-BY-SA-3.0 (0ad-data)"
@@ -284,18 +284,8 @@ def _voice_clips(roots: list[Path]) -> list[ClipSpec]:
             f'A game unit\'s voice line for "{order}", spoken by a {who}.',
             f"A {who} speaking {LANGUAGES[lang]}.",
         ]
-        out.append(
-            spec(
-                NAME,
-                f"voice/{f.rel}",
-                ("speech", "voice line", order),
-                texts,
-                LICENSE,
-                f.audio,
-                l2=SPEECH_L2,
-                l3=("{x}", 'the order "{x}"', 'someone saying "{x}"'),
-            )
-        )
+        l3 = ("{x}", 'the order "{x}"', 'someone saying "{x}"')
+        out.append(voice_line(NAME, f"voice/{f.rel}", order, texts, LICENSE, f.audio, l3))
     return out
 
 
