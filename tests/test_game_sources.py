@@ -335,3 +335,11 @@ def test_zeroad_voice_orders_and_effects(tmp_path):
     hit = match(zeroad._FX, "actor/singlesteps/fs_gravel_3")
     assert hit and hit[1][:2] == ("footsteps", "footsteps on gravel")
     assert match(zeroad._FX, "music/Sunrise") is None
+
+
+def test_article_knows_plural_heads():
+    from audiotext_cli.data.captions import article
+
+    assert article("footsteps on gravel") == "footsteps on gravel"
+    assert article("footstep on flesh") == "a footstep on flesh"
+    assert article("owl") == "an owl" and article("glass breaking") == "a glass breaking"

@@ -19,9 +19,13 @@ _L2_TEMPLATES = ("{x}", "a {x} sound", "the sound of {x}")
 _L3_TEMPLATES = ("{x}", "{ax}", "the sound of {ax}")
 
 
+_PLURAL_HEAD = re.compile(r"^\w+[^s\W]s (on|in|of|at|with|from|for|into|through) ")
+
+
 def article(noun: str) -> str:
-    """'a dog', 'an owl'; plural or numbered nouns get no article."""
-    if not noun or noun[0].isdigit() or noun.endswith("s") and not noun.endswith("ss"):
+    """'a dog', 'an owl'; plural ('footsteps on grass') or numbered nouns get no article."""
+    plural = noun.endswith("s") and not noun.endswith("ss") or _PLURAL_HEAD.match(noun)
+    if not noun or noun[0].isdigit() or plural:
         return noun
     return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
