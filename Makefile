@@ -18,10 +18,12 @@ export AUDIOTEXT_HOME ?= $(HOME)/.cache/audiotext
 export AUDIOTEXT_PACKAGES ?= $(AUDIOTEXT_HOME)/packages
 # The demo's model and index; the folder is renamed when the demo's corpus or recipe changes,
 # since `train --resume` refuses a run made on other data.
-DEMO := $(AUDIOTEXT_HOME)/demo/v3
+DEMO := $(AUDIOTEXT_HOME)/demo/v4
 AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
-EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*'
+EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*' \
+  --include 'hydrogen/*' --include 'openarena/*' --include 'warzone2100/*' --include 'freedroid/*' \
+  --include 'supertuxkart/*' --include 'desktop/*'
 
 .PHONY: help setup apt apt-test demo serve test lint bench results clean fuzz
 
@@ -72,7 +74,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_index.py --n 200000
 
 # The demo's searches: two instrument queries, then sound effects of the held-out libraries.
-DEMO_QUERIES := "violin" "drums" "a dog barking" "a cat meowing" "laughter" "a car passing" "a door closing" "footsteps"
+DEMO_QUERIES := "violin" "drums" "a dog barking" "a cat meowing" "laughter" "a car passing" "a door closing" "footsteps" \
+  "footsteps on gravel" "glass breaking"
 
 # Heads on the frozen aisfx tower (preset clap-aisfx): tower features are computed once per
 # file and shared by training, evaluation and the library index.

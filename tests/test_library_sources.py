@@ -121,11 +121,7 @@ def test_scratch_folders_give_the_labels(tmp_path):
         "scratch/percussion/CymbalCrash",
     ]
     assert clips["scratch/animal/Dog2"].labels == ("animal", "mammal", "dog")
-    assert clips["scratch/effects/DoorCreak"].labels == (
-        "sound effect",
-        "everyday sound",
-        "door creak",
-    )
+    assert clips["scratch/effects/DoorCreak"].labels == ("door", "door", "door creak")
     assert clips["scratch/music_loops/DrumSet1"].labels == ("music", "music loop", "drum set")
     dog = [t for level, t in clips["scratch/animal/Dog1"].captions if level == 4]
     assert dog == ["Dog, from the animal sounds.", "The sound of a dog.", "A dog sound."]
@@ -164,7 +160,7 @@ def test_gamesfx_clips_follow_the_table(gamesfx_roots):
         "gamesfx/xemacs21/bark",
     ]
     horn = clips["gamesfx/scorched3d/carhorn4"]
-    assert horn.labels == ("sound effect", "vehicle", "car horn")
+    assert horn.labels == ("alarm", "horn", "car horn")
     assert [t for level, t in horn.captions if level == 4] == [
         "A car horn honking.",
         "The sound of a car horn honking.",

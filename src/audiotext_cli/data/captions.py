@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import re
 
-L1_CLASSES = ("music", "speech", "animal", "sound effect")
+from audiotext_cli.data.ontology import L1_CLASSES, ONTOLOGY, check
 
-_L1_TEMPLATES = {
-    "music": ("music", "a music sound", "music played on an instrument"),
-    "speech": ("speech", "human speech", "speech from a person"),
-    "animal": ("animal", "an animal sound", "a sound made by an animal"),
-    "sound effect": ("sound effect", "a sound effect", "an everyday sound effect"),
-}
+__all__ = ["L1_CLASSES", "article", "build_captions", "heard", "sentence", "words"]
 
 _L2_TEMPLATES = ("{x}", "a {x} sound", "the sound of {x}")
 _L3_TEMPLATES = ("{x}", "{ax}", "the sound of {ax}")
 
 
+_PLURAL_HEAD = re.compile(r"^\w+[^s\W]s (on|in|of|at|with|from|for|into|through) ")
+
+
 def article(noun: str) -> str:
-    """'a dog', 'an owl'; plural or numbered nouns get no article."""
-    if not noun or noun[0].isdigit() or noun.endswith("s") and not noun.endswith("ss"):
+    """'a dog', 'an owl'; plural ('footsteps on grass') or numbered nouns get no article."""
+    plural = noun.endswith("s") and not noun.endswith("ss") or _PLURAL_HEAD.match(noun)
+    if not noun or noun[0].isdigit() or plural:
         return noun
     return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
@@ -60,11 +59,11 @@ def build_captions(
     """All four levels: templated paraphrases of each label, then the specific sentences.
 
     `l2`/`l3` are templates with `{x}` (the label) and `{ax}` (the label with an article);
-    each must contain one of them so the paraphrase keeps the label.
+    each must contain one of them so the paraphrase keeps the label. Level 1 is the
+    ontology category's fixed paraphrases; labels outside the ontology are a ValueError.
     """
-    if labels[0] not in _L1_TEMPLATES:
-        raise ValueError(f"level-1 label {labels[0]!r} is not one of {L1_CLASSES}")
-    out = [{"level": 1, "text": t} for t in _L1_TEMPLATES[labels[0]]]
+    check(labels)
+    out = [{"level": 1, "text": t} for t in ONTOLOGY[labels[0]].paraphrases]
     for level, label, templates in ((2, labels[1], l2), (3, labels[2], l3)):
         texts = [t.format(x=label, ax=article(label)) for t in templates]
         out += [{"level": level, "text": t} for t in dict.fromkeys(texts)]

@@ -2,11 +2,13 @@
 
 A spec is pure data and cheap to make, so the builder can list every clip, decide splits
 and skip finished ones before any audio is decoded or rendered. The audio recipe
-(`FileAudio`, `RccAudio`, `NoteAudio`) is picklable and makes the 16 kHz waveform in a worker.
+(`FileAudio`, `RccAudio`, `ZipAudio`, `NoteAudio`) is picklable and makes the 44.1 kHz
+waveform in a worker.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +61,38 @@ class RccAudio:
             return FileAudio(str(path)).make()
 
 
+@functools.lru_cache(maxsize=4)
+def _open_zip(path: str):
+    """An open archive per worker: 0 A.D.'s 3 GB zip has a large directory to parse."""
+    import zipfile
+
+    return zipfile.ZipFile(path)
+
+
+@dataclass(frozen=True)
+class ZipAudio:
+    """A recording stored in a zip archive (Quake .pk3, Warzone .wz), read out and decoded
+    as FileAudio would decode it."""
+
+    archive: str
+    member: str
+
+    def make(self) -> np.ndarray:
+        import tempfile
+        import zipfile
+
+        from audiotext_cli.errors import DataBuildError
+
+        try:
+            blob = _open_zip(self.archive).read(self.member)
+        except (KeyError, zipfile.BadZipFile, OSError) as exc:
+            raise DataBuildError(f"cannot read {self.member}: {exc}", self.archive) from None
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(self.member).name
+            path.write_bytes(blob)
+            return FileAudio(str(path)).make()
+
+
 @dataclass(frozen=True)
 class NoteAudio:
     """Notes rendered from a soundfont preset (see `soundfont.render`)."""
@@ -87,7 +121,7 @@ class ClipSpec:
     labels: tuple[str, str, str]
     captions: tuple[tuple[int, str], ...]
     license: str
-    audio: FileAudio | RccAudio | NoteAudio
+    audio: FileAudio | RccAudio | ZipAudio | NoteAudio
 
 
 def spec(
@@ -96,7 +130,7 @@ def spec(
     labels: tuple[str, str, str],
     specific: list[str],
     license: str,
-    audio: FileAudio | RccAudio | NoteAudio,
+    audio: FileAudio | RccAudio | ZipAudio | NoteAudio,
     group: str | None = None,
     **templates: tuple[str, ...],
 ) -> ClipSpec:
@@ -142,15 +176,21 @@ def registry() -> dict[str, Source]:
     """Every source by name (imported here so a source module is only loaded when used)."""
     from audiotext_cli.data.sources import (
         asterisk,
+        games,
         gamesfx,
         gcompris,
+        hedgewars,
+        hydrogen,
         lmms,
+        openarena,
         ovos,
         qabcs,
         scratch,
         sonicpi,
         soundfont,
         tuxpaint,
+        warzone,
+        zeroad,
     )
 
     found = [
@@ -164,5 +204,11 @@ def registry() -> dict[str, Source]:
         ovos.SOURCE,
         lmms.SOURCE,
         scratch.SOURCE,
+        hedgewars.SOURCE,
+        warzone.SOURCE,
+        openarena.SOURCE,
+        hydrogen.SOURCE,
+        *games.SOURCES,
+        zeroad.SOURCE,
     ]
     return {s.name: s for s in found}

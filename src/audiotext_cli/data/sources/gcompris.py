@@ -50,16 +50,8 @@ _VERB = {
 }
 _FAMILY = {
     "string": ("banjo", "cello", "electric guitar", "guitar", "harp", "violin"),
-    "wind": (
-        "clarinet",
-        "harmonica",
-        "horn",
-        "saxophone",
-        "transverse flute",
-        "trombone",
-        "trumpet",
-        "tuba",
-    ),
+    "wind": ("clarinet", "harmonica", "saxophone", "transverse flute"),
+    "brass": ("horn", "trombone", "trumpet", "tuba"),
     "percussion": (
         "bongo",
         "castanets",
@@ -78,25 +70,25 @@ _MEMORY_SOUNDS = {
     # file-name stem without LR/_LA/_cut/numbers -> (labels, what the recording is)
     "guitar_melody": (("music", "string instrument", "guitar"), "a melody played on a guitar"),
     "guitar_son": (("music", "string instrument", "guitar"), "a guitar note"),
-    "Applauses": (("sound effect", "crowd", "applause"), "an audience applauding"),
+    "Applauses": (("human sound", "crowd", "applause"), "an audience applauding"),
     "Bark": (("animal", "mammal", "dog"), "a dog barking"),
     "Buddhist_gong": (("music", "percussion instrument", "gong"), "a Buddhist gong ringing"),
-    "Door_Open": (("sound effect", "door", "door opening"), "a door opening"),
-    "Factory_noise": (("sound effect", "machine", "factory noise"), "noise in a factory"),
-    "Fireballs": (("sound effect", "fire", "fireballs"), "fireballs"),
+    "Door_Open": (("door", "door", "door opening"), "a door opening"),
+    "Factory_noise": (("machine", "factory", "factory noise"), "noise in a factory"),
+    "Fireballs": (("fire", "fire", "fireballs"), "fireballs"),
     "FrogsInPondDuringStorm": (
         ("animal", "amphibian", "frog"),
         "frogs croaking in a pond during a storm",
     ),
-    "Heart_beat": (("sound effect", "body", "heartbeat"), "a heart beating"),
-    "Hits": (("sound effect", "impact", "hits"), "a series of hits"),
-    "Object_falling": (("sound effect", "impact", "object falling"), "an object falling"),
-    "Rain_in_garden": (("sound effect", "weather", "rain"), "rain falling in a garden"),
+    "Heart_beat": (("human sound", "body", "heartbeat"), "a heart beating"),
+    "Hits": (("impact", "hit", "hits"), "a series of hits"),
+    "Object_falling": (("impact", "crash", "object falling"), "an object falling"),
+    "Rain_in_garden": (("weather", "rain", "rain"), "rain falling in a garden"),
     "StartAndStopCarEngine": (
-        ("sound effect", "vehicle", "car engine"),
+        ("vehicle", "car", "car engine"),
         "a car engine starting and stopping",
     ),
-    "Train_slowing_down": (("sound effect", "vehicle", "train"), "a train slowing down"),
+    "Train_slowing_down": (("vehicle", "train", "train"), "a train slowing down"),
 }
 _BOARD = re.compile(
     r'"title":\s*qsTr\("([^"]+)"\),\s*"text":\s*qsTr\("([^"]+)"\),\s*'

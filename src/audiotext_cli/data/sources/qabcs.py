@@ -4,7 +4,8 @@ Each language's `abc*.properties` pairs a picture with a noise (`abcs/all/noises
 under a category (animals, instrument, toys, misc); the noise's file name is English.
   animals    -> ["animal", group from the table below ("mammal" unless listed), name]
   instrument -> ["music", "<string/wind/percussion/keyboard> instrument", name]
-  toys, misc -> ["sound effect", toy / vehicle / sport / everyday object, name]
+  toys, misc -> [ontology category and class from the table below (toy -> object / toy,
+                train -> vehicle / train, clock -> machine / clock...), name]
 A noise takes the category most languages give it. Left out: cartoon and fairy-tale
 characters, flags and abstract words (the name does not say what is heard) and
 instruments we cannot place in a family. The animal and instrument noises are the main
@@ -47,25 +48,32 @@ _INSTRUMENT_FAMILY = _invert(
     {
         "string": "cello electric_guitar erhu gamba guitar harp lute rabel topshuur ukulele "
         "violin yangqin youhikko yueqin zither",
-        "wind": "bagpipes clarinet dulzaina flute harmonica kazoo natural_horn ney oboe pipe "
-        "pishik quena recorder rozhok saxophone trumpet washint western_concert_flute whistle "
+        "wind": "bagpipes clarinet dulzaina flute harmonica kazoo ney oboe pipe "
+        "pishik quena recorder rozhok saxophone washint western_concert_flute whistle "
         "xun zhaleyka zozulka zurna",
+        "brass": "natural_horn trumpet",
         "percussion": "bass_drum changu cuica cymbals drums hang ipu maracas ratchet slit_drum "
         "spoons timpani xylophone",
         "keyboard": "accordion aeoline grand_piano hand_organ organ piano squeezebox",
     }
 )
 _THINGS = {
-    # toys and things whose name says what is heard
-    "toy": "balloons dice jump_rope kite robot rocking_horse rubber_ball seesaw top "
-    "walkie-talkie whirligig yoyo",
-    "vehicle": "airplane bicycle excavator helicopter paper_airplane quadrocopter rocket "
-    "skateboard tractor train unicycle wagon",
-    "sport": "football hockey ice_skate volleyball",
-    "everyday object": "boot button camera_lens chalkboard clock fire jar keyboard lunchbox "
-    "magnet necklace anklet newspaper pen security_camera umbrella vase watch zipper",
+    # toys and things whose name says what is heard: (category, class) -> names
+    ("object", "toy"): "balloons dice jump_rope kite robot rocking_horse rubber_ball seesaw "
+    "top walkie-talkie whirligig yoyo",
+    ("vehicle", "aircraft"): "airplane helicopter paper_airplane quadrocopter",
+    ("vehicle", "two-wheeler"): "bicycle skateboard unicycle",
+    ("vehicle", "tracked vehicle"): "excavator tractor",
+    ("vehicle", "spacecraft"): "rocket",
+    ("vehicle", "train"): "train wagon",
+    ("object", "sports equipment"): "football hockey ice_skate volleyball",
+    ("machine", "clock"): "clock watch",
+    ("machine", "household appliance"): "camera_lens security_camera",
+    ("fire", "fire"): "fire",
+    ("object", "household object"): "boot button chalkboard jar keyboard lunchbox magnet "
+    "necklace anklet newspaper pen umbrella vase zipper",
 }
-_THING_GROUP = _invert(_THINGS)
+_THING_GROUP = {name: kind for kind, names in _THINGS.items() for name in names.split()}
 _PROPERTY = re.compile(r"^(\w+):[^=]*=(.*)$")
 
 
@@ -92,7 +100,7 @@ def _labels(noise: str, category: str) -> tuple[str, str, str] | None:
     if category == "instrument" and noise in _INSTRUMENT_FAMILY:
         return "music", f"{_INSTRUMENT_FAMILY[noise]} instrument", name
     if category in ("toys", "misc") and noise in _THING_GROUP:
-        return "sound effect", _THING_GROUP[noise], name
+        return (*_THING_GROUP[noise], name)
     return None
 
 

@@ -1,13 +1,14 @@
 """Scratch 1.4's sound library: 114 short sounds filed by kind (Media/Sounds/<Folder>/Name).
 
   Animal            -> ["animal", group, animal] from the table below ("Dog1" -> dog)
-  Effects           -> ["sound effect", "everyday sound", name as words]
-  Electronic        -> ["sound effect", "electronic sound", name as words]
-  Human             -> ["sound effect", "human sound", name as words]
-  Instruments       -> ["music", "instrument", name as words]
+  Effects, Human    -> [ontology category, class, name as words] from the table below or
+                       the name's words (`ontology.place`: "DoorCreak" -> door / door)
+  Electronic        -> ["electronic sound", "sci-fi sound" ("beep" for ComputerBeeps), name]
+  Instruments       -> ["music", "<family> instrument" from the table below, name as words]
   Percussion        -> ["music", "percussion instrument", name as words]
   Music Loops       -> ["music", "music loop", name as words]
   Vocals            -> ["music", "vocals", name as words]
+Names the tables and the words cannot place ("Chord", "Suspense", "Plunge"?) are left out.
 Level 4 says the name and the folder ("Horse gallop, from the animal sounds."). A library
 kept apart from every training source, so an evaluation source: the third recorded one,
 beside LMMS and OVOS.
@@ -19,6 +20,7 @@ import re
 from pathlib import Path
 
 from audiotext_cli.data.captions import article, sentence, words
+from audiotext_cli.data.ontology import place
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, spec
 from audiotext_cli.errors import DataBuildError
@@ -27,14 +29,29 @@ NAME = "scratch"
 LICENSE = "CC-BY-SA-3.0 (MIT Scratch media)"
 SOUNDS = "usr/share/scratch/Media/Sounds"
 _FOLDERS = {
-    "Effects": ("sound effect", "everyday sound"),
-    "Electronic": ("sound effect", "electronic sound"),
-    "Human": ("sound effect", "human sound"),
-    "Instruments": ("music", "instrument"),
+    "Electronic": ("electronic sound", "sci-fi sound"),
     "Percussion": ("music", "percussion instrument"),
     "Music Loops": ("music", "music loop"),
     "Vocals": ("music", "vocals"),
 }
+_PLACED = {  # name as words -> (category, class) where the words alone do not say it
+    "computer beeps": ("electronic sound", "beep"),
+    "plunge": ("water", "splash"),
+    "ripples": ("water", "splash"),
+    "pop": ("impact", "bounce"),
+    "typing": ("machine", "household appliance"),
+    "finger snap": ("human sound", "body"),
+    "party noise": ("human sound", "crowd"),
+    "afro string": ("music", "string instrument"),
+    "dijjeridoo": ("music", "wind instrument"),
+    "guitar strum": ("music", "string instrument"),
+    "spooky string": ("music", "string instrument"),
+    "string accent": ("music", "string instrument"),
+    "string pluck": ("music", "string instrument"),
+    "tambura": ("music", "string instrument"),
+    "trumpet": ("music", "brass instrument"),
+}
+_BY_NAME = {"Effects", "Human"}  # folders placed by the name's words
 _LIBRARY = {  # folder as level 4 names it
     "Animal": "animal sounds",
     "Effects": "sound effects",
@@ -74,8 +91,11 @@ def _labels(folder: str, stem: str) -> tuple[str, str, str] | None:
     if folder == "Animal":
         group, animal = _ANIMALS.get(stem, (None, None))
         return ("animal", group, animal) if group else None
-    kind = _FOLDERS.get(folder)
-    return (*kind, name_words(stem)) if kind else None
+    name = name_words(stem)
+    if name in _PLACED:
+        return (*_PLACED[name], name)
+    kind = place(name) if folder in _BY_NAME else _FOLDERS.get(folder)
+    return (*kind, name) if kind else None
 
 
 def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:

@@ -1,9 +1,14 @@
 """Sonic Pi's bundled samples, grouped by Sonic Pi's own group descriptions.
 
-Labels [L1, group description ("bass drums", "sounds of a tabla drum"), sample name as words].
-L1 is "music" for the instrument groups and "sound effect" for ambient, glitch, vinyl,
-mehackit and miscellaneous sounds. Group descriptions are read from the `:desc`/`:prefix`
-pairs in sonic-pi-server's synthinfo.rb.
+Labels [category, class, sample name as words] in the shared ontology: the instrument
+groups are "music" with the class of the group (bass drums, snare drums and drum sounds
+-> drum kit; tabla and percussive sounds -> percussion instrument; guitars -> string
+instrument; bass sounds -> bass; electric sounds -> synthesizer; looping sounds -> music
+loop). Ambient sounds are "ambience" / "synthetic ambience" (the swooshes "movement",
+the piano and choir "music"), glitchy and vinyl sounds "electronic sound" / "glitch"; the
+mehackit and miscellaneous sounds by name (phone -> ringtone, robot -> sci-fi sound, crow,
+burp); "misc cineboom" is left out. Group descriptions ("bass drums", level 4) are read
+from the `:desc`/`:prefix` pairs in sonic-pi-server's synthinfo.rb.
 """
 
 from __future__ import annotations
@@ -20,7 +25,30 @@ LICENSE = "CC0-1.0 (most samples; some CC-BY-SA-4.0, MIT, Zlib: see LICENSES/son
 SAMPLES = "usr/share/sonic-pi/samples"
 SYNTHINFO = "usr/lib/sonic-pi/app/server/ruby/lib/sonicpi/synths/synthinfo.rb"
 LIMITS = {"small": 40, "default": None, "large": None}
-_EFFECT_GROUPS = {"ambi", "glitch", "vinyl", "mehackit", "misc"}
+_GROUP_CLASS = {  # prefix -> (category, class)
+    "bd": ("music", "drum kit"),
+    "sn": ("music", "drum kit"),
+    "drum": ("music", "drum kit"),
+    "elec": ("music", "synthesizer"),
+    "perc": ("music", "percussion instrument"),
+    "tabla": ("music", "percussion instrument"),
+    "guit": ("music", "string instrument"),
+    "bass": ("music", "bass"),
+    "loop": ("music", "music loop"),
+    "ambi": ("ambience", "synthetic ambience"),
+    "glitch": ("electronic sound", "glitch"),
+    "vinyl": ("electronic sound", "glitch"),
+}
+_BY_NAME = {  # sample-name words -> (category, class), before the group's
+    "ambi swoosh": ("movement", "whoosh"),
+    "ambi dark woosh": ("movement", "whoosh"),
+    "ambi piano": ("music", "keyboard instrument"),
+    "ambi choir": ("music", "ensemble"),
+    "mehackit phone": ("alarm", "ringtone"),
+    "mehackit robot": ("electronic sound", "sci-fi sound"),
+    "misc burp": ("human sound", "body"),
+    "misc crow": ("animal", "bird"),
+}
 
 
 def _groups(synthinfo: Path) -> dict[str, str]:
@@ -39,7 +67,9 @@ def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
         if prefix not in groups:
             continue
         group, name = groups[prefix], words(flac.stem)
-        l1 = "sound effect" if prefix in _EFFECT_GROUPS else "music"
+        placed = _BY_NAME.get(name) or _GROUP_CLASS.get(prefix)
+        if placed is None:
+            continue
         texts = [
             f"A Sonic Pi sample: {name}, from the {group}.",
             f"{name.capitalize()} ({group}).",
@@ -49,7 +79,7 @@ def clips(roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
             spec(
                 NAME,
                 flac.stem,
-                (l1, group, name),
+                (*placed, name),
                 texts,
                 LICENSE,
                 FileAudio(str(flac)),

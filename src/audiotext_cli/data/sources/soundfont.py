@@ -1,6 +1,8 @@
 """General MIDI soundfont renders: every program and the drum kit, labelled by the GM standard.
 
-Labels: ["music", GM family, GM instrument] (drums: ["music", "drum kit", GM drum name]).
+Labels: ["music", the ontology class of the GM program (keyboard, string, wind, brass,
+percussion instrument, bass, ensemble, synthesizer, sound effect patch), GM instrument]
+(drums: ["music", "drum kit", GM drum name]).
 Level 4 states only what the render used: instrument, pitch name, loudness bucket (from
 the MIDI velocity), length bucket (from the note-on time), chord or phrase.
 
@@ -87,11 +89,44 @@ def length_word(seconds: float) -> str:
     return "short" if seconds < 0.75 else "medium-length" if seconds < 1.5 else "long"
 
 
+# GM program ranges -> the ontology's music class (docs/data.md): the GM family says how an
+# instrument sounds (Brass, Reed, Synth Pad...); the shared classes group them as every
+# other library does.
+_CLASS_RANGES = (
+    (range(0, 8), "keyboard instrument"),  # pianos
+    (range(8, 16), "percussion instrument"),  # chromatic percussion
+    (range(16, 21), "keyboard instrument"),  # organs
+    (range(21, 22), "keyboard instrument"),  # accordion
+    (range(22, 23), "wind instrument"),  # harmonica
+    (range(23, 24), "keyboard instrument"),  # tango accordion
+    (range(24, 32), "string instrument"),  # guitars
+    (range(32, 40), "bass"),  # basses (acoustic, electric, synth)
+    (range(40, 47), "string instrument"),  # strings, harp
+    (range(47, 48), "percussion instrument"),  # timpani
+    (range(48, 56), "ensemble"),  # ensembles, choirs, orchestra hit
+    (range(56, 64), "brass instrument"),  # brass (synth brass too)
+    (range(64, 80), "wind instrument"),  # reeds and pipes
+    (range(80, 104), "synthesizer"),  # synth leads, pads, effects
+    (range(104, 108), "string instrument"),  # sitar, banjo, shamisen, koto
+    (range(108, 109), "percussion instrument"),  # kalimba
+    (range(109, 110), "wind instrument"),  # bagpipe
+    (range(110, 111), "string instrument"),  # fiddle
+    (range(111, 112), "wind instrument"),  # shanai
+    (range(112, 120), "percussion instrument"),  # percussive
+    (range(120, 128), "sound effect patch"),  # sound effects
+)
+
+
+def music_class(program: int) -> str:
+    """The ontology's music class of a GM program (0-127)."""
+    return next(name for span, name in _CLASS_RANGES if program in span)
+
+
 def _names(program: int) -> tuple[str, str]:
+    """(ontology music class, GM instrument name) of a program."""
     import pretty_midi
 
-    family = pretty_midi.program_to_instrument_class(program).lower()
-    return family, pretty_midi.program_to_instrument_name(program).lower()
+    return music_class(program), pretty_midi.program_to_instrument_name(program).lower()
 
 
 def _note_name(note: int) -> str:
