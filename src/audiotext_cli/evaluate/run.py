@@ -55,9 +55,12 @@ def evaluate(
     records: Sequence,
     audio: Embeddings | None = None,
     templates: Sequence[str] = DEFAULT_TEMPLATES,
+    use_variance: bool = True,
 ) -> dict:
     """Metrics dict: {"text_to_audio": {...}, "audio_to_text": {...}, "zeroshot": {level: {...}}},
-    each with a "chance" entry. Retrieval uses level-4 captions; equal captions are all relevant."""
+    each with a "chance" entry. Retrieval uses level-4 captions; equal captions are all relevant.
+    A probabilistic model ranks by CSD unless `use_variance` is False (means only: the
+    ablation that asks what the variances add)."""
     from audiotext_cli.data.manifest import captions_at
 
     if audio is None:
@@ -66,7 +69,8 @@ def evaluate(
     queries = sorted({captions_at(r, 4)[0] for r in records})
     relevant = caption_relevance(queries, item_caps)
     text = embedder.embed_texts(queries)
-    sim = similarity(text.mean, audio.mean, text.logvar, audio.logvar)
+    logvars = (text.logvar, audio.logvar) if use_variance else (None, None)
+    sim = similarity(text.mean, audio.mean, *logvars)
     result = {
         "n_audio": len(records),
         "n_captions": len(queries),
