@@ -182,6 +182,8 @@ def main() -> None:
     print(body)
     if args.results:
         name = "curation" if args.mode == "specific" else f"curation_{args.mode}"
+        if args.preset != "demo":  # the CNN's sections stay beside the tower's
+            name = f"{name}_{args.preset}"
         write_section(args.results, name, body, "# Results\n")
 
 

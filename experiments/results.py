@@ -27,7 +27,7 @@ from audiotext_cli.train.loop import train
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "results.md"
 INCLUSION_STRIDE = 4
-RECORDED = ("lmms", "ovos", "scratch")  # evaluation sources that are recordings, not notes
+SOUNDFONTS = {source.name for source in soundfont.SOURCES}  # rendered notes, not recordings
 HEADER = "# Results\n\nEach section is written by the script it names; never edited by hand.\n"
 
 
@@ -126,10 +126,15 @@ def run_variant(v: Variant, seed: int, args, data) -> dict | None:
     scores = out / "eval.json"
     if scores.is_file():
         result = json.loads(scores.read_text())
-        if "recorded" not in result and not args.report_only:  # runs scored before it existed
+        missing = {"recorded", "per_category"} - set(result)
+        if missing and not args.report_only:  # runs scored before these existed
+            from audiotext_cli.evaluate.run import embed_records, per_category_recall
             from audiotext_cli.models import load_embedder
 
-            result["recorded"] = score_recorded(load_embedder(out / "best"), data["eval"])
+            embedder = load_embedder(out / "best")
+            audio = embed_records(embedder, data["eval"])
+            result["recorded"] = score_recorded(embedder, data["eval"], audio)
+            result["per_category"] = per_category_recall(embedder, data["eval"], audio)
             scores.write_text(json.dumps(result, indent=2))
         return result
     if args.report_only or v.name in args.skip:
@@ -172,7 +177,7 @@ def score_recorded(embedder, records, audio: Embeddings | None = None) -> dict:
     `audio`, the embeddings of all `records` if already computed, is reused, not recomputed."""
     from audiotext_cli.evaluate.run import evaluate
 
-    keep = [i for i, r in enumerate(records) if r.source in RECORDED]
+    keep = [i for i, r in enumerate(records) if r.source not in SOUNDFONTS]
     if audio is not None:
         logvar = None if audio.logvar is None else audio.logvar[keep]
         audio = Embeddings(audio.mean[keep], logvar)
@@ -180,13 +185,14 @@ def score_recorded(embedder, records, audio: Embeddings | None = None) -> dict:
 
 
 def score(checkpoint: Path, records, probabilistic: bool) -> dict:
-    from audiotext_cli.evaluate.run import embed_records, evaluate
+    from audiotext_cli.evaluate.run import embed_records, evaluate, per_category_recall
     from audiotext_cli.models import load_embedder
 
     embedder = load_embedder(checkpoint)
     audio = embed_records(embedder, records)
     result = evaluate(embedder, records, audio)
     result["recorded"] = score_recorded(embedder, records, audio)
+    result["per_category"] = per_category_recall(embedder, records, audio)
     try:
         from audiotext_cli.prolap.traverse import evaluate_traversal
 
@@ -294,6 +300,29 @@ def table(
     return markdown_table(["model"] + [c for c, _ in cols], rows + [chance, majority])
 
 
+def category_table(variants: list[Variant], results: dict[str, list[dict]]) -> str:
+    """Per-category t2a R@10 (x100, mean ± sd over seeds) of each variant, with chance."""
+    scored = {
+        v.name: [r["per_category"] for r in results[v.name] if "per_category" in r]
+        for v in variants
+    }
+    first = next(rs[0] for rs in scored.values() if rs)
+    rows = []
+    for cat, info in first.items():
+        cells = [_cell([r[cat]["R@10"] for r in scored[v.name] if cat in r]) for v in variants]
+        rows.append(
+            [
+                cat,
+                str(info["n_clips"]),
+                str(info["n_queries"]),
+                *cells,
+                f"{100 * info['chance']['R@10']:.1f}",
+            ]
+        )
+    head = ["category", "eval clips", "queries", *[v.label for v in variants], "chance"]
+    return markdown_table(head, rows)
+
+
 def run_all(variants: list[Variant], args, data) -> tuple[dict, dict]:
     """Every variant at every seed: {name: [results]} and {name: [seeds that have one]}."""
     runs = {v.name: [run_variant(v, s, args, data) for s in args.seeds] for v in variants}
@@ -369,8 +398,8 @@ def main() -> None:
     recorded = {
         v.name: [r["recorded"] for r in results[v.name] if "recorded" in r] for v in baselines
     }
-    soundfonts = {source.name for source in soundfont.SOURCES}
-    rendered = sum(r.source in soundfonts for r in data["train"])
+    rendered = sum(r.source in SOUNDFONTS for r in data["train"])
+    libraries = sorted({r.source for r in data["eval"]} - SOUNDFONTS)
     footer = (
         f"\n\nMean ± sd over seeds {args.seeds} (×100). Evaluation: {first['n_audio']} clips and "
         f"{first['n_captions']} distinct captions from sources never used in training "
@@ -398,9 +427,12 @@ def main() -> None:
         + "pretrained aisfx sound-effects CNN (44.1 kHz, 4.7 M parameters, trained by its "
         + "authors on nine commercial sound-effects libraries), trained on its cached block "
         + "features, 60 epochs of batch 512 (docs/models.md).\n\n"
-        + f"The same models on the recorded evaluation libraries alone ({', '.join(RECORDED)}: "
+        + f"The same models on the recorded evaluation libraries alone ({', '.join(libraries)}: "
         + f"{results[BASELINE.name][0]['recorded']['n_audio']} clips, no rendered notes):\n\n"
         + table(baselines, recorded, False, seeds, args.seeds)
+        + "\n\nText->audio R@10 by level-1 category (each level-4 caption a query against "
+        + "all evaluation clips, filed under the category of the clips it describes):\n\n"
+        + category_table([BASELINE, TOWER], results)
         + footer,
         HEADER,
     )

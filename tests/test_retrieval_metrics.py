@@ -61,3 +61,30 @@ def test_caption_relevance_and_accuracy_report() -> None:
     assert rep["accuracy"] == 0.75
     assert rep["balanced_accuracy"] == pytest.approx((2 / 3 + 1) / 2)
     assert rep["chance"] == pytest.approx(1 / 3) and rep["majority"] == 0.75
+
+
+def test_per_category_recall_files_each_query_under_its_clips_category() -> None:
+    """Animal captions point at their own clips, music captions at the wrong ones: R@1 is
+    1 for animals and 0 for music, each over its own queries, with chance 1/4."""
+    from audiotext_cli.data.manifest import ClipRecord
+    from audiotext_cli.embedder import Embeddings
+    from audiotext_cli.evaluate.run import per_category_recall
+
+    def clip(name: str, category: str) -> ClipRecord:
+        captions = [{"level": lv, "text": f"{name} {lv}"} for lv in (1, 2, 3, 4)]
+        labels = [category, f"{category} kind", name]
+        return ClipRecord(name, f"/x/{name}.flac", 1.0, 44100, "s", "eval", captions, labels, "")
+
+    records = [clip("a1", "animal"), clip("a2", "animal"), clip("m1", "music"), clip("m2", "music")]
+    eye = np.eye(4, dtype=np.float32)
+    points_at = {"a1 4": 0, "a2 4": 1, "m1 4": 1, "m2 4": 0}
+
+    class Stub:
+        def embed_texts(self, texts):
+            return Embeddings(eye[[points_at[t] for t in texts]])
+
+    out = per_category_recall(Stub(), records, Embeddings(eye))
+    assert set(out) == {"animal", "music"}
+    assert out["animal"]["R@1"] == 1.0 and out["music"]["R@1"] == 0.0
+    assert out["animal"]["n_queries"] == out["music"]["n_clips"] == 2
+    assert out["music"]["chance"]["R@1"] == pytest.approx(0.25)

@@ -92,6 +92,35 @@ def evaluate(
     return result
 
 
+def per_category_recall(
+    embedder, records: Sequence, audio: Embeddings | None = None
+) -> dict[str, dict]:
+    """Text->audio recall by level-1 category: each level-4 caption is a query against the
+    whole gallery, filed under the category of the clips it describes, with its chance."""
+    from audiotext_cli.data.manifest import captions_at
+
+    if audio is None:
+        audio = embed_records(embedder, records)
+    item_caps = [set(captions_at(r, 4)) for r in records]
+    category = {}
+    for r in records:
+        category.setdefault(captions_at(r, 4)[0], r.labels[0])
+    queries = sorted(category)
+    relevant = caption_relevance(queries, item_caps)
+    text = embedder.embed_texts(queries)
+    sim = similarity(text.mean, audio.mean, text.logvar, audio.logvar)
+    out = {}
+    for name in sorted(set(category.values())):
+        rows = np.array([category[q] == name for q in queries])
+        out[name] = {
+            "n_queries": int(rows.sum()),
+            "n_clips": sum(r.labels[0] == name for r in records),
+            **rank_metrics(sim[rows], relevant[rows]),
+            "chance": chance_metrics(relevant[rows]),
+        }
+    return out
+
+
 def summary_rows(result: dict) -> list[tuple[str, float, float]]:
     """(metric, value, chance) rows for a table."""
     rows = []
