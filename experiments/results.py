@@ -57,7 +57,7 @@ TOWER = Variant(
 # from CLAP, and fine-tuned as long as an InfoNCE control. Sigmoid losses get the bias near
 # -log(512) and the scale at 10 (REFERENCE section 8), positives by what the captions
 # describe (docs/losses.md) and ProLIP's variance-head init (-10).
-TOWER_FT = ["train.epochs=20", "train.lr=5e-4", "train.warmup_epochs=0.5"]
+TOWER_FT = ["train.lr=5e-4", "train.warmup_epochs=0.5"]  # for --ft-epochs
 SIGMOID = [
     "model.init_logit_bias=-6.2",
     "model.init_logit_scale=2.3026",
@@ -67,15 +67,23 @@ PROLAP_TOWER = [*TOWER_FT, *SIGMOID, "model.logvar_bias_init=-10"]
 NO_INCLUSION = ["train.loss.w_inclusion_hier=0", "train.loss.w_inclusion_cross=0"]
 TOWER_ABLATION = [
     TOWER,
-    Variant("clap-aisfx-ft", "InfoNCE + 20 epochs (control)", "clap-aisfx", TOWER_FT, "clap-aisfx"),
+    Variant(
+        "clap-aisfx-ft", "InfoNCE, fine-tuned again (control)", "clap-aisfx", TOWER_FT, "clap-aisfx"
+    ),
     Variant(
         "siglip-aisfx-ft",
-        "SigLIP + 20 epochs",
+        "SigLIP from the InfoNCE heads",
         "clap-aisfx",
         ["train.loss=siglip", *TOWER_FT, *SIGMOID],
         "clap-aisfx",
     ),
-    Variant("prolap-aisfx-ft", "ProLAP full", "prolap-aisfx", PROLAP_TOWER, "clap-aisfx"),
+    Variant(
+        "prolap-aisfx-ft",
+        "ProLAP full from the InfoNCE heads",
+        "prolap-aisfx",
+        PROLAP_TOWER,
+        "clap-aisfx",
+    ),
     Variant(
         "prolap-aisfx-noinc",
         "ProLAP without inclusion",
@@ -349,7 +357,8 @@ def tower_tables(args, data) -> None:
         + "\n\nEvery row: the same cached aisfx block features and frozen MiniLM, the same "
         + "head sizes, batch 512, sources drawn by n^0.5, epoch chosen on the validation "
         + "split of the training sources. The first row trains 60 epochs at lr 2e-3; every "
-        + "other row starts from it (same seed) and trains 20 more epochs at lr 5e-4. "
+        + f"other row starts from it (same seed) and trains {args.ft_epochs} more epochs at "
+        + "lr 5e-4. "
         + "SigLIP and ProLAP start the logit bias at -6.2 (about -log 512) and the scale "
         + "at 10, with positives by what the captions describe (`train.positives=described`)"
         + "; ProLAP's variance heads start at log-variance -10. Traversal P/R (x100), incl. % "
