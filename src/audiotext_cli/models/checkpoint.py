@@ -187,14 +187,16 @@ def load_state(
     module.load_state_dict(tensors, strict=not may_be_missing)
 
 
-# A deterministic checkpoint initialises a probabilistic model: the variance heads start fresh.
-VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
+# A deterministic checkpoint initialises a probabilistic model: the variance heads start fresh;
+# a frozen-tower one initialises an unfrozen model: the tail keeps the pretrained weights.
+MAY_START_FRESH = ("audio_head.logvar.", "text_head.logvar.", "tower_tail.")
 
 
 def init_from_checkpoint(model: AudioTextModel, path: str | Path) -> None:
-    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline)."""
+    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline,
+    fine-tuning the tower from heads trained on the frozen one)."""
     root, meta = read_config(path)
-    load_state(model, _weights(root, meta), root, may_be_missing=VARIANCE_HEADS)
+    load_state(model, _weights(root, meta), root, may_be_missing=MAY_START_FRESH)
 
 
 def load_training_state(
