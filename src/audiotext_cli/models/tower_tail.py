@@ -34,6 +34,7 @@ class TowerTail(nn.Module):
         self.first = SfxCNN.n_blocks - n_blocks
         self.precision = precision
         self.net = SfxCNN(self.first).to(memory_format=torch.channels_last)
+        self.train()
 
     def load_pretrained(self) -> None:
         """Start from the aisfx checkpoint's weights for these blocks."""
