@@ -191,6 +191,8 @@ def test_eval_and_search_work_on_a_tuned_checkpoint(corpus, tuned_run, tmp_path)
     lib = tmp_path / "lib.emb"
     result = runner.invoke(app, ["embed", "folder", str(audio), "--model", best, "--out", str(lib)])
     assert result.exit_code == 0, result.output
+    card = json.loads(runner.invoke(app, ["info", "--model", best, "--format", "json"]).output)
+    assert card["audio_tower_trainable"] == "last1"
     idx = str(tmp_path / "lib.idx")
     assert runner.invoke(app, ["index", "build", str(lib), "--out", idx]).exit_code == 0
     result = runner.invoke(app, ["search", "a dog barking", "--index", idx, "-k", "2", "--json"])
