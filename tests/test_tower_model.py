@@ -84,8 +84,9 @@ def test_embed_folder_reuses_the_features_training_computed(corpus, embedder, tm
         embedder.tower.embed_blocks = real
     n_files = len(list(audio.glob("*.flac")))
     assert report.embedded == n_files
-    # train and val features were cached by training; only the eval split's are new
-    assert sum(calls) == n_files - len(train_files) - len(read_manifest(corpus["val"]))
+    # train and val features were cached by training; at most the eval split's are new
+    # (other tests of the session may have cached some of those already)
+    assert sum(calls) <= n_files - len(train_files) - len(read_manifest(corpus["val"]))
     # two vectors per clip: the joint one and the tower's own (unit-norm block mean)
     store = EmbeddingStore.open(tmp_path / "lib.emb")
     _, emb, rows = store.load()

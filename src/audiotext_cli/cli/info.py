@@ -92,6 +92,7 @@ def model_card(path: Path) -> dict[str, Any]:
         from audiotext_cli.models.sfx_weights import AISFX_SHA256, ATTRIBUTION
 
         card |= {"audio_tower_weights_sha256": AISFX_SHA256, "audio_tower_source": ATTRIBUTION}
+        card["audio_tower_trainable"] = cfg.tower_trainable  # fine-tuned blocks: in this checkpoint
     else:
         card["audio_tower_source"] = "trained from scratch by audiotext (this checkpoint)"
     return card

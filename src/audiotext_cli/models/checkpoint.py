@@ -201,8 +201,9 @@ def load_state(
     module.load_state_dict(tensors, strict=not may_be_missing)
 
 
-# A deterministic checkpoint initialises a probabilistic model: the variance heads start fresh.
-VARIANCE_HEADS = ("audio_head.logvar.", "text_head.logvar.")
+# A deterministic checkpoint initialises a probabilistic model: the variance heads start fresh;
+# a frozen-tower one initialises an unfrozen model: the tail keeps the pretrained weights.
+MAY_START_FRESH = ("audio_head.logvar.", "text_head.logvar.", "tower_tail.")
 
 
 # Scalars that belong to a sigmoid loss: a checkpoint trained without a bias (InfoNCE) has
@@ -211,7 +212,8 @@ SIGMOID_SCALARS = ("logit_scale", "logit_bias")
 
 
 def init_from_checkpoint(model: AudioTextModel, path: str | Path, needs_bias: bool) -> None:
-    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline).
+    """Start training from another checkpoint's weights (ProLAP from the CLAP baseline,
+    fine-tuning the tower from heads trained on the frozen one).
     A loss that needs a bias (SigLIP, PPCL) started from one trained without keeps its own
     initial scale and bias: InfoNCE's scale (~38) with an untrained bias puts every pair's
     sigmoid logit far from where a sigmoid loss starts well (REFERENCE.md section 8)."""
@@ -220,9 +222,9 @@ def init_from_checkpoint(model: AudioTextModel, path: str | Path, needs_bias: bo
     source_bias = not meta.get("train") or create_loss(train_config_of(meta).loss).needs.bias
     if needs_bias and not source_bias:
         tensors = {k: v for k, v in tensors.items() if k not in SIGMOID_SCALARS}
-        may_be_missing = (*VARIANCE_HEADS, *SIGMOID_SCALARS)
+        may_be_missing = (*MAY_START_FRESH, *SIGMOID_SCALARS)
     else:
-        may_be_missing = VARIANCE_HEADS
+        may_be_missing = MAY_START_FRESH
     load_state(model, tensors, root, may_be_missing=may_be_missing)
 
 

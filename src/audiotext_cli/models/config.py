@@ -74,6 +74,9 @@ class ModelConfig:
     # pretrained tower (`towers.TOWERS`, e.g. "aisfx") whose cached block embeddings the
     # model pools, at the tower's own rate. Checkpoints from before towers read as "cnn".
     audio_tower: str = "cnn"
+    # A pretrained tower's blocks that train with the heads: "none" (frozen, on cached
+    # features), "last1".."last3" or "all" (`models.tower_tail`; needs a tower).
+    tower_trainable: str = "none"
     probabilistic: bool = False  # True: both heads output a diagonal Gaussian (ProLAP)
     embed_dim: int = 256  # shared audio-text space
     head_hidden: int = 512
@@ -103,6 +106,7 @@ class ModelConfig:
                 f"model.sample_rate: the {self.audio_tower} tower runs at "
                 f"{TOWERS[self.audio_tower].sample_rate} Hz, got {self.sample_rate}"
             )
+        self.trainable_blocks()  # checks the value
         self.audio.validate()
         check_ranges(
             self,
@@ -120,6 +124,24 @@ class ModelConfig:
             ),
         )
 
+    def trainable_blocks(self) -> int:
+        """How many of the tower's last blocks `tower_trainable` unfreezes (0: frozen)."""
+        value = self.tower_trainable
+        if value == "none":
+            return 0
+        if self.audio_tower not in TOWERS:
+            raise ConfigUsageError(
+                f"model.tower_trainable: only a pretrained tower can be unfrozen "
+                f"(model.audio_tower is {self.audio_tower!r}, trained whole), got {value!r}"
+            )
+        n = TOWERS[self.audio_tower].blocks
+        names = {f"last{k}": k for k in range(1, n)} | {"all": n}
+        if value not in names:
+            raise ConfigUsageError(
+                f"model.tower_trainable: must be none, {', '.join(names)}, got {value!r}"
+            )
+        return names[value]
+
 
 def _default_loss() -> LossConfig:
     return loss_class("clip").Config()
@@ -135,6 +157,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 2e-3
     scalar_lr: float = 1e-2  # logit scale / bias learn faster (REFERENCE.md section 8)
+    tower_lr: float = 1e-4  # an unfrozen tower's blocks (model.tower_trainable) move slowly
     weight_decay: float = 0.05
     warmup_epochs: float = 1.0
     grad_clip: float = 1.0
@@ -163,7 +186,7 @@ class TrainConfig:
         check_ranges(
             self,
             "train",
-            positive=("epochs", "batch_size", "lr", "grad_clip", "checkpoint_every"),
+            positive=("epochs", "batch_size", "lr", "tower_lr", "grad_clip", "checkpoint_every"),
             non_negative=(
                 "scalar_lr",
                 "weight_decay",

@@ -3,7 +3,8 @@
 A CNN model embeds fixed windows and pools them (`models/pooling.py`). A tower model runs
 the frozen tower (its block embeddings come from the per-file feature cache when the file's
 content hash is known) and then its pooling + head, one clip at a time: a batch of one
-every time is what makes a clip's row identical alone or in any batch.
+every time is what makes a clip's row identical alone or in any batch. A model whose tower
+tail was fine-tuned runs the tower with that tail (`towers.aisfx`), under its own cache key.
 """
 
 from __future__ import annotations
@@ -226,7 +227,11 @@ def load_embedder(path: str | Path, device: str = "cpu") -> TrainedEmbedder:
     """Load a checkpoint folder as an `Embedder`; its model_id names the weights' content."""
     model, meta = load_model(path, device)
     model_id = model_id_of(model.cfg.name, meta)
-    tower = load_tower(model.cfg.audio_tower, device) if model.uses_tower else None
+    tower = (
+        load_tower(model.cfg.audio_tower, device, tail=model.tower_tail)
+        if model.uses_tower
+        else None
+    )
     return TrainedEmbedder(model, model_id, str(Path(path).resolve()), tower=tower)
 
 

@@ -5,7 +5,9 @@ owns its front end and takes waveform windows), or a pooling of a frozen pretrai
 tower's block embeddings (`audio_tower="aisfx"`: the tower lives outside the module, like
 MiniLM, and its features are cached per file). Either way `encode_audio(x, n_valid, mask)`
 is the seam: (log-mel windows, valid frames, patch mask) or (blocks, block counts, block
-mask).
+mask). A tower whose last blocks train (`model.tower_trainable`) puts them in the model
+(`tower_tail`): the training forward then takes the frozen prefix's packed activations and
+runs the tail first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from audiotext_cli.models.block_pool import BlockPool
 from audiotext_cli.models.config import ModelConfig
 from audiotext_cli.models.heads import ProjectionHead
 from audiotext_cli.models.output import Embedding, ModelOutput
+from audiotext_cli.models.tower_tail import TowerTail
 from audiotext_cli.towers import TOWERS
 
 
@@ -64,6 +67,8 @@ class AudioTextModel(nn.Module):
         )
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.init_logit_scale)))
         self.logit_bias = nn.Parameter(torch.tensor(float(cfg.init_logit_bias)))
+        n_tail = cfg.trainable_blocks()
+        self.tower_tail = TowerTail(n_tail) if n_tail else None
 
     @property
     def window_samples(self) -> int:
@@ -111,8 +116,11 @@ class AudioTextModel(nn.Module):
         masked_text_features: tuple[Tensor, ...] = (),
     ) -> ModelOutput:
         """One training forward (what DDP wraps). Masked levels run on the first rows of
-        the batch: each patch mask / masked-text tensor covers its first n samples."""
+        the batch: each patch mask / masked-text tensor covers its first n samples. With a
+        `tower_tail`, `audio` is the clips' packed prefix activations (`n_valid`: blocks)."""
         scale, bias = self.scalars()  # inside forward, for DDP
+        if self.tower_tail is not None:
+            audio = self.tower_tail.clip_blocks(audio, n_valid)
         return ModelOutput(
             audio=self.encode_audio(audio, n_valid),
             text=self.encode_text(text_features),

@@ -31,20 +31,37 @@ class _Block(nn.Module):
 
 
 class SfxCNN(nn.Module):
-    """(B, 100, 96) normalised log-mel blocks -> (B, 512) block embeddings."""
+    """(B, 100, 96) normalised log-mel blocks -> (B, 512) block embeddings.
+
+    `first` > 0 builds only blocks `first`.. (a fine-tuned tail, `models.tower_tail`),
+    which take block `first - 1`'s activations (B, C, T, F) instead of log-mel blocks.
+    """
 
     out_dim = CHANNELS[-1]
+    n_blocks = len(CHANNELS)
 
-    def __init__(self) -> None:
+    def __init__(self, first: int = 0) -> None:
         super().__init__()
         chans = (1, *CHANNELS)
+        self.first = first
         self.blocks = nn.ModuleList(
-            _Block(a, b, pool=i < len(CHANNELS) - 1)
-            for i, (a, b) in enumerate(zip(chans[:-1], chans[1:], strict=True))
+            _Block(chans[i], chans[i + 1], pool=i < len(CHANNELS) - 1)
+            for i in range(first, len(CHANNELS))
         )
 
-    def forward(self, logmel: Tensor) -> Tensor:
-        x = logmel.unsqueeze(1)  # (B, 1, T, F)
+    def prefix(self, logmel: Tensor, stop: int) -> Tensor:
+        """Blocks 0..stop-1 of the whole network: what a tail starting at `stop` takes
+        (`stop` 0: the log-mel blocks themselves)."""
+        if stop == 0:
+            return logmel
+        x = logmel.unsqueeze(1)
+        for block in self.blocks[:stop]:
+            x = block(x)
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.first == 0:
+            x = x.unsqueeze(1)  # (B, 1, T, F)
         for block in self.blocks:
             x = block(x)
         return x.mean(dim=3).amax(dim=2)  # mean over frequency, max over time

@@ -33,15 +33,17 @@ class TowerSpec:
 
     dim: int
     sample_rate: int
+    blocks: int  # conv blocks: `model.tower_trainable` unfreezes the last 1..blocks
 
 
-TOWERS = {"aisfx": TowerSpec(dim=512, sample_rate=44100)}
+TOWERS = {"aisfx": TowerSpec(dim=512, sample_rate=44100, blocks=4)}
 
 
-def load_tower(name: str, device: str = "cpu") -> Tower:
-    """The named tower with its (hash-checked) weights, frozen, in eval mode."""
+def load_tower(name: str, device: str = "cpu", tail=None) -> Tower:
+    """The named tower with its (hash-checked) weights, frozen, in eval mode; with `tail`
+    (a fine-tuned checkpoint's `models.tower_tail.TowerTail`) its last blocks are those."""
     if name == "aisfx":
         from audiotext_cli.towers.aisfx import AisfxTower
 
-        return AisfxTower(device=device)
+        return AisfxTower(device=device, tail=tail)
     raise ValueError(f"unknown audio tower {name!r} (known: cnn, {', '.join(TOWERS)})")

@@ -7,11 +7,16 @@ fixed pass shape is what makes a file's embeddings bit-identical alone or in any
 Rows never mix (BatchNorm in eval mode). `precision="bf16"` (the default) runs the
 convolutions in bfloat16 through oneDNN: about twice fp32's speed on this AVX-512 CPU,
 cosine to fp32 above 0.9999 (tested; docs/benchmarks.md).
+
+A fine-tuned tower (`tail`, `models.tower_tail.TowerTail`) runs the frozen first blocks and
+then the checkpoint's tail, pass by pass as the frozen one; its `tower_id` names the tail's
+weights, so its features never mix with the frozen tower's in the feature cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,8 +25,27 @@ from audiotext_cli.audio.sfx_frontend import SAMPLE_RATE, SfxLogMel, blocks_of
 from audiotext_cli.models.sfx_cnn import SfxCNN
 from audiotext_cli.models.sfx_weights import AISFX_SHA256, load_aisfx
 
+if TYPE_CHECKING:
+    from audiotext_cli.models.tower_tail import TowerTail
+
 PRECISIONS = ("fp32", "bf16")
+DEFAULT_PRECISION = "bf16"
 PASS_BLOCKS = 16  # measured best for bf16 on 2 cores among 4..64 with a small waste
+
+
+def autocast(precision: str) -> torch.autocast:
+    """The tower's precision: bf16 convolutions through oneDNN, or plain fp32."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def in_passes(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """`fn` over the rows of `x` in passes of exactly PASS_BLOCKS rows (the last one
+    zero-padded, the padding dropped): what makes rows independent of their batch."""
+    n = len(x)
+    padded = torch.nn.functional.pad(x, (0, 0) * (x.ndim - 1) + (0, (-n) % PASS_BLOCKS))
+    if x.ndim == 4:  # activations: one memory layout, hence one oneDNN algorithm
+        padded = padded.contiguous(memory_format=torch.channels_last)
+    return torch.cat([fn(chunk) for chunk in padded.split(PASS_BLOCKS)])[:n]
 
 
 class AisfxTower:
@@ -31,7 +55,12 @@ class AisfxTower:
     sample_rate = SAMPLE_RATE
     dim = SfxCNN.out_dim
 
-    def __init__(self, precision: str = "bf16", device: str = "cpu") -> None:
+    def __init__(
+        self,
+        precision: str = DEFAULT_PRECISION,
+        device: str = "cpu",
+        tail: TowerTail | None = None,
+    ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.precision = precision
@@ -44,6 +73,11 @@ class AisfxTower:
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.tower_id = f"aisfx-{AISFX_SHA256[:12]}-{precision}"
+        self.tail = tail
+        if tail is not None:
+            if tail.precision != precision:
+                raise ValueError(f"a {tail.precision} tail in a {precision} tower")
+            self.tower_id += f"-tuned{SfxCNN.n_blocks - tail.first}-{tail.digest()}"
 
     @torch.inference_mode()
     def logmel_blocks(self, wave: np.ndarray) -> torch.Tensor:
@@ -52,17 +86,21 @@ class AisfxTower:
         return blocks_of(self.frontend(x[None])[0])
 
     @torch.inference_mode()
+    def prefix(self, blocks: torch.Tensor, stop: int) -> torch.Tensor:
+        """(N, 100, 96) log-mel blocks -> the frozen blocks 0..stop-1's activations, in the
+        tower's precision: what a tail starting at `stop` takes."""
+        with autocast(self.precision):
+            return in_passes(lambda c: self.net.prefix(c, stop), blocks.to(self.device))
+
+    @torch.inference_mode()
     def embed_logmel_blocks(self, blocks: torch.Tensor) -> torch.Tensor:
         """(N, 100, 96) -> (N, 512) float32, in passes of exactly PASS_BLOCKS rows."""
-        n = len(blocks)
-        if n == 0:
+        if len(blocks) == 0:
             return torch.zeros(0, self.dim)
-        padded = torch.nn.functional.pad(blocks, (0, 0, 0, 0, 0, (-n) % PASS_BLOCKS))
-        out = []
-        for chunk in padded.split(PASS_BLOCKS):
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-                out.append(self.net(chunk.to(self.device)).float())
-        return torch.cat(out)[:n]
+        if self.tail is not None:
+            return in_passes(self.tail, self.prefix(blocks, self.tail.first))
+        with autocast(self.precision):
+            return in_passes(lambda c: self.net(c).float(), blocks.to(self.device))
 
     def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Waveforms at 44.1 kHz -> one (n_blocks_i, 512) float32 array each."""

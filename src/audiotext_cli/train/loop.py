@@ -41,7 +41,12 @@ from audiotext_cli.train.distributed import all_gather_ids, barrier, joined_worl
 from audiotext_cli.train.objective import Objective
 from audiotext_cli.train.schedule import warmup_cosine
 from audiotext_cli.train.texts import TextTable
-from audiotext_cli.train.tower_bank import TowerBank, build_tower_bank
+from audiotext_cli.train.tower_bank import (
+    PrefixBank,
+    TowerBank,
+    build_prefix_bank,
+    build_tower_bank,
+)
 
 StepCallback = Callable[[dict], None]
 
@@ -49,7 +54,8 @@ StepCallback = Callable[[dict], None]
 @dataclass
 class Split:
     records: list[ClipRecord]
-    bank: LogmelBank | TowerBank  # CNN: log-mel windows; tower: cached block embeddings
+    # CNN: log-mel windows; frozen tower: cached block embeddings; unfrozen: prefix outputs
+    bank: LogmelBank | TowerBank | PrefixBank
     caption_ids: list[list[list[int]]]  # clip -> level (0..3) -> caption ids
     caption_sets: torch.Tensor  # (clips, K) every caption id of a clip, -1 padded
 
@@ -59,9 +65,14 @@ def _split(records: list[ClipRecord], cfg: ModelConfig, table: TextTable, progre
     if cfg.audio_tower == "cnn":
         bank = build_bank(paths, cfg, cache_dir("banks"), progress)
     else:
-        from audiotext_cli.towers import load_tower
+        from audiotext_cli.towers import TOWERS, load_tower
 
-        bank = build_tower_bank(paths, load_tower(cfg.audio_tower), progress)
+        tower, n_tail = load_tower(cfg.audio_tower), cfg.trainable_blocks()
+        if n_tail:
+            stop = TOWERS[cfg.audio_tower].blocks - n_tail
+            bank = build_prefix_bank(paths, tower, stop, progress)
+        else:
+            bank = build_tower_bank(paths, tower, progress)
     caps = [[[table.ids[t] for t in captions_at(r, lv)] for lv in (1, 2, 3, 4)] for r in records]
     return Split(records, bank, caps, _caption_sets(caps))
 
@@ -96,7 +107,11 @@ class _BankEmbedder:
         return Embeddings(emb.mean.numpy(), None if emb.logvar is None else emb.logvar.numpy())
 
     @torch.inference_mode()
-    def embed_bank(self, bank: LogmelBank | TowerBank, batch: int = 256) -> Embeddings:
+    def embed_bank(self, bank: LogmelBank | TowerBank | PrefixBank, batch: int = 256) -> Embeddings:
+        if isinstance(bank, PrefixBank):  # the tail in passes, as the tuned tower runs it
+            from audiotext_cli.towers.aisfx import in_passes
+
+            bank = TowerBank(in_passes(self.model.tower_tail, bank.blocks), bank.offsets)
         if isinstance(bank, TowerBank):
             return self._embed_tower_bank(bank, batch)
         mus, lvs = [], []
@@ -126,19 +141,28 @@ class _BankEmbedder:
 
 
 def param_groups(model: AudioTextModel, cfg: TrainConfig) -> list[dict]:
-    """Weight decay on matrices only; the contrastive scalars get their own faster lr."""
+    """Weight decay on matrices only; the contrastive scalars get their own faster lr, an
+    unfrozen tower's blocks their own slower one (`train.tower_lr`)."""
     scalars = [model.logit_scale, model.logit_bias]
     scalar_ids = {id(p) for p in scalars}
-    decay, no_decay = [], []
+    heads: tuple[list, list] = ([], [])  # (decayed, not decayed)
+    tail: tuple[list, list] = ([], [])
     for name, p in model.named_parameters():
         if id(p) in scalar_ids or not p.requires_grad:
             continue
-        (decay if p.ndim >= 2 and not name.endswith("mask_patch") else no_decay).append(p)
-    return [
-        {"params": decay, "weight_decay": cfg.weight_decay, "base_lr": cfg.lr},
-        {"params": no_decay, "weight_decay": 0.0, "base_lr": cfg.lr},
+        part = tail if name.startswith("tower_tail.") else heads
+        part[0 if p.ndim >= 2 and not name.endswith("mask_patch") else 1].append(p)
+    groups = [
+        {"params": heads[0], "weight_decay": cfg.weight_decay, "base_lr": cfg.lr},
+        {"params": heads[1], "weight_decay": 0.0, "base_lr": cfg.lr},
         {"params": scalars, "weight_decay": 0.0, "base_lr": cfg.scalar_lr},
     ]
+    if model.tower_tail is not None:  # only then: a frozen run's optimizer state is as before
+        groups += [
+            {"params": tail[0], "weight_decay": cfg.weight_decay, "base_lr": cfg.tower_lr},
+            {"params": tail[1], "weight_decay": 0.0, "base_lr": cfg.tower_lr},
+        ]
+    return groups
 
 
 def _spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -213,6 +237,7 @@ def train(
             raise ConfigError("training needs a non-empty training and validation manifest")
         model_cfg.validate()
         cfg.validate()
+        _check_tail_loss(model_cfg, cfg)
         last, best = out / "last", out / "best"
         can_resume = resume and checkpoint_exists(last)
         if can_resume:
@@ -232,6 +257,8 @@ def train(
             feats = (
                 "log-mel" if model_cfg.audio_tower == "cnn" else f"{model_cfg.audio_tower} features"
             )
+            if model_cfg.trainable_blocks():
+                feats = f"{model_cfg.audio_tower} frozen blocks"
             tr = _split(train_records, model_cfg, table, prep(f"{feats} train", len(train_records)))
             va = _split(val_records, model_cfg, table, prep(f"{feats} val", len(val_records)))
         barrier(world)
@@ -240,6 +267,8 @@ def train(
             va = _split(val_records, model_cfg, table)
 
         model = AudioTextModel(model_cfg).to(device)
+        if model.tower_tail is not None:
+            model.tower_tail.load_pretrained()
         teacher_emb = None
         if teacher is not None:
             from audiotext_cli.train.teacher import teacher_embeddings
@@ -352,6 +381,18 @@ def train(
         return state
 
 
+def _check_tail_loss(model_cfg: ModelConfig, cfg: TrainConfig) -> None:
+    """Block masks (ProLAP's audio levels) act on cached block embeddings: not available
+    while the tower's tail trains."""
+    from audiotext_cli.losses import create_loss
+
+    if model_cfg.trainable_blocks() and create_loss(cfg.loss).needs.masking is not None:
+        raise ConfigUsageError(
+            f"model.tower_trainable={model_cfg.tower_trainable}: loss {cfg.loss.name!r} masks "
+            "tower blocks, which needs the frozen tower (model.tower_trainable=none)"
+        )
+
+
 def _check_same_config(last: Path, model_cfg: ModelConfig, cfg: TrainConfig) -> None:
     """A resumed run must continue with the settings it was started with: a new lr or
     loss weight would be silently ignored by the restored optimizer state, or would make
@@ -397,14 +438,15 @@ def _sample_batch(
 ) -> dict:
     """One caption level and paraphrase per clip, and its audio: for the CNN one random
     window (cropped, SpecAugment-ed), for a tower all its cached blocks as inference
-    pools them (no augmentation: the tower is frozen). Training-time randomness only."""
+    pools them, or their frozen prefix activations for an unfrozen tail (no augmentation:
+    none of it is recomputed). Training-time randomness only."""
     bank = split.bank
     levels = torch.randint(0, 4, (len(clips),), generator=g)
     cap_ids = []
     for c, lv in zip(clips.tolist(), levels.tolist(), strict=True):
         options = split.caption_ids[c][lv]
         cap_ids.append(options[int(torch.randint(0, len(options), (1,), generator=g))])
-    if isinstance(bank, TowerBank):
+    if isinstance(bank, TowerBank | PrefixBank):
         audio, valid = bank.clips(clips)
     else:
         starts, stops = bank.offsets[clips], bank.offsets[clips + 1]
