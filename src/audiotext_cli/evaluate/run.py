@@ -61,16 +61,9 @@ def evaluate(
     each with a "chance" entry. Retrieval uses level-4 captions; equal captions are all relevant.
     A probabilistic model ranks by CSD unless `use_variance` is False (means only: the
     ablation that asks what the variances add)."""
-    from audiotext_cli.data.manifest import captions_at
-
     if audio is None:
         audio = embed_records(embedder, records)
-    item_caps = [set(captions_at(r, 4)) for r in records]
-    queries = sorted({captions_at(r, 4)[0] for r in records})
-    relevant = caption_relevance(queries, item_caps)
-    text = embedder.embed_texts(queries)
-    logvars = (text.logvar, audio.logvar) if use_variance else (None, None)
-    sim = similarity(text.mean, audio.mean, *logvars)
+    queries, relevant, sim = _caption_queries(embedder, records, audio, use_variance)
     result = {
         "n_audio": len(records),
         "n_captions": len(queries),
@@ -92,6 +85,24 @@ def evaluate(
     return result
 
 
+def _caption_queries(
+    embedder, records: Sequence, audio: Embeddings, use_variance: bool = True
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The level-4 captions as queries (sorted), their relevance to every clip (equal
+    captions all count) and their similarity to the clips' audio (CSD unless told not to)."""
+    from audiotext_cli.data.manifest import captions_at
+
+    item_caps = [set(captions_at(r, 4)) for r in records]
+    queries = sorted({captions_at(r, 4)[0] for r in records})
+    text = embedder.embed_texts(queries)
+    logvars = (text.logvar, audio.logvar) if use_variance else (None, None)
+    return (
+        queries,
+        caption_relevance(queries, item_caps),
+        similarity(text.mean, audio.mean, *logvars),
+    )
+
+
 def per_category_recall(
     embedder, records: Sequence, audio: Embeddings | None = None
 ) -> dict[str, dict]:
@@ -101,14 +112,10 @@ def per_category_recall(
 
     if audio is None:
         audio = embed_records(embedder, records)
-    item_caps = [set(captions_at(r, 4)) for r in records]
+    queries, relevant, sim = _caption_queries(embedder, records, audio)
     category = {}
     for r in records:
         category.setdefault(captions_at(r, 4)[0], r.labels[0])
-    queries = sorted(category)
-    relevant = caption_relevance(queries, item_caps)
-    text = embedder.embed_texts(queries)
-    sim = similarity(text.mean, audio.mean, text.logvar, audio.logvar)
     out = {}
     for name in sorted(set(category.values())):
         rows = np.array([category[q] == name for q in queries])

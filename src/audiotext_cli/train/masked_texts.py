@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from audiotext_cli.paths import cache_dir
 from audiotext_cli.text import TextFeatureCache, recursive_masks
-from audiotext_cli.text.minilm import FEATURES_VERSION, HIDDEN, MiniLM
+from audiotext_cli.text.minilm import HIDDEN, MiniLM
+from audiotext_cli.train.texts import feature_folder
 
 
 class _MaskedEncoder:
@@ -68,9 +68,8 @@ class MaskedTextBank:
         ids = sorted(set(caption_ids))
         self.row = torch.full((len(texts),), -1, dtype=torch.long)
         self.row[ids] = torch.arange(len(ids))
-        safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.model_id)
         tag = f"masked_p{prob:g}_d{depth}"
-        folder = cache_dir("text-features", f"{safe_id}_{FEATURES_VERSION}_{tag}")
+        folder = feature_folder(encoder.model_id, tag)
         cache = TextFeatureCache(folder, f"{encoder.model_id}/{tag}", dim=depth * HIDDEN)
         keys = [f"{v}\x1f{texts[i]}" for i in ids for v in range(variants)]
         feats = cache.get_many(keys, _MaskedEncoder(encoder, prob, depth))
