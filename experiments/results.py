@@ -64,7 +64,7 @@ SIGMOID = [
     "train.positives=described",
 ]
 PROLAP_TOWER = [*TOWER_FT, *SIGMOID, "model.logvar_bias_init=-10"]
-NO_INCLUSION = ["train.loss.w_inclusion_hier=0", "train.loss.w_inclusion_cross=0"]
+NO_INCLUSION = ["train.loss.inclusion.hier_weight=0", "train.loss.inclusion.cross_weight=0"]
 TOWER_ABLATION = [
     TOWER,
     Variant(
@@ -95,14 +95,14 @@ TOWER_ABLATION = [
         "prolap-aisfx-norep",
         "ProLAP without mask repulsive",
         "prolap-aisfx",
-        [*PROLAP_TOWER, "train.loss.w_repulsive=0"],
+        [*PROLAP_TOWER, "train.loss.repulsive.weight=0"],
         "clap-aisfx",
     ),
     Variant(
         "prolap-aisfx-novib",
         "ProLAP without VIB",
         "prolap-aisfx",
-        [*PROLAP_TOWER, "train.loss.w_vib=0"],
+        [*PROLAP_TOWER, "train.loss.vib.weight=0"],
         "clap-aisfx",
     ),
 ]
@@ -114,14 +114,14 @@ ABLATION = [
         "prolap-noinc",
         "ProLAP without inclusion",
         "prolap-demo",
-        [*FINETUNE, "train.loss.w_inclusion_hier=0", "train.loss.w_inclusion_cross=0"],
+        [*FINETUNE, "train.loss.inclusion.hier_weight=0", "train.loss.inclusion.cross_weight=0"],
         "clap",
     ),
     Variant(
         "prolap-norep",
         "ProLAP without repulsive",
         "prolap-demo",
-        [*FINETUNE, "train.loss.w_repulsive=0"],
+        [*FINETUNE, "train.loss.repulsive.weight=0"],
         "clap",
     ),
     Variant("prolap", "ProLAP full", "prolap-demo", FINETUNE, "clap"),

@@ -63,16 +63,16 @@ def test_overrides_apply_in_order_and_leave_inputs_alone() -> None:
         model,
         train,
         [
-            "train.loss.w_vib=0",
+            "train.loss.vib.weight=0",
             "train.loss=prolap",  # already prolap: keeps the tuned weights
             "model.audio.channels=[4, 8, 8, 16]",
             "train.epochs=3",
             "train.lr=1",  # an int for a float field is fine
         ],
     )
-    assert new_train.loss.w_vib == 0.0 and new_train.epochs == 3 and new_train.lr == 1.0
+    assert new_train.loss.vib.weight == 0.0 and new_train.epochs == 3 and new_train.lr == 1.0
     assert isinstance(new_train.lr, float) and new_model.audio.channels == (4, 8, 8, 16)
-    assert train.loss.w_vib == 1e-5 and model.audio.channels == (16, 32, 64, 128)
+    assert train.loss.vib.weight == 1e-5 and model.audio.channels == (16, 32, 64, 128)
     _, switched = apply_overrides(model, new_train, ["train.loss=siglip"])
     assert to_dict(switched.loss) == {"name": "siglip"}
 
@@ -84,7 +84,7 @@ def test_round_trip_and_legacy_flat_loss_options() -> None:
     # a checkpoint written before losses had their own configs
     old = {"loss": "prolap", "epochs": 3, "w_vib": 0.5, "soft_beta": 0.1, "mask_prob": 0.5}
     cfg = train_config_from_dict(old)
-    assert (cfg.loss.name, cfg.loss.w_vib, cfg.loss.mask_prob, cfg.epochs) == (
+    assert (cfg.loss.name, cfg.loss.vib.weight, cfg.loss.masking.prob, cfg.epochs) == (
         "prolap",
         0.5,
         0.5,
@@ -117,8 +117,10 @@ def test_bad_preset_files(tmp_path: Path) -> None:
 def test_differing_keys() -> None:
     a, b = load_preset("prolap-demo")[1], load_preset("prolap-demo")[1]
     assert differing_keys(a, b, "train") == []
-    _, c = apply_overrides(load_preset("prolap-demo")[0], b, ["train.lr=1", "train.loss.w_vib=0"])
-    assert differing_keys(a, c, "train") == ["train.loss.w_vib", "train.lr"]
+    _, c = apply_overrides(
+        load_preset("prolap-demo")[0], b, ["train.lr=1", "train.loss.vib.weight=0"]
+    )
+    assert differing_keys(a, c, "train") == ["train.loss.vib.weight", "train.lr"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from audiotext_cli.errors import ConfigError
-from audiotext_cli.losses import LOSSES, Loss, LossConfig, register_loss, unregister_loss
+from audiotext_cli.losses import (
+    LOSSES,
+    Loss,
+    LossBatch,
+    LossConfig,
+    create_loss,
+    register_loss,
+    unregister_loss,
+)
 from audiotext_cli.models.output import ModelOutput
 
 
@@ -82,10 +90,60 @@ def test_unknown_loss_and_unknown_loss_option_name_the_key() -> None:
 
     with pytest.raises(ConfigError, match="unknown loss 'nope'"):
         apply_overrides(*load_preset("tiny"), ["train.loss=nope"])
-    with pytest.raises(ConfigError, match=r"train\.loss\.w_vib"):
-        apply_overrides(*load_preset("tiny"), ["train.loss.w_vib=0"])  # clip has no w_vib
-    _, cfg = apply_overrides(*load_preset("prolap-demo"), ["train.loss.w_vib=0"])
-    assert cfg.loss.w_vib == 0.0 and cfg.loss.w_ppcl == 1.0
+    with pytest.raises(ConfigError, match=r"train\.loss\.vib"):
+        apply_overrides(*load_preset("tiny"), ["train.loss.vib.weight=0"])  # clip has no vib
+    _, cfg = apply_overrides(*load_preset("prolap-demo"), ["train.loss.vib.weight=0"])
+    assert cfg.loss.vib.weight == 0.0 and cfg.loss.ppcl.weight == 1.0
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.loss.vib.bogus=1", r"unknown key train\.loss\.vib\.bogus"),
+        ("train.loss.vib={}", r"train\.loss\.vib: is a section"),
+        ("train.loss.vib.variant=x", r"train\.loss\.vib\.variant: must be"),
+        ("train.loss.masking.prob=2", r"train\.loss\.masking\.prob: must be in \[0, 1\]"),
+        ("train.loss.masking.text_depth=1.5", r"train\.loss\.masking\.text_depth: expected an int"),
+    ],
+)
+def test_prolap_term_sections_are_checked_by_key(override: str, message: str) -> None:
+    from audiotext_cli.models.config import apply_overrides, load_preset
+
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(*load_preset("prolap-demo"), [override])
+
+
+def test_prolap_is_the_sum_of_its_term_losses_each_with_its_own_config() -> None:
+    """Each term is a Loss of its own: run alone on the same output, the terms give exactly
+    what ProLAP returns, and a checkpoint config from before the sections still reads."""
+    import torch
+
+    from audiotext_cli.losses.probabilistic import TERMS, ProLAPConfig
+    from audiotext_cli.models.config import loss_config_from
+    from audiotext_cli.models.output import Embedding
+
+    g = torch.Generator().manual_seed(0)
+    mu = torch.nn.functional.normalize(torch.randn(6, 8, generator=g), dim=-1)
+    lv = torch.randn(6, 8, generator=g) - 4
+    level = Embedding(mu[:3].roll(1, -1), lv[:3] + 0.5)
+    out = ModelOutput(
+        Embedding(mu, lv),
+        Embedding(mu.flip(0), lv.flip(0)),
+        torch.tensor(10.0),
+        torch.tensor(-10.0),
+        [level],
+        [level],
+    )
+    whole = create_loss(ProLAPConfig())(out, LossBatch())
+    parts = {}
+    for name, term in TERMS.items():
+        loss = term(getattr(ProLAPConfig(), name))
+        assert loss.cfg is not None and type(loss.cfg) is term.Config
+        parts |= loss(out, LossBatch())
+    assert list(parts) == list(whole) and all(torch.equal(parts[k], whole[k]) for k in whole)
+    assert all(v.item() != 0 for v in whole.values())
+    old = loss_config_from({"name": "prolap", "w_vib": 0.5, "kappa": 10.0, "mask_prob": 0.3})
+    assert (old.vib.weight, old.inclusion.kappa, old.masking.prob) == (0.5, 10.0, 0.3)
 
 
 @dataclass

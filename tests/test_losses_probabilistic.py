@@ -17,15 +17,23 @@ from audiotext_cli.losses import (
     ProLAPLoss,
     create_loss,
     csd,
+    inclusion,
     inclusion_logit,
     inclusion_loss,
     inclusion_score,
     mask_repulsive_loss,
     ppcl_logits,
     ppcl_loss,
-    probabilistic,
+    repulsive,
     siglip_loss,
+    vib,
     vib_kl,
+)
+from audiotext_cli.losses.probabilistic import (
+    InclusionConfig,
+    PPCLConfig,
+    RepulsiveConfig,
+    VIBConfig,
 )
 from audiotext_cli.models.output import Embedding, ModelOutput
 
@@ -34,6 +42,17 @@ REL = 1e-9
 
 def t(*values: float) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
+
+
+def only_terms(**terms) -> ProLAPConfig:
+    """ProLAP with every term's weight 0 except the sections given."""
+    off = {
+        "ppcl": PPCLConfig(weight=0),
+        "inclusion": InclusionConfig(cross_weight=0, hier_weight=0),
+        "vib": VIBConfig(weight=0),
+        "repulsive": RepulsiveConfig(weight=0),
+    }
+    return ProLAPConfig(**(off | terms))
 
 
 def run_prolap(cfg, audio, text, scale, bias, audio_levels=(), text_levels=(), pos_mask=None):
@@ -168,7 +187,11 @@ def test_prolip_total_golden_example_b():
     """ProLIP's loss table, mapped onto ProLAPLoss with ProLIP's weights (img -> audio):
     ppcl -> contrastive, img/txt_inclusion (original in masked) -> inclusion_hier,
     inclusion (img in txt) -> inclusion_cross, vib -> vib."""
-    loss = ProLAPConfig(w_inclusion_cross=1e-7, w_inclusion_hier=1e-3, w_vib=1e-4, w_repulsive=0.0)
+    loss = ProLAPConfig(
+        inclusion=InclusionConfig(cross_weight=1e-7, hier_weight=1e-3),
+        vib=VIBConfig(weight=1e-4),
+        repulsive=RepulsiveConfig(weight=0.0),
+    )
     out = run_prolap(loss, IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
     img_inclusion = 1e-3 * inclusion_loss(IMG[0][:1], IMG[1][:1], *IMG_MASKED)
     txt_inclusion = 1e-3 * inclusion_loss(TXT[0][:1], TXT[1][:1], *TXT_MASKED)
@@ -285,7 +308,7 @@ def test_hierarchical_inclusion_chains_consecutive_levels():
     lv = torch.randn(4, 5, generator=g, dtype=torch.float64) - 3
     level1 = (mu[:2].flip(-1), lv[:2] + 0.001)
     level2 = (mu[:2].roll(1, -1), lv[:2] - 0.002)
-    loss = ProLAPConfig(w_ppcl=0, w_inclusion_cross=0, w_vib=0, w_repulsive=0, w_inclusion_hier=2.0)
+    loss = only_terms(inclusion=InclusionConfig(cross_weight=0, hier_weight=2.0))
     out = run_prolap(loss, (mu, lv), (mu, lv), t(10.0), t(-10.0), [level1], [level1, level2])
     expected = 2.0 * (
         2 * inclusion_loss(mu[:2], lv[:2], *level1) + inclusion_loss(*level1, *level2)
@@ -297,9 +320,13 @@ def test_zero_weight_terms_are_exact_zeros_and_not_computed(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("a zero-weight term was computed")
 
-    for name in ("inclusion_loss", "vib_kl", "mask_repulsive_loss"):
-        monkeypatch.setattr(probabilistic, name, fail)
-    loss = ProLAPConfig(w_inclusion_cross=0, w_inclusion_hier=0, w_vib=0, w_repulsive=0)
+    for module, name in (
+        (inclusion, "inclusion_loss"),
+        (vib, "vib_kl"),
+        (repulsive, "mask_repulsive_loss"),
+    ):
+        monkeypatch.setattr(module, name, fail)
+    loss = only_terms(ppcl=PPCLConfig())
     out = run_prolap(loss, IMG, TXT, t(10.0), t(-10.0), [IMG_MASKED], [TXT_MASKED])
     assert set(out) == {
         "contrastive_loss",
@@ -313,12 +340,19 @@ def test_zero_weight_terms_are_exact_zeros_and_not_computed(monkeypatch):
     close(out["contrastive_loss"], 11.4359933615)
 
 
+def weighted(ppcl: float, cross: float, hier: float, vib_w: float, rep: float) -> ProLAPConfig:
+    return ProLAPConfig(
+        ppcl=PPCLConfig(ppcl),
+        inclusion=InclusionConfig(cross_weight=cross, hier_weight=hier),
+        vib=VIBConfig(vib_w),
+        repulsive=RepulsiveConfig(rep),
+    )
+
+
 def test_weights_scale_terms_linearly():
     levels = ([IMG_MASKED], [TXT_MASKED])
-    unit = run_prolap(ProLAPConfig(1.0, 1.0, 1.0, 1.0, 1.0), IMG, TXT, t(10.0), t(-10.0), *levels)
-    scaled = run_prolap(
-        ProLAPConfig(2.0, 3.0, 5.0, 7.0, 11.0), IMG, TXT, t(10.0), t(-10.0), *levels
-    )
+    unit = run_prolap(weighted(1.0, 1.0, 1.0, 1.0, 1.0), IMG, TXT, t(10.0), t(-10.0), *levels)
+    scaled = run_prolap(weighted(2.0, 3.0, 5.0, 7.0, 11.0), IMG, TXT, t(10.0), t(-10.0), *levels)
     for key, weight in zip(unit, (2.0, 3.0, 5.0, 7.0, 11.0), strict=True):
         close(scaled[key], weight * unit[key], rel=1e-12)
     assert unit["repulsive_loss"] == 0.0  # one masked sample: no pair to repel
@@ -345,7 +379,7 @@ def test_gradients_finite_for_extreme_log_variances(audio_lv, text_lv):
     scale = torch.tensor(10.0, dtype=torch.float64, requires_grad=True)
     bias = torch.tensor(-10.0, dtype=torch.float64, requires_grad=True)
     masked = (mu_a[:2].flip(0), leaves[4])
-    loss = ProLAPConfig(w_repulsive=1e-3)
+    loss = ProLAPConfig(repulsive=RepulsiveConfig(weight=1e-3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the guards may drop an exploding term, by design
         out = run_prolap(
@@ -400,10 +434,11 @@ def test_ppcl_multi_positive_labels():
     close(ppcl_loss(*IMG, *TXT, t(10.0), t(-10.0), pos_mask=pos), expected)
 
 
-def test_create_loss_prolap_takes_weights():
-    loss = create_loss("prolap", w_vib=0.5, vib_variant="textbook")
-    assert isinstance(loss, ProLAPLoss) and loss.cfg.w_vib == 0.5
-    assert np.isclose(loss.cfg.kappa, 1000.0)
+def test_create_loss_prolap_takes_term_sections():
+    loss = create_loss("prolap", vib=VIBConfig(weight=0.5, variant="textbook"))
+    assert isinstance(loss, ProLAPLoss) and loss.cfg.vib.weight == 0.5
+    assert np.isclose(loss.cfg.inclusion.kappa, 1000.0)
+    assert loss.terms["vib"].cfg is loss.cfg.vib
     needs = loss.needs
     assert needs.bias and needs.probabilistic and not needs.teacher
     assert needs.masking is not None and needs.masking.fraction == 0.125

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from audiotext_cli.losses.registry import Loss, LossBatch, LossConfig, Needs, gaussian
+
+if TYPE_CHECKING:
+    from audiotext_cli.models.output import Embedding, ModelOutput
 
 INCLUSION_LOSS_LIMIT = 1e5  # ProLIP drops an inclusion loss this large (an exploding step)
 _LOG2 = math.log(2.0)
@@ -74,3 +83,50 @@ def inclusion_loss(
         )
         return loss.new_zeros(()).detach()
     return loss
+
+
+@dataclass
+class InclusionConfig(LossConfig):
+    """Weights of the two inclusion terms and the loss's sharpness: `cross_weight` for audio
+    in its text, `hier_weight` for each input in its masked versions (ProLIP: 1e-7 and
+    1e-3); `kappa` scales the logit, `eps` is log k of the score."""
+
+    cross_weight: float = 5e-7
+    hier_weight: float = 5e-3
+    kappa: float = 1000.0
+    eps: float = -20.0
+
+
+class InclusionLoss(Loss):
+    """ProLAP's inclusion terms: `inclusion_cross_loss` (audio included in its caption) and
+    `inclusion_hier_loss` (level l in level l + 1 of the masked chains, level 0 being the
+    full inputs the masks were drawn for). A zero weight gives an exact, uncomputed 0."""
+
+    Config = InclusionConfig
+    cfg: InclusionConfig
+
+    @property
+    def needs(self) -> Needs:
+        return Needs(probabilistic=True)
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        c, zero = self.cfg, out.audio.mean.new_zeros(())
+        terms = {"inclusion_cross_loss": zero, "inclusion_hier_loss": zero}
+        if c.cross_weight:
+            cross = inclusion_loss(*gaussian(out.audio), *gaussian(out.text), c.kappa, c.eps)
+            terms["inclusion_cross_loss"] = c.cross_weight * cross
+        if c.hier_weight and (out.audio_levels or out.text_levels):
+            hier = self._chain(out.audio, out.audio_levels) + self._chain(out.text, out.text_levels)
+            terms["inclusion_hier_loss"] = c.hier_weight * hier
+        return terms
+
+    def _chain(self, full: Embedding, levels: Sequence[Embedding]) -> Tensor:
+        """Sum over consecutive pairs of L_inc(level l in level l + 1): a partial input is
+        more general, so it should contain the fuller one."""
+        if not levels:
+            return full.mean.new_zeros(())
+        chain = [full[: len(levels[0])], *levels]
+        return sum(
+            inclusion_loss(*gaussian(inner), *gaussian(outer), self.cfg.kappa, self.cfg.eps)
+            for inner, outer in pairwise(chain)
+        )

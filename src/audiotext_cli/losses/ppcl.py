@@ -6,10 +6,17 @@ Formulas and golden values: the project's reference notes on ProLIP's loss.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from torch import Tensor
 
 from audiotext_cli.losses.contrastive import check_pair, sigmoid_loss
 from audiotext_cli.losses.distributed import PosMask, gather_features, global_pos_mask
+from audiotext_cli.losses.registry import Loss, LossBatch, LossConfig, Needs, gaussian
+
+if TYPE_CHECKING:
+    from audiotext_cli.models.output import ModelOutput
 
 
 def csd(mu1: Tensor, logvar1: Tensor, mu2: Tensor, logvar2: Tensor) -> Tensor:
@@ -65,3 +72,28 @@ def ppcl_loss(
         logit_bias,
     )
     return sigmoid_loss(logits, positives)
+
+
+@dataclass
+class PPCLConfig(LossConfig):
+    """PPCL's weight in ProLAP's sum (`train.loss.ppcl.weight`)."""
+
+    weight: float = 1.0
+
+
+class PPCLLoss(Loss):
+    """PPCL between the audio and text Gaussians of a batch, as ProLAP's `contrastive_loss`
+    term; a zero weight gives an exact, uncomputed 0."""
+
+    Config = PPCLConfig
+    cfg: PPCLConfig
+
+    @property
+    def needs(self) -> Needs:
+        return Needs(bias=True, probabilistic=True)
+
+    def forward(self, out: ModelOutput, batch: LossBatch) -> dict[str, Tensor]:
+        if not self.cfg.weight:
+            return {"contrastive_loss": out.audio.mean.new_zeros(())}
+        args = (*gaussian(out.audio), *gaussian(out.text), out.logit_scale, out.logit_bias)
+        return {"contrastive_loss": self.cfg.weight * ppcl_loss(*args, batch.pos_mask)}

@@ -23,7 +23,7 @@ plus an import in `losses/__init__.py` so it registers; `--set train.loss=mine` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from torch import Tensor, nn
 
@@ -31,20 +31,31 @@ from audiotext_cli.errors import ConfigUsageError
 from audiotext_cli.losses.distributed import PosMask
 
 if TYPE_CHECKING:
-    from audiotext_cli.models.output import ModelOutput
+    from audiotext_cli.models.output import Embedding, ModelOutput
 
 
 @dataclass(frozen=True)
 class Masking:
     """ProLAP-style masked levels of the first `fraction` of each batch: `audio_depth`
     levels of 16-frame log-mel patches and `text_depth` levels of words, each level
-    masking what the previous one left visible with probability `prob`."""
+    masking what the previous one left visible with probability `prob`. A config section
+    (`train.loss.masking.*`), checked on construction."""
 
-    fraction: float
-    prob: float
-    audio_depth: int
-    text_depth: int
+    fraction: float = 0.125
+    prob: float = 0.75
+    audio_depth: int = 1
+    text_depth: int = 2
     text_variants: int = 2  # fixed masked chains cached per caption (train/masked_texts.py)
+
+    def __post_init__(self) -> None:
+        for key in ("fraction", "prob"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ConfigUsageError(f"train.loss.masking.{key}: must be in [0, 1]")
+        for key in ("audio_depth", "text_depth"):
+            if getattr(self, key) < 0:
+                raise ConfigUsageError(f"train.loss.masking.{key}: must be >= 0")
+        if self.text_variants < 1:
+            raise ConfigUsageError("train.loss.masking.text_variants: must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,15 @@ class LossBatch:
 
 @dataclass
 class LossConfig:
-    """Base of every loss's config; `name` is the registered name (set by `register_loss`)."""
+    """Base of every loss's config; `name` is the registered name (set by `register_loss`;
+    empty for a term that a registered loss composes, e.g. ProLAP's)."""
 
     name: ClassVar[str] = ""
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The JSON fields of a config written by an older version, in today's layout."""
+        return data
 
     def validate(self) -> None:
         """Raise `ConfigError` on a value the loss cannot use (called on construction)."""
@@ -143,3 +160,10 @@ def create_loss(cfg: LossConfig | str, **options) -> Loss:
         return cls(cls.Config(**options))
     except TypeError as err:  # an option this loss does not take
         raise ConfigUsageError(f"loss {cfg!r}: {err}") from None
+
+
+def gaussian(g: Embedding) -> tuple[Tensor, Tensor]:
+    """(mean, logvar) of a Gaussian embedding; a point embedding is refused."""
+    if g.logvar is None:
+        raise ValueError("a probabilistic loss needs Gaussian embeddings (logvar is None)")
+    return g.mean, g.logvar

@@ -227,8 +227,9 @@ def loss_config_from(value: Any) -> LossConfig:
         raise ConfigUsageError(
             f'train.loss: expected a loss name or {{"name": ...}}, got {value!r}'
         )
-    options = {k: v for k, v in value.items() if k != "name"}
-    return _from_dict(loss_class(value["name"]).Config, options, "train.loss")
+    config = loss_class(value["name"]).Config
+    options = config.upgrade({k: v for k, v in value.items() if k != "name"})
+    return _from_dict(config, options, "train.loss")
 
 
 DocumentLosses = dict[str, LossConfig]  # HILBERT's: every registered document loss, by name
@@ -340,7 +341,8 @@ def train_config_from_dict(data: dict[str, Any]) -> TrainConfig:
 def to_dict(cfg: Any) -> dict[str, Any]:
     """A config as JSON-ready nested dicts; a loss config carries its `name`, except in a
     section of loss configs keyed by name (HILBERT's `train.losses`)."""
-    out: dict[str, Any] = {"name": cfg.name} if isinstance(cfg, LossConfig) else {}
+    named = isinstance(cfg, LossConfig) and cfg.name  # a term's section has no name
+    out: dict[str, Any] = {"name": cfg.name} if named else {}
     return out | _fields(cfg)
 
 
@@ -407,7 +409,7 @@ def load_preset(name_or_path: str) -> tuple[ModelConfig, TrainConfig]:
 
 
 def apply_overrides(model: Any, train: Any, overrides: list[str]) -> tuple[Any, Any]:
-    """`--set train.lr=1e-3 --set model.embed_dim=128 --set train.loss.w_vib=0`: values
+    """`--set train.lr=1e-3 --set model.embed_dim=128 --set train.loss.vib.weight=0`: values
     parse as JSON (else as a string), applied in order, then the whole config is checked
     again, so a bad value fails with one line naming its key. `train.loss=NAME` picks a
     loss (its default config, or the current one if it is already that loss).
