@@ -99,6 +99,13 @@ TOWER_ABLATION = [
         "clap-aisfx",
     ),
     Variant(
+        "prolap-aisfx-repinc",
+        "ProLAP, mask repulsive as negative inclusion",
+        "prolap-aisfx",
+        [*PROLAP_TOWER, "train.loss.repulsive.form=inclusion"],
+        "clap-aisfx",
+    ),
+    Variant(
         "prolap-aisfx-novib",
         "ProLAP without VIB",
         "prolap-aisfx",
@@ -204,11 +211,15 @@ def score(checkpoint: Path, records, probabilistic: bool) -> dict:
     try:
         from audiotext_cli.prolap.traverse import evaluate_traversal
 
-        result["traversal"] = evaluate_traversal(embedder, records)
+        result["traversal"] = evaluate_traversal(embedder, records, audio=audio)
     except ImportError:
         pass
     if probabilistic:
         result["means_only"] = evaluate(embedder, records, audio, use_variance=False)
+        # the paper's Table 2 root: the caption that best includes the audio, plus mu("")
+        result["traversal_inclusion_root"] = evaluate_traversal(
+            embedder, records, root="inclusion+empty", audio=audio
+        )
         try:
             from audiotext_cli.prolap.inclusion_stats import inclusion_statistics
 
@@ -239,6 +250,7 @@ EXTRA = [
 # The hierarchy checks of issue 18 (Spearman x100; inclusion rates of masked-in-unmasked
 # pairs against random pairs, which they must beat for the statistic to mean anything).
 HIERARCHY = [
+    ("trav. P incl. root", ("traversal_inclusion_root", "precision")),
     ("ρ level~var", ("inclusion", "spearman_level_vs_variance")),
     ("ρ mask~var", ("inclusion", "audio_in_masked", "spearman_mask_ratio_vs_variance")),
     ("text random %", ("inclusion", "text_in_masked", "random_pair_pct")),
@@ -267,7 +279,8 @@ def _cell(values: list[float | None], scale: float = 100.0) -> str:
 
 def _scale(path: tuple[str, ...]) -> float:
     """Rates already in percent stay; fractions and correlations are shown x100."""
-    if path[0] in ("traversal", "inclusion") and not path[-1].startswith("spearman"):
+    rates = ("traversal", "traversal_inclusion_root", "inclusion")
+    if path[0] in rates and not path[-1].startswith("spearman"):
         return 1.0
     return 100.0
 
@@ -362,7 +375,9 @@ def tower_tables(args, data) -> None:
         + "SigLIP and ProLAP start the logit bias at -6.2 (about -log 512) and the scale "
         + "at 10, with positives by what the captions describe (`train.positives=described`)"
         + "; ProLAP's variance heads start at log-variance -10. Traversal P/R (x100), incl. % "
-        + "as in the ProLAP ablation above; ρ level~var: Spearman (x100) of caption level "
+        + "as in the ProLAP ablation above (root: the empty caption); trav. P incl. root: "
+        + "the paper's Table 2 root, the caption that best includes the audio plus the "
+        + "empty caption; ρ level~var: Spearman (x100) of caption level "
         + "(1 general .. 4 specific) against total variance (ProLAP wants it negative); "
         + "ρ mask~var: of the share of audio blocks masked against variance (wants it "
         + "positive); text random % / audio random %: how often a random pair passes the "

@@ -11,6 +11,7 @@ import pytest
 import torch
 from scipy import integrate, stats
 
+from audiotext_cli.errors import ConfigError
 from audiotext_cli.losses import (
     LossBatch,
     ProLAPConfig,
@@ -442,3 +443,43 @@ def test_create_loss_prolap_takes_term_sections():
     needs = loss.needs
     assert needs.bias and needs.probabilistic and not needs.teacher
     assert needs.masking is not None and needs.masking.fraction == 0.125
+
+
+def test_negative_inclusion_repulsion_equals_the_pairwise_loop():
+    """The inclusion reading of the mask repulsive loss is ProLIP's inclusion loss with
+    y = -1 for every (masked i, full j != i) pair: checked against a loop over pairs."""
+    from audiotext_cli.losses.repulsive import negative_inclusion_loss
+
+    g = torch.Generator().manual_seed(7)
+    mu = torch.nn.functional.normalize(torch.randn(4, 5, generator=g, dtype=torch.float64), dim=-1)
+    lv = torch.randn(4, 5, generator=g, dtype=torch.float64) - 3
+    m_mu, m_lv = mu.roll(1, -1), lv + 0.3 * torch.randn(4, 5, generator=g, dtype=torch.float64)
+    pairs = [
+        torch.nn.functional.softplus(50.0 * inclusion_logit(mu[j], lv[j], m_mu[i], m_lv[i], -2.0))
+        for i in range(4)
+        for j in range(4)
+        if i != j
+    ]
+    expected = torch.stack(pairs).mean()
+    close(negative_inclusion_loss(mu, lv, m_mu, m_lv, kappa=50.0, eps=-2.0), expected, rel=1e-12)
+
+
+def test_repulsive_form_selects_the_reading():
+    two = (torch.cat([IMG[0], IMG[0].flip(0)]), torch.cat([IMG[1], IMG[1] - 0.5]))
+    masked = (two[0].roll(1, -1), two[1] + 0.2)
+    sigmoid = run_prolap(
+        only_terms(repulsive=RepulsiveConfig(1.0)), two, two, t(10.0), t(-10.0), [masked], [masked]
+    )
+    inclusion = run_prolap(
+        only_terms(repulsive=RepulsiveConfig(1.0, form="inclusion")),
+        two,
+        two,
+        t(10.0),
+        t(-10.0),
+        [masked],
+        [masked],
+    )
+    assert sigmoid["repulsive_loss"] > 0 and inclusion["repulsive_loss"] > 0
+    assert not torch.isclose(sigmoid["repulsive_loss"], inclusion["repulsive_loss"])
+    with pytest.raises(ConfigError, match="train.loss.repulsive.form"):
+        RepulsiveConfig(form="push")
