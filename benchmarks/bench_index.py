@@ -7,6 +7,11 @@ Reports build time, RSS growth of the build, single-query p50/p99 latency and re
 
     .venv/bin/python benchmarks/bench_index.py --n 200000     # ~4 min on 2 cores
     .venv/bin/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw   # 1M x 512, ~6 min
+    .venv/bin/python benchmarks/bench_index.py --n 200000 --dim 256 --probabilistic
+
+`--probabilistic` gives every row a log-variance (ProLAP-like: -10 + 0.5 g) and measures
+CSD search (the augmented inner product, d + 1 dims; truth: exact numpy CSD ranking) beside
+mean-only search of the same means with the same index kind, in the same run.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ def main() -> None:
         default=["auto"],
         help="auto (the rule) and/or forced flat|hnsw|ivf|ivfpq, one row each, same run",
     )
+    parser.add_argument("--probabilistic", action="store_true", help="CSD beside mean-only")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -82,55 +88,59 @@ def main() -> None:
         "kind": "audio",
         "sample_rate": 16000,
     }
+    spaces = [("mean-only", Embeddings(xb), xb @ np.zeros(args.dim, np.float32))]
+    if args.probabilistic:
+        lv = (-10 + 0.5 * rng.standard_normal((args.n, args.dim))).astype(np.float32)
+        half_trace = 0.5 * np.exp(lv.astype(np.float64)).sum(1).astype(np.float32)
+        spaces.append(("CSD", Embeddings(xb, lv), -half_trace))
+        del lv
 
-    def numpy_top10(q: np.ndarray) -> np.ndarray:
-        scores = xb @ q[0]
-        top = np.argpartition(-scores, 10)[:10]
-        return top[np.argsort(-scores[top])]
-
-    exact_p50, exact_p99, truth = latencies(numpy_top10, xq)
-
-    rows_out = [["numpy exact (xb @ q, argpartition)", "-", "-", "-", exact_p50, exact_p99, 1.0]]
+    rows_out = []
     rule = choose_index(args.n, args.dim, int(args.budget_gb * 1e9))
-    for kind in args.kind:
-        spec = choose_index(args.n, args.dim, int(args.budget_gb * 1e9), kind=kind)
-        rss0, start = rss_bytes(), time.perf_counter()
-        index = build_index((rows, Embeddings(xb), meta), spec)
-        build_s, rss_mb = time.perf_counter() - start, (rss_bytes() - rss0) / 1e6
-        p50, p99, found = latencies(lambda q, ix=index: [h.id for h in ix.search(q, 10)[0]], xq)
-        recall = np.mean(
-            [
-                len({int(i) for i in f} & set(t.tolist())) / 10
-                for f, t in zip(found, truth, strict=True)
-            ]
-        )
-        label = "auto" if kind == "auto" else f"forced {kind}"
-        rows_out.append(
-            [
-                f"{label}: {index.meta['factory']}",
-                str(spec.params),
-                build_s,
-                rss_mb,
-                p50,
-                p99,
-                recall,
-            ]
-        )
-        del index
+    for space, emb, offset in spaces:
+
+        def numpy_top10(q: np.ndarray, offset=offset) -> np.ndarray:
+            scores = xb @ q[0] + offset  # CSD ranking: mu.q - s_x / 2 (unit means)
+            top = np.argpartition(-scores, 10)[:10]
+            return top[np.argsort(-scores[top])]
+
+        exact_p50, exact_p99, truth = latencies(numpy_top10, xq)
+        prefix = f"{space}: " if args.probabilistic else ""
+        exact = "numpy exact (xb @ q" + (" - s/2" if space == "CSD" else "") + ", argpartition)"
+        rows_out.append([prefix + exact, "-", "-", "-", exact_p50, exact_p99, 1.0])
+        space_meta = meta | {"probabilistic": emb.logvar is not None}
+        for kind in args.kind:
+            spec = choose_index(args.n, args.dim, int(args.budget_gb * 1e9), kind=kind)
+            rss0, start = rss_bytes(), time.perf_counter()
+            index = build_index((rows, emb, space_meta), spec)
+            build_s, rss_mb = time.perf_counter() - start, (rss_bytes() - rss0) / 1e6
+            p50, p99, found = latencies(lambda q, ix=index: [h.id for h in ix.search(q, 10)[0]], xq)
+            recall = np.mean(
+                [
+                    len({int(i) for i in f} & set(t.tolist())) / 10
+                    for f, t in zip(found, truth, strict=True)
+                ]
+            )
+            label = "auto" if kind == "auto" else f"forced {kind}"
+            factory = f"{index.meta['factory']}, metric {index.meta['metric']}"
+            row = [f"{prefix}{label}: {factory}", str(spec.params), build_s, rss_mb]
+            rows_out.append([*row, p50, p99, recall])
+            del index
 
     table = markdown_table(
         ["method", "params", "build (s)", "RSS growth (MB)", "p50 (ms)", "p99 (ms)", "recall@10"],
         rows_out,
     )
+    what = "probabilistic search: CSD vs mean-only" if args.probabilistic else "Index search"
     body = (
-        f"## Index search ({args.n:,} x {args.dim} clustered unit vectors, "
+        f"## {what} ({args.n:,} x {args.dim} clustered unit vectors, "
         f"{args.queries} single queries, k=10)\n\n"
         f"Rule's choice: **{rule.kind}** ({rule.reason}), budget {args.budget_gb} GB.\n\n"
         f"{table}\n\n"
         f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box: compare rows, not runs).\n"
     )
     print(body)
-    write_section(f"index_{args.n}", body)
+    write_section(f"index_{'csd_' if args.probabilistic else ''}{args.n}", body)
 
 
 if __name__ == "__main__":
