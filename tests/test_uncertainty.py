@@ -13,7 +13,11 @@ from audiotext_cli.data.manifest import read_manifest
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import CheckpointError, ConfigError
 from audiotext_cli.prolap.inclusion_stats import included, inclusion_statistics
-from audiotext_cli.prolap.uncertainty import rank_uncertainty, total_variance
+from audiotext_cli.prolap.uncertainty import (
+    rank_uncertainty,
+    total_variance,
+    variance_by_level,
+)
 
 runner = CliRunner()
 
@@ -72,6 +76,48 @@ def test_cli_uncertainty_manifest_matches_embeddings(prolap_run, corpus) -> None
         ],
     )
     assert set(json.loads(only_text.stdout)) == {"model_id", "text"}
+
+
+def test_variance_by_level_golden() -> None:
+    """Distinct captions per level, each once even when several clips share it."""
+    from types import SimpleNamespace
+
+    def rec(caps: list[tuple[int, str]]) -> SimpleNamespace:  # captions_at reads .captions
+        return SimpleNamespace(captions=[{"level": lv, "text": t} for lv, t in caps])
+
+    records = [
+        rec([(1, "animal"), (2, "dog"), (4, "a dog barks")]),
+        rec([(1, "animal"), (2, "cat"), (3, "a cat"), (4, "a cat meows")]),
+    ]
+    texts = ["animal", "dog", "a dog barks", "cat", "a cat", "a cat meows"]
+    logvar = np.log(
+        np.array([[1.0, 1.0], [0.5, 0.5], [0.1, 0.1], [0.25, 0.5], [0.2, 0.2], [0.1, 0.3]])
+    )
+    groups = variance_by_level(records, texts, logvar)
+    assert set(groups) == {1, 2, 3, 4}
+    np.testing.assert_allclose(groups[1], [2.0])  # "animal" once, not once per clip
+    np.testing.assert_allclose(groups[2], [1.0, 0.75])
+    np.testing.assert_allclose(groups[3], [0.4])
+    np.testing.assert_allclose(groups[4], [0.2, 0.4])
+
+
+def test_cli_uncertainty_png_by_level(prolap_run, corpus, tmp_path) -> None:
+    from audiotext_cli.models import load_embedder
+
+    png = tmp_path / "plots" / "var.png"
+    args = ["uncertainty", str(prolap_run), "-m", str(corpus["eval"]), "--kind", "text"]
+    result = runner.invoke(app, [*args, "--png", str(png), "--json"])
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    means = json.loads(result.stdout)["text"]["mean_total_variance_per_level"]
+    records = read_manifest(corpus["eval"])
+    embedder = load_embedder(prolap_run)
+    level1 = list(dict.fromkeys(c["text"] for r in records for c in r.captions if c["level"] == 1))
+    expected = total_variance(embedder.embed_texts(level1).logvar).mean()
+    assert means["1"] == pytest.approx(expected, rel=1e-5)
+    for bad in (["--kind", "audio"], ["--store", str(tmp_path)]):
+        refused = runner.invoke(app, ["uncertainty", str(prolap_run), *bad, "--png", str(png)])
+        assert refused.exit_code == 2 and "--png" in refused.output
 
 
 def test_cli_uncertainty_from_store(prolap_run, corpus, tmp_path) -> None:

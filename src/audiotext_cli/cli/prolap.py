@@ -154,6 +154,9 @@ def uncertainty_command(
     ),
     kind: ItemKind = typer.Option(ItemKind.both, "--kind", help="What to rank (manifest only)."),
     top: int = typer.Option(10, "--top", min=1, help="How many to list at each end."),
+    png: Path = typer.Option(
+        None, "--png", help="Also save a box plot of caption variance by level here (manifest)."
+    ),
     fmt: FormatOpt = _output.Format.table,
     json_out: JsonOpt = False,
     device: DeviceOpt = "cpu",
@@ -164,6 +167,11 @@ def uncertainty_command(
     if manifest is not None and store is not None:
         raise typer.BadParameter(
             "give --manifest or --store, not both", param_hint="--manifest/--store"
+        )
+    if png is not None and (store is not None or kind is ItemKind.audio):
+        raise typer.BadParameter(
+            "--png plots captions by level: it needs a manifest and --kind text or both",
+            param_hint="--png",
         )
     from audiotext_cli.models import load_embedder
     from audiotext_cli.prolap.uncertainty import (
@@ -187,6 +195,16 @@ def uncertainty_command(
             items[k] = manifest_items(embedder, records, k)
     result = {"model_id": embedder.model_id}
     result |= {k: uncertainty_report(labels, emb.logvar, top) for k, (labels, emb) in items.items()}
+    if png is not None:
+        from audiotext_cli.prolap.uncertainty import plot_variance_by_level, variance_by_level
+
+        texts, emb = items["text"]
+        groups = variance_by_level(records, texts, emb.logvar)
+        result["text"]["mean_total_variance_per_level"] = {
+            str(lv): float(v.mean()) for lv, v in groups.items() if len(v)
+        }
+        title = f"{embedder.model_id}: caption variance by level"
+        _output.info(f"plot: {plot_variance_by_level(groups, png, title)}")
     tables = []
     for k, (labels, _) in items.items():
         rep = result[k]

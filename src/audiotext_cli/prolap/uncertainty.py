@@ -73,6 +73,48 @@ def store_items(path: str | Path, embedder: Embedder) -> tuple[str, list[str], E
     return store.meta["kind"], labels, emb
 
 
+def variance_by_level(records: Sequence, texts: Sequence[str], logvar: np.ndarray) -> dict:
+    """{level: total variances of the distinct captions at that level} (1 general .. 4
+    specific; every paraphrase counts once per level), from `manifest_items`' texts."""
+    from audiotext_cli.data.manifest import LEVELS, captions_at
+
+    tv = dict(zip(texts, total_variance(logvar), strict=True))
+    return {
+        level: np.array(
+            [tv[t] for t in dict.fromkeys(t for r in records for t in captions_at(r, level))]
+        )
+        for level in LEVELS
+    }
+
+
+def plot_variance_by_level(groups: dict, out_png: str | Path, title: str) -> Path:
+    """PNG: a box per caption level of its captions' total variance, mean marked. ProLAP
+    wants the boxes to fall from level 1 (general, wide) to level 4 (specific)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from audiotext_cli.atomic import write_atomic
+
+    levels = [lv for lv, v in groups.items() if len(v)]
+    if not levels:
+        raise ConfigError("no captions with a level to plot")
+    fig, ax = plt.subplots(figsize=(6.5, 4), dpi=100)
+    ax.boxplot([groups[lv] for lv in levels], showmeans=True, showfliers=False)
+    ax.set_xticks(
+        range(1, len(levels) + 1), [f"level {lv}\n({len(groups[lv])} captions)" for lv in levels]
+    )
+    ax.set_ylabel("total variance  sum_d exp(logvar_d)")
+    ax.set_xlabel("caption level (1 general .. 4 specific)")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    try:
+        return write_atomic(out_png, lambda tmp: fig.savefig(tmp, format="png"))
+    finally:
+        plt.close(fig)
+
+
 def uncertainty_report(labels: Sequence[str], logvar: np.ndarray, top: int = 10) -> dict:
     """Summary of one kind: count, mean/median total variance and both ends of the ranking."""
     most, least = rank_uncertainty(labels, logvar, top)
