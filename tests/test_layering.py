@@ -86,3 +86,65 @@ def test_once_copied_helpers_are_defined_once(definition: str, home: str) -> Non
 def test_the_file_hash_goes_by_one_name() -> None:
     aliased = [str(f.relative_to(PACKAGE)) for f in FILES if "file_sha256 as " in f.read_text()]
     assert aliased == []
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _eager_imports(path: Path) -> set[str]:
+    """audiotext_cli modules a file imports when it is loaded (module level, outside
+    TYPE_CHECKING; function-level imports run later and cannot form a load cycle)."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.If | ast.Try):
+                visit(
+                    node.body
+                    + node.orelse
+                    + sum((h.body for h in getattr(node, "handlers", [])), [])
+                )
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "audiotext_cli"
+            ):
+                found.update([node.module, *(f"{node.module}.{a.name}" for a in node.names)])
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("audiotext_cli"))
+
+    visit(ast.parse(path.read_text()).body)
+    return found
+
+
+def test_no_import_cycle_crosses_packages() -> None:
+    """`import audiotext_cli.towers.aisfx` in a fresh interpreter once failed: models/ imported
+    towers/aisfx while aisfx, half loaded, imported models/. A package's __init__ and its own
+    modules may import each other; a load cycle through two packages may not."""
+    modules = {_module(f): f for f in FILES}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _eager_imports(path) | {name.rsplit(".", 1)[0]}:  # parent runs first
+            parts = imported.split(".")
+            targets.update(".".join(parts[:i]) for i in range(2, len(parts) + 1))
+        graph[name] = {t for t in targets if t in modules and t != name}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    reachable = {name: reach(name) for name in graph}
+    crossing = sorted(
+        (a, b)
+        for a in graph
+        for b in reachable[a]
+        if a in reachable[b] and a.split(".")[1] != b.split(".")[1] and a < b
+    )
+    assert crossing == []

@@ -26,7 +26,8 @@ from audiotext_cli.audio.sfx_frontend import (
 from audiotext_cli.errors import CheckpointError
 from audiotext_cli.models import sfx_weights
 from audiotext_cli.models.sfx_cnn import SfxClassifiers, SfxCNN
-from audiotext_cli.towers.aisfx import AisfxTower, pool_blocks
+from audiotext_cli.towers import pool_blocks
+from audiotext_cli.towers.aisfx import AisfxTower
 from audiotext_cli.towers.cache import FeatureCache
 
 

@@ -55,7 +55,8 @@ def _pretrained_block(i: int) -> dict[str, torch.Tensor]:
 
 def test_frozen_tower_computes_what_it_did_before_tails_existed() -> None:
     """The frozen path, bit for bit: padded passes of PASS_BLOCKS rows under bf16 autocast."""
-    from audiotext_cli.towers.aisfx import PASS_BLOCKS, AisfxTower
+    from audiotext_cli.towers.aisfx import AisfxTower
+    from audiotext_cli.towers.passes import PASS_BLOCKS
 
     tower = AisfxTower()
     blocks = torch.rand(PASS_BLOCKS + 3, 100, 96)
@@ -148,7 +149,7 @@ def test_checkpoint_round_trip_gives_the_validation_embeddings(corpus, tuned_run
     validation computed, and the same metrics."""
     from audiotext_cli.evaluate.run import evaluate
     from audiotext_cli.models.checkpoint import load_model
-    from audiotext_cli.towers.aisfx import in_passes
+    from audiotext_cli.towers.passes import in_passes
     from audiotext_cli.train.loop import _split
     from audiotext_cli.train.texts import TextTable
 

@@ -21,8 +21,7 @@ from audiotext_cli.embedder import Embeddings
 from audiotext_cli.models.checkpoint import load_model
 from audiotext_cli.models.model import AudioTextModel
 from audiotext_cli.models.pooling import pool_clips, pool_features
-from audiotext_cli.towers import Tower, load_tower
-from audiotext_cli.towers.aisfx import pool_blocks
+from audiotext_cli.towers import Tower, load_tower, pool_blocks
 from audiotext_cli.towers.cache import FeatureCache
 
 

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from audiotext_cli.models.block_pool import pad_blocks
 from audiotext_cli.models.sfx_cnn import SfxCNN
 from audiotext_cli.models.sfx_weights import load_aisfx
-from audiotext_cli.towers.aisfx import DEFAULT_PRECISION, autocast
+from audiotext_cli.towers.passes import DEFAULT_PRECISION, autocast
 
 
 class TowerTail(nn.Module):

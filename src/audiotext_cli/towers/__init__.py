@@ -27,6 +27,11 @@ class Tower(Protocol):
         ...
 
 
+def pool_blocks(blocks: np.ndarray) -> np.ndarray:
+    """A clip's tower feature: the mean of its block embeddings (each block counts once)."""
+    return blocks.mean(axis=0).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class TowerSpec:
     """What a model needs to know about a tower without loading its weights."""

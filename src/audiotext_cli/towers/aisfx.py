@@ -15,7 +15,7 @@ weights, so its features never mix with the frozen tower's in the feature cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,28 +24,10 @@ import torch
 from audiotext_cli.audio.sfx_frontend import SAMPLE_RATE, SfxLogMel, blocks_of
 from audiotext_cli.models.sfx_cnn import SfxCNN
 from audiotext_cli.models.sfx_weights import AISFX_SHA256, load_aisfx
+from audiotext_cli.towers.passes import DEFAULT_PRECISION, PRECISIONS, autocast, in_passes
 
 if TYPE_CHECKING:
     from audiotext_cli.models.tower_tail import TowerTail
-
-PRECISIONS = ("fp32", "bf16")
-DEFAULT_PRECISION = "bf16"
-PASS_BLOCKS = 16  # measured best for bf16 on 2 cores among 4..64 with a small waste
-
-
-def autocast(precision: str) -> torch.autocast:
-    """The tower's precision: bf16 convolutions through oneDNN, or plain fp32."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-
-
-def in_passes(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """`fn` over the rows of `x` in passes of exactly PASS_BLOCKS rows (the last one
-    zero-padded, the padding dropped): what makes rows independent of their batch."""
-    n = len(x)
-    padded = torch.nn.functional.pad(x, (0, 0) * (x.ndim - 1) + (0, (-n) % PASS_BLOCKS))
-    if x.ndim == 4:  # activations: one memory layout, hence one oneDNN algorithm
-        padded = padded.contiguous(memory_format=torch.channels_last)
-    return torch.cat([fn(chunk) for chunk in padded.split(PASS_BLOCKS)])[:n]
 
 
 class AisfxTower:
@@ -110,8 +92,3 @@ class AisfxTower:
         emb = self.embed_logmel_blocks(torch.cat(per_wave)).cpu().numpy()
         bounds = np.cumsum([0, *[len(b) for b in per_wave]])
         return [emb[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-
-
-def pool_blocks(blocks: np.ndarray) -> np.ndarray:
-    """A clip's tower feature: the mean of its block embeddings (each block counts once)."""
-    return blocks.mean(axis=0).astype(np.float32)

@@ -109,7 +109,7 @@ class _BankEmbedder:
     @torch.inference_mode()
     def embed_bank(self, bank: LogmelBank | TowerBank | PrefixBank, batch: int = 256) -> Embeddings:
         if isinstance(bank, PrefixBank):  # the tail in passes, as the tuned tower runs it
-            from audiotext_cli.towers.aisfx import in_passes
+            from audiotext_cli.towers.passes import in_passes
 
             bank = TowerBank(in_passes(self.model.tower_tail, bank.blocks), bank.offsets)
         if isinstance(bank, TowerBank):
