@@ -303,6 +303,51 @@ def test_embedding_into_a_store_of_another_model_is_refused(tmp_path):
         embed_folder(FakeEmbedder(model_id="other"), tmp_path / "a", tmp_path / "emb", workers=0)
 
 
+# -- data build: locked, and a killed build's debris removed -----------------------------
+
+
+@pytest.fixture
+def fake_sources(tmp_path, monkeypatch):
+    """`--size small` = the packages of tests/fake_packages.py (made here, no network)."""
+    import fake_packages
+    from audiotext_cli.data import build
+
+    cache = fake_packages.make_archives(tmp_path / "packages", 6)
+    monkeypatch.setenv("AUDIOTEXT_PACKAGES", str(cache))
+    monkeypatch.setattr(build, "registry", fake_packages.sources)
+    roles = {"train": ("faketones", "fakechimes"), "eval": ("fakenoise",)}
+    monkeypatch.setitem(build.SPLIT_SOURCES, "small", roles)
+    return cache
+
+
+def test_data_build_removes_a_killed_builds_temp_files(tmp_path, fake_sources):
+    from audiotext_cli.data.build import build_corpus
+    from fault_campaign import _corpus_files
+
+    out = tmp_path / "corpus"
+    build_corpus(out, "small", workers=1)
+    clean = _corpus_files(out)
+    assert len([f for f in clean if f.startswith("audio/")]) == 18
+    # what a kill -9 inside write_atomic leaves: a temp file beside the clip and the manifest
+    (out / "audio" / "faketones" / ".tone001.flac.k1ll3d.tmp").write_bytes(b"fLaC half")
+    (out / ".train.jsonl.k1ll3d.tmp").write_text('{"id": "half')
+    info = build_corpus(out, "small", workers=1)
+    assert info["reused_clips"] == 18 and _corpus_files(out) == clean
+
+
+def test_a_second_data_build_of_one_folder_is_refused(tmp_path, fake_sources):
+    from audiotext_cli.data.build import build_corpus
+
+    holder = _hold_lock(tmp_path / "corpus")
+    try:
+        with pytest.raises(LockedError, match=f"pid {holder.pid}.* writing this corpus"):
+            build_corpus(tmp_path / "corpus", "small", workers=1)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build_corpus(tmp_path / "corpus", "small", workers=1)["rendered_clips"] == 18
+
+
 # -- audio content -----------------------------------------------------------------------
 
 
@@ -615,3 +660,17 @@ def test_a_few_kills_of_embed_folder_lose_and_duplicate_nothing(tmp_path):
     figures = embed_faults(tmp_path, 2, random.Random(0), n=24)
     assert figures["kills"] >= 2
     assert figures["rows_lost"] == figures["rows_duplicated"] == 0
+
+
+def test_a_few_kills_of_data_build_leave_the_files_of_a_clean_build(tmp_path):
+    """`data build` on fake packages SIGKILLed, resumed, then rebuilt over with another seed
+    while a reader reads the manifests (fault_campaign.data_build_faults raises on any
+    difference from an uninterrupted build's folder or any half-written read)."""
+    import random
+
+    from fault_campaign import data_build_faults
+
+    figures = data_build_faults(tmp_path, 3, random.Random(0), clips=120, delay=(0.3, 2.0))
+    assert figures["kills"] >= 3 and figures["clips"] == 360
+    assert figures["rows_lost"] == figures["rows_duplicated"] == figures["half_written_reads"] == 0
+    assert figures["reader_reads"] > 0
