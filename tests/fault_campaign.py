@@ -80,6 +80,22 @@ def fuzz(work: Path, files: int, seed: int) -> dict:
     }
 
 
+def fuzz_uploads(work: Path, files: int, seed: int) -> dict:
+    """The fuzz corpus through `POST /api/search/audio` (ASGI client) of an index embedded
+    with the campaign's trained model (train_faults' uninterrupted run)."""
+    from fastapi.testclient import TestClient
+
+    from audiotext_cli.serve import create_app
+    from fuzz_corpus import fuzz_corpus
+    from serve_library import build_index, write_library
+    from test_fuzz import check_uploads
+
+    expected = fuzz_corpus(work / "fuzz-upload", files, seed)
+    idx = build_index(write_library(work / "serve"), work / "ref" / "best", work / "serve")
+    client = TestClient(create_app(idx), base_url="http://127.0.0.1")
+    return check_uploads(client, expected) | {"server_errors": 0}
+
+
 def embed_faults(work: Path, kills: int, rng: random.Random, n: int = 120) -> dict:
     from audio_fixtures import write_sine
     from audiotext_cli.index.store import EmbeddingStore
@@ -347,6 +363,7 @@ def main() -> None:
         ("index build/add", index_faults),
         ("data build", data_build_faults),
         ("train", train_faults),
+        ("fuzz: upload", lambda work, kills, rng: fuzz_uploads(work, args.files, args.seed)),
         ("curate", curate_faults),
     ):
         t = time.perf_counter()
