@@ -170,9 +170,50 @@ print(sorted(counts))
     assert set(json.loads(out)) <= {10 + 5 * b for b in range(7)}
 
 
+def test_store_readers_during_appends_see_whole_commits(tmp_path):
+    """A reader process loads the store while this one appends: every load is one
+    committed version (20 + 5b rows, ids and vectors aligned), never a mix."""
+    store = _store(tmp_path / "s")
+    code = f"""
+import numpy as np
+from audiotext_cli.index.store import EmbeddingStore
+counts = set()
+for _ in range(60):
+    ids, emb, _ = EmbeddingStore.open({str(tmp_path / "s")!r}).load()
+    assert len(ids) == len(set(ids)) == len(emb.mean), (len(ids), len(emb.mean))
+    counts.add(len(ids))
+print(sorted(counts))
+"""
+    reader = _python(code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for b in range(6):
+        store.append(_rows(f"b{b}-", 5), Embeddings(_unit(5, b + 1)))
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert set(json.loads(out)) <= {20 + 5 * b for b in range(7)}
+
+
 def test_writer_lock_is_reentrant_in_one_process(tmp_path):
     with writer_lock(tmp_path), writer_lock(tmp_path):
         pass
+
+
+# -- honest resume -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["model.hop_length=160", "train.batch_size=4", "train.loss=siglip", "train.seed=3"],
+)
+def test_resume_refuses_each_changed_setting(deterministic_ckpt, override):
+    """The issue's list: hop length, batch size, loss and seed were applied mid-run."""
+    from audiotext_cli.errors import ConfigUsageError
+    from audiotext_cli.models.config import apply_overrides, load_preset
+    from audiotext_cli.train.loop import _check_same_config
+
+    _check_same_config(deterministic_ckpt, *load_preset("tiny"))  # unchanged: accepted
+    key = override.split("=")[0].replace(".", r"\.")
+    with pytest.raises(ConfigUsageError, match=f"other settings \\(.*{key}"):
+        _check_same_config(deterministic_ckpt, *apply_overrides(*load_preset("tiny"), [override]))
 
 
 # -- checked artifacts -------------------------------------------------------------------
@@ -567,6 +608,9 @@ def test_search_edges_and_plot_parent(tmp_path, clap_run):
         )
     result = runner.invoke(app, ["search", "tone", "--index", str(tmp_path / "i"), "-k", "50"])
     assert result.exit_code == 0 and "more than the 1 items" in result.output
+    for query in ("ü✓ 犬の鳴き声", "dog " * 25_000):  # unicode, 100,000 characters
+        result = runner.invoke(app, ["search", query, "--index", str(tmp_path / "i"), "--json"])
+        assert result.exit_code == 0 and json.loads(result.stdout)[0]["id"] == "t.wav"
     a, b = tmp_path / "A.npy", tmp_path / "B.npy"
     np.save(a, _unit(40, 1))
     np.save(b, _unit(40, 2))
