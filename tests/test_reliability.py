@@ -706,6 +706,7 @@ def test_a_few_kills_of_embed_folder_lose_and_duplicate_nothing(tmp_path):
     assert figures["rows_lost"] == figures["rows_duplicated"] == 0
 
 
+@pytest.mark.slow  # about 20 s: a dozen `data build` processes
 def test_a_few_kills_of_data_build_leave_the_files_of_a_clean_build(tmp_path):
     """`data build` on fake packages SIGKILLed, resumed, then rebuilt over with another seed
     while a reader reads the manifests (fault_campaign.data_build_faults raises on any
