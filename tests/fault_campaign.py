@@ -263,8 +263,10 @@ def data_build_faults(
     from fake_packages import make_archives
 
     cache = make_archives(work / "packages", clips)
+    kill_cache = work / "packages-kill"  # the same archives, unpacked anew each round
+    shutil.copytree(cache / "archives", kill_cache / "archives")
 
-    def argv(out: Path, seed: int) -> list[str]:
+    def argv(out: Path, seed: int, cache: Path = cache) -> list[str]:
         args = ["data", "build", "--size", "small", "--out", str(out), "--seed", str(seed)]
         return _py(
             f"import sys, fake_packages\nfake_packages.install({str(cache)!r})\n"
@@ -288,9 +290,10 @@ def data_build_faults(
     try:
         while landed < kills:
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(kill_cache / "unpacked", ignore_errors=True)
             for seed in (0, 1):
                 per_run = max(1, (kills - landed + 1) // 2)
-                landed += run_with_kills(argv(out, seed), per_run, rng, delay)
+                landed += run_with_kills(argv(out, seed, kill_cache), per_run, rng, delay)
                 files, info = refs[seed]
                 ids, want = _manifest_ids(out), set(_manifest_ids(work / f"corpus-ref{seed}"))
                 lost += len(want - set(ids))
@@ -358,6 +361,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     start = time.perf_counter()
     figures = {"fuzz": fuzz(args.work, args.files, args.seed)}
+    figures["fuzz"]["seconds"] = round(time.perf_counter() - start)
+    print("fuzz", figures["fuzz"], flush=True)
     for name, job in (
         ("embed folder", embed_faults),
         ("index build/add", index_faults),
