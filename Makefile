@@ -111,8 +111,9 @@ results: setup
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
 
-# Fuzz and fault campaign (docs/reliability.md): thousands of fuzzed files through info and
-# embed folder, and >= 10 kill -9 each of embed folder, index build/add, train and curate.
+# Fuzz and fault campaign (docs/reliability.md): thousands of fuzzed files through info,
+# embed folder and the web API's upload, and >= 10 kill -9 each of embed folder, index
+# build/add, data build (Debian packages made by the tests, no network), train and curate.
 FUZZ_WORK ?= /tmp/audiotext-fuzz
 fuzz: setup
 	rm -rf $(FUZZ_WORK)

@@ -5,8 +5,9 @@
 Fuzz: `fuzz_corpus` entries through `embed folder` (every good file embedded, every bad one
 reported) and `info` (a row each, no traceback). Faults: each job is started as a real
 process, killed with SIGKILL after a random delay, and restarted until it finishes; then
-nothing may be lost or duplicated and every artifact must load. `data build` needs Debian
-packages and the network, so it is not in the campaign. Prints the figures as JSON.
+nothing may be lost or duplicated and every artifact must load. `data build` runs on
+Debian packages made here (tests/fake_packages.py), so it needs no network. Prints the
+figures as JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +78,22 @@ def fuzz(work: Path, files: int, seed: int) -> dict:
         "bad": sum(v == BAD for v in expected.values()),
         "tracebacks": 0,
     }
+
+
+def fuzz_uploads(work: Path, files: int, seed: int) -> dict:
+    """The fuzz corpus through `POST /api/search/audio` (ASGI client) of an index embedded
+    with the campaign's trained model (train_faults' uninterrupted run)."""
+    from fastapi.testclient import TestClient
+
+    from audiotext_cli.serve import create_app
+    from fuzz_corpus import fuzz_corpus
+    from serve_library import build_index, write_library
+    from test_fuzz import check_uploads
+
+    expected = fuzz_corpus(work / "fuzz-upload", files, seed)
+    idx = build_index(write_library(work / "serve"), work / "ref" / "best", work / "serve")
+    client = TestClient(create_app(idx), base_url="http://127.0.0.1")
+    return check_uploads(client, expected) | {"server_errors": 0}
 
 
 def embed_faults(work: Path, kills: int, rng: random.Random, n: int = 120) -> dict:
@@ -171,6 +189,136 @@ def train_faults(work: Path, kills: int, rng: random.Random) -> dict:
     return {"kills": landed, "max_abs_weight_diff": max(diffs)}
 
 
+class _ManifestReader(threading.Thread):
+    """Reads a corpus's manifests and build.json in a loop while builds run and are killed:
+    every read must be absent or one whole version (bytes equal to a finished build's)."""
+
+    def __init__(self, out: Path, allowed: dict[str, set[bytes]]) -> None:
+        super().__init__(daemon=True)
+        self.out, self.allowed = out, allowed
+        self.reads, self.bad = 0, []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for name, versions in self.allowed.items():
+                try:
+                    data = (self.out / name).read_bytes()
+                except FileNotFoundError:
+                    continue
+                self.reads += 1
+                whole = data in versions if versions else _is_json(data)
+                if not whole:
+                    self.bad.append(f"{name}: {len(data)} bytes")
+            time.sleep(0.005)
+
+
+def _is_json(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True
+
+
+def _corpus_files(root: Path) -> dict[str, str]:
+    """Every file of a corpus folder but build.json (it holds timings) and the lock file,
+    by content hash: a leftover temp file or clip shows up as a difference."""
+    import hashlib
+
+    skip = {"build.json", ".write.lock"}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() not in skip
+    }
+
+
+SPLITS = ("train", "val", "eval")
+
+
+def _manifest_ids(corpus: Path) -> list[str]:
+    return [
+        json.loads(line)["id"]
+        for split in SPLITS
+        for line in (corpus / f"{split}.jsonl").read_text().splitlines()
+    ]
+
+
+def _untimed(info: dict) -> dict:
+    """build.json without what differs between a resumed and a clean build."""
+    return {k: v for k, v in info.items() if k not in ("seconds", "reused_clips", "rendered_clips")}
+
+
+def data_build_faults(
+    work: Path,
+    kills: int,
+    rng: random.Random,
+    clips: int = 300,
+    delay: tuple[float, float] = (0.5, 3.5),
+) -> dict:
+    """Kill `data build` (fake Debian packages, no network) over a fresh folder, then over
+    the finished corpus with another seed (its manifests are rewritten while a reader
+    reads): each finished folder must equal an uninterrupted build's, file for file."""
+    from fake_packages import make_archives
+
+    cache = make_archives(work / "packages", clips)
+    kill_cache = work / "packages-kill"  # the same archives, unpacked anew each round
+    shutil.copytree(cache / "archives", kill_cache / "archives")
+
+    def argv(out: Path, seed: int, cache: Path = cache) -> list[str]:
+        args = ["data", "build", "--size", "small", "--out", str(out), "--seed", str(seed)]
+        return _py(
+            f"import sys, fake_packages\nfake_packages.install({str(cache)!r})\n"
+            f"sys.argv = ['audiotext', *{args!r}]\n"
+            "from audiotext_cli.cli import main\nmain()\n"
+        )
+
+    refs = {}
+    for seed in (0, 1):
+        ref = work / f"corpus-ref{seed}"
+        subprocess.run(argv(ref, seed), env=ENV, check=True, capture_output=True)
+        refs[seed] = (_corpus_files(ref), json.loads((ref / "build.json").read_text()))
+    out = work / "corpus-kill"
+    allowed = {
+        f"{s}.jsonl": {(work / f"corpus-ref{seed}" / f"{s}.jsonl").read_bytes() for seed in refs}
+        for s in SPLITS
+    }
+    reader = _ManifestReader(out, allowed | {"build.json": set()})
+    reader.start()
+    landed = lost = duplicated = rounds = 0
+    try:
+        while landed < kills:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(kill_cache / "unpacked", ignore_errors=True)
+            for seed in (0, 1):
+                per_run = max(1, (kills - landed + 1) // 2)
+                landed += run_with_kills(argv(out, seed, kill_cache), per_run, rng, delay)
+                files, info = refs[seed]
+                ids, want = _manifest_ids(out), set(_manifest_ids(work / f"corpus-ref{seed}"))
+                lost += len(want - set(ids))
+                duplicated += len(ids) - len(set(ids))
+                diff = sorted(set(files.items()) ^ set(_corpus_files(out).items()))
+                got = json.loads((out / "build.json").read_text())
+                if diff or _untimed(got) != _untimed(info):
+                    raise SystemExit(f"data build after kills differs from a clean one: {diff[:5]}")
+                rounds += 1
+    finally:
+        reader.done.set()
+        reader.join()
+    if reader.bad:
+        raise SystemExit(f"a reader saw a half-written file: {reader.bad[:5]}")
+    return {
+        "kills": landed,
+        "rows_lost": lost,
+        "rows_duplicated": duplicated,
+        "clips": len(ids),
+        "builds_compared": rounds,
+        "reader_reads": reader.reads,
+        "half_written_reads": len(reader.bad),
+    }
+
+
 def curate_faults(work: Path, kills: int, rng: random.Random) -> dict:
     """Kill `curate`; a re-run's manifest equals an uninterrupted one, and no half file."""
     from synthetic_corpus import tiny_train_args  # noqa: F401  (corpus from train_faults)
@@ -213,10 +361,14 @@ def main() -> None:
     rng = random.Random(args.seed)
     start = time.perf_counter()
     figures = {"fuzz": fuzz(args.work, args.files, args.seed)}
+    figures["fuzz"]["seconds"] = round(time.perf_counter() - start)
+    print("fuzz", figures["fuzz"], flush=True)
     for name, job in (
         ("embed folder", embed_faults),
         ("index build/add", index_faults),
+        ("data build", data_build_faults),
         ("train", train_faults),
+        ("fuzz: upload", lambda work, kills, rng: fuzz_uploads(work, args.files, args.seed)),
         ("curate", curate_faults),
     ):
         t = time.perf_counter()

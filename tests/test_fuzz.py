@@ -1,5 +1,6 @@
-"""Fuzzed audio through `info`, `embed folder`, `curate` and `data validate`: zero
-tracebacks, every bad file reported with a one-line reason, every good file embedded.
+"""Fuzzed audio through `info`, `embed folder`, the web API's upload, `curate` and `data
+validate`: zero tracebacks, every bad file reported with a one-line reason, every good
+file embedded (or, uploaded, searched with).
 
 CI runs a fixed set of 60 entries (seconds); `make fuzz` runs thousands
 (`tests/fault_campaign.py`). Byte-level fuzzing of the readers uses hypothesis.
@@ -31,7 +32,7 @@ N_CI = 60
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def fuzzed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     return folder, fuzz_corpus(folder, N_CI, seed=0)
 
@@ -54,15 +55,15 @@ def check_embed_run(folder, expected, out, workers=2) -> dict[str, int]:
     return {"embedded": report.embedded, "failed": report.failed}
 
 
-def test_embed_folder_reports_every_bad_file_and_embeds_every_good_one(corpus, tmp_path):
-    folder, expected = corpus
+def test_embed_folder_reports_every_bad_file_and_embeds_every_good_one(fuzzed, tmp_path):
+    folder, expected = fuzzed
     counts = check_embed_run(folder, expected, tmp_path / "emb")
     assert counts["embedded"] >= sum(v == GOOD for v in expected.values())
     assert counts["failed"] >= sum(v == BAD for v in expected.values())
 
 
-def test_info_gives_a_row_per_entry_and_no_traceback(corpus):
-    folder, expected = corpus
+def test_info_gives_a_row_per_entry_and_no_traceback(fuzzed):
+    folder, expected = fuzzed
     result = runner.invoke(app, ["info", str(folder), "--json"])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
@@ -85,11 +86,70 @@ def test_info_table_prints_undecodable_names(tmp_path):
     assert "\\udcff" in result.stdout or "\\xff" in result.stdout
 
 
-def test_curate_and_data_validate_take_the_corpus(corpus, tmp_path):
+def check_uploads(client, expected) -> dict[str, int]:
+    """POST every regular file of the corpus to `/api/search/audio` (ASGI test client):
+    good -> 200 with results, bad -> 400/413 with a one-line JSON reason, never a 500."""
+    counts = {"uploaded": 0, "answered": 0, "refused": 0}
+    for path, verdict in expected.items():
+        if path.is_symlink() or not path.is_file():
+            continue  # FIFOs, links and folders have no bytes to send
+        response = client.post(
+            "/api/search/audio", params={"name": path.name}, content=path.read_bytes()
+        )
+        status, body = response.status_code, response.json()
+        counts["uploaded"] += 1
+        if status == 200:
+            assert verdict != BAD, f"{path!r}: bad file answered"
+            assert body["results"] and body["query"] == {"upload": path.name}, (path, body)
+            counts["answered"] += 1
+        else:
+            assert status in (400, 413), (path, status, body)
+            assert verdict != GOOD, f"{path!r}: good file refused: {body}"
+            assert body["error"].strip() and "\n" not in body["error"], (path, body)
+            counts["refused"] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def upload_client(clap_run, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from audiotext_cli.serve import create_app
+    from serve_library import build_index, write_library
+
+    root = tmp_path_factory.mktemp("fuzz_serve")
+    idx = build_index(write_library(root), clap_run / "best", root)
+    return TestClient(create_app(idx), base_url="http://127.0.0.1")
+
+
+def test_upload_answers_every_good_file_and_refuses_every_bad_one(fuzzed, upload_client):
+    counts = check_uploads(upload_client, fuzzed[1])
+    assert counts["answered"] >= sum(v == GOOD for v in fuzzed[1].values())
+    assert counts["refused"] >= sum(v == BAD and p.is_file() for p, v in fuzzed[1].items())
+
+
+def test_a_loud_query_is_refused_not_answered_with_no_hits(upload_client, tmp_path):
+    """Samples near 3e38 make the model's vector NaN; a NaN query matches nothing, so the
+    upload and `search --audio` used to answer 200 / exit 0 with an empty list."""
+    from audiotext_cli.index.search import search_rows
+
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, np.full(8000, 3e38, np.float32), 16000, subtype="FLOAT")
+    response = upload_client.post("/api/search/audio", content=loud.read_bytes())
+    assert response.status_code == 400 and "not finite" in response.json()["error"]
+    index_dir = upload_client.app.state.catalog.index_dir
+    with pytest.raises(AudioError, match="not finite"):
+        search_rows(index_dir, audio=loud)
+    result = runner.invoke(app, ["search", "--audio", str(loud), "--index", str(index_dir)])
+    assert result.exit_code == 1 and "not finite" in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_curate_and_data_validate_take_the_corpus(fuzzed, tmp_path):
     from audiotext_cli.curate import curate
     from test_curate import KeywordTeacher  # noqa: I001  (a teacher whose scores are known)
 
-    folder, expected = corpus
+    folder, expected = fuzzed
     files = [p for p in expected if p.is_file() and not p.is_symlink()]
     result = curate(KeywordTeacher(), files, ["a short click", "a long drone"], threshold=0.0)
     assert result is not None

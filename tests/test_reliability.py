@@ -170,9 +170,50 @@ print(sorted(counts))
     assert set(json.loads(out)) <= {10 + 5 * b for b in range(7)}
 
 
+def test_store_readers_during_appends_see_whole_commits(tmp_path):
+    """A reader process loads the store while this one appends: every load is one
+    committed version (20 + 5b rows, ids and vectors aligned), never a mix."""
+    store = _store(tmp_path / "s")
+    code = f"""
+import numpy as np
+from audiotext_cli.index.store import EmbeddingStore
+counts = set()
+for _ in range(60):
+    ids, emb, _ = EmbeddingStore.open({str(tmp_path / "s")!r}).load()
+    assert len(ids) == len(set(ids)) == len(emb.mean), (len(ids), len(emb.mean))
+    counts.add(len(ids))
+print(sorted(counts))
+"""
+    reader = _python(code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for b in range(6):
+        store.append(_rows(f"b{b}-", 5), Embeddings(_unit(5, b + 1)))
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert set(json.loads(out)) <= {20 + 5 * b for b in range(7)}
+
+
 def test_writer_lock_is_reentrant_in_one_process(tmp_path):
     with writer_lock(tmp_path), writer_lock(tmp_path):
         pass
+
+
+# -- honest resume -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["model.hop_length=160", "train.batch_size=4", "train.loss=siglip", "train.seed=3"],
+)
+def test_resume_refuses_each_changed_setting(deterministic_ckpt, override):
+    """The issue's list: hop length, batch size, loss and seed were applied mid-run."""
+    from audiotext_cli.errors import ConfigUsageError
+    from audiotext_cli.models.config import apply_overrides, load_preset
+    from audiotext_cli.train.loop import _check_same_config
+
+    _check_same_config(deterministic_ckpt, *load_preset("tiny"))  # unchanged: accepted
+    key = override.split("=")[0].replace(".", r"\.")
+    with pytest.raises(ConfigUsageError, match=f"other settings \\(.*{key}"):
+        _check_same_config(deterministic_ckpt, *apply_overrides(*load_preset("tiny"), [override]))
 
 
 # -- checked artifacts -------------------------------------------------------------------
@@ -301,6 +342,51 @@ def test_embedding_into_a_store_of_another_model_is_refused(tmp_path):
     embed_folder(FakeEmbedder(), tmp_path / "a", tmp_path / "emb", workers=0)
     with pytest.raises(EmbeddingFileError, match="model_id mismatch"):
         embed_folder(FakeEmbedder(model_id="other"), tmp_path / "a", tmp_path / "emb", workers=0)
+
+
+# -- data build: locked, and a killed build's debris removed -----------------------------
+
+
+@pytest.fixture
+def fake_sources(tmp_path, monkeypatch):
+    """`--size small` = the packages of tests/fake_packages.py (made here, no network)."""
+    import fake_packages
+    from audiotext_cli.data import build
+
+    cache = fake_packages.make_archives(tmp_path / "packages", 6)
+    monkeypatch.setenv("AUDIOTEXT_PACKAGES", str(cache))
+    monkeypatch.setattr(build, "registry", fake_packages.sources)
+    roles = {"train": ("faketones", "fakechimes"), "eval": ("fakenoise",)}
+    monkeypatch.setitem(build.SPLIT_SOURCES, "small", roles)
+    return cache
+
+
+def test_data_build_removes_a_killed_builds_temp_files(tmp_path, fake_sources):
+    from audiotext_cli.data.build import build_corpus
+    from fault_campaign import _corpus_files
+
+    out = tmp_path / "corpus"
+    build_corpus(out, "small", workers=1)
+    clean = _corpus_files(out)
+    assert len([f for f in clean if f.startswith("audio/")]) == 18
+    # what a kill -9 inside write_atomic leaves: a temp file beside the clip and the manifest
+    (out / "audio" / "faketones" / ".tone001.flac.k1ll3d.tmp").write_bytes(b"fLaC half")
+    (out / ".train.jsonl.k1ll3d.tmp").write_text('{"id": "half')
+    info = build_corpus(out, "small", workers=1)
+    assert info["reused_clips"] == 18 and _corpus_files(out) == clean
+
+
+def test_a_second_data_build_of_one_folder_is_refused(tmp_path, fake_sources):
+    from audiotext_cli.data.build import build_corpus
+
+    holder = _hold_lock(tmp_path / "corpus")
+    try:
+        with pytest.raises(LockedError, match=f"pid {holder.pid}.* writing this corpus"):
+            build_corpus(tmp_path / "corpus", "small", workers=1)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert build_corpus(tmp_path / "corpus", "small", workers=1)["rendered_clips"] == 18
 
 
 # -- audio content -----------------------------------------------------------------------
@@ -522,6 +608,9 @@ def test_search_edges_and_plot_parent(tmp_path, clap_run):
         )
     result = runner.invoke(app, ["search", "tone", "--index", str(tmp_path / "i"), "-k", "50"])
     assert result.exit_code == 0 and "more than the 1 items" in result.output
+    for query in ("ü✓ 犬の鳴き声", "dog " * 25_000):  # unicode, 100,000 characters
+        result = runner.invoke(app, ["search", query, "--index", str(tmp_path / "i"), "--json"])
+        assert result.exit_code == 0 and json.loads(result.stdout)[0]["id"] == "t.wav"
     a, b = tmp_path / "A.npy", tmp_path / "B.npy"
     np.save(a, _unit(40, 1))
     np.save(b, _unit(40, 2))
@@ -615,3 +704,18 @@ def test_a_few_kills_of_embed_folder_lose_and_duplicate_nothing(tmp_path):
     figures = embed_faults(tmp_path, 2, random.Random(0), n=24)
     assert figures["kills"] >= 2
     assert figures["rows_lost"] == figures["rows_duplicated"] == 0
+
+
+@pytest.mark.slow  # about 20 s: a dozen `data build` processes
+def test_a_few_kills_of_data_build_leave_the_files_of_a_clean_build(tmp_path):
+    """`data build` on fake packages SIGKILLed, resumed, then rebuilt over with another seed
+    while a reader reads the manifests (fault_campaign.data_build_faults raises on any
+    difference from an uninterrupted build's folder or any half-written read)."""
+    import random
+
+    from fault_campaign import data_build_faults
+
+    figures = data_build_faults(tmp_path, 3, random.Random(0), clips=120, delay=(0.3, 2.0))
+    assert figures["kills"] >= 3 and figures["clips"] == 360
+    assert figures["rows_lost"] == figures["rows_duplicated"] == figures["half_written_reads"] == 0
+    assert figures["reader_reads"] > 0

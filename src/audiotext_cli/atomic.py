@@ -26,6 +26,19 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
     return path
 
 
+def remove_temp_files(folder: str | Path, *, recursive: bool = False) -> int:
+    """Delete the temp files killed writers left (`.NAME.XXXX.tmp`); returns how many.
+    Call it only under the folder's writer lock, so no live writer's temp file goes."""
+    folder = Path(folder)
+    found = folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp")
+    removed = 0
+    for tmp in found:
+        if tmp.is_file() and not tmp.is_symlink():
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -40,6 +41,15 @@ class Embeddings:
             None if self.logvar is None else self.logvar[rows],
             None if self.tower is None else self.tower[rows],
         )
+
+    def finite_rows(self) -> np.ndarray:
+        """True for each row whose every array is finite: a NaN row is never found by a
+        search, so it must be reported, not stored or searched with."""
+        finite = np.isfinite(self.mean).all(axis=1)
+        for extra in (self.logvar, self.tower):
+            if extra is not None:
+                finite &= np.isfinite(extra).all(axis=1)
+        return finite
 
     @staticmethod
     def concat(parts: Sequence[Embeddings]) -> Embeddings:
@@ -90,3 +100,19 @@ def embed_contents(
     if getattr(embedder, "caches_content", False):
         return embedder.embed_waveforms(waves, content_keys=sha256s)  # type: ignore[call-arg]
     return embedder.embed_waveforms(waves)
+
+
+NOT_FINITE = "embedding is not finite (samples too loud for the front end?)"
+
+
+def embed_audio_query(
+    embedder: Embedder, wave: np.ndarray, source: str | Path | None = None
+) -> Embeddings:
+    """One waveform's query embedding; AudioError when it is not finite (samples near
+    float32's maximum overflow a front end), which a search would answer with no hits."""
+    from audiotext_cli.errors import AudioError
+
+    query = embedder.embed_waveforms([wave])
+    if not query.finite_rows().all():
+        raise AudioError(NOT_FINITE, source)
+    return query

@@ -7,7 +7,9 @@ both, so evaluation measures transfer to unseen recordings, not memorised ones
 from the training sources by a seeded rule, so it shares no pitch with train.
 
 Resumable: `.build-state.json` records each finished clip's hash; a re-run re-hashes the
-files on disk, keeps those that match and renders only the rest.
+files on disk, keeps those that match and renders only the rest. Every file is written
+atomically, so a kill -9 leaves no half manifest or clip; one build holds the folder's
+writer lock, so the next one may delete the temp files a killed one left.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
+from audiotext_cli.atomic import (
+    remove_temp_files,
+    write_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from audiotext_cli.data.manifest import ClipRecord, write_manifest
 from audiotext_cli.data.packages import Unpacked, cache_root, fetch
 from audiotext_cli.data.sources import CORPUS_SR, ClipSpec, registry
 from audiotext_cli.errors import AudiotextError, DataBuildError
+from audiotext_cli.locks import writer_lock
 
 SIZES = ("small", "default", "large")
 SPLIT_SOURCES = {
@@ -93,10 +101,18 @@ def build_corpus(
     workers: int = 2,
     progress: Progress | None = None,
 ) -> dict:
-    """Build (or finish, or re-verify) the corpus in `out`; return build.json's content."""
+    """Build (or finish, or re-verify) the corpus in `out`; return build.json's content.
+
+    A second build of the same folder is refused while this one runs (LockedError)."""
     if size not in SIZES:
         raise DataBuildError(f"unknown size {size!r} (choose {', '.join(SIZES)})")
     out = Path(out)
+    with writer_lock(out, what="corpus"):
+        remove_temp_files(out, recursive=True)
+        return _build(out, size, seed, workers, progress)
+
+
+def _build(out: Path, size: str, seed: int, workers: int, progress: Progress | None) -> dict:
     start = time.monotonic()
     sources = registry()
     unpacked: dict[str, Unpacked] = {}

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.embedder import Embedder, Embeddings, embed_contents
+from audiotext_cli.embedder import NOT_FINITE, Embedder, Embeddings, embed_contents
 from audiotext_cli.errors import AudiotextError, EmbeddingFileError
 from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore
@@ -279,13 +279,9 @@ def _embed_files(
         if pending:
             waves = [item.pop("wave") for item in pending]
             emb = embed_contents(embedder, waves, [item["sha256"] for item in pending])
-            finite = np.isfinite(emb.mean).all(axis=1)
-            for extra in (emb.logvar, emb.tower):
-                if extra is not None:
-                    finite &= np.isfinite(extra).all(axis=1)
+            finite = emb.finite_rows()
             for item in (item for item, ok in zip(pending, finite, strict=True) if not ok):
-                reason = "embedding is not finite (samples too loud for the front end?)"
-                failed.append({"path": item["path"], "reason": reason} | _stat_of(item))
+                failed.append({"path": item["path"], "reason": NOT_FINITE} | _stat_of(item))
                 report.failed += 1
             keep = np.flatnonzero(finite)
             good = [pending[i] for i in keep]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from audiotext_cli.embedder import Embedder
+from audiotext_cli.embedder import Embedder, embed_audio_query
 from audiotext_cli.errors import ConfigError, IndexFileError
 from audiotext_cli.index.faiss_index import FaissIndex, Hit
 
@@ -81,7 +81,7 @@ def search_audio(index_dir: str | Path, audio_path: str | Path, k: int = 10) -> 
     index = open_index(index_dir)
     model = model_for(index)
     wave = load_audio(audio_path, model.sample_rate)
-    return index.search(model.embed_waveforms([wave]), k)[0]
+    return index.search(embed_audio_query(model, wave, audio_path), k)[0]
 
 
 def search_captions(
@@ -155,7 +155,7 @@ def search_rows(
     if audio is not None:
         from audiotext_cli.audio.io import load_audio
 
-        q = model.embed_waveforms([load_audio(audio, model.sample_rate)])
+        q = embed_audio_query(model, load_audio(audio, model.sample_rate), audio)
     else:
         q = model.embed_texts([query])
     subset = None

@@ -33,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.atomic import write_atomic, write_json_atomic, write_text_atomic
+from audiotext_cli.atomic import (
+    remove_temp_files,
+    write_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import EmbeddingFileError
 from audiotext_cli.hashing import file_sha256
@@ -282,8 +287,7 @@ class EmbeddingStore:
         for file in self.path.glob("part-*.*"):
             if file.name.split(".", 1)[0] not in committed:
                 file.unlink(missing_ok=True)
-        for tmp in self.path.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        remove_temp_files(self.path)
 
     # -- errors --------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.embedder import Embedder, Embeddings
+from audiotext_cli.embedder import Embedder, Embeddings, embed_audio_query
 from audiotext_cli.errors import AudiotextError
 from audiotext_cli.index.faiss_index import FaissIndex
 from audiotext_cli.index.search import model_for, open_index
@@ -88,7 +88,7 @@ class Catalog:
 
     def embed_wave(self, wave: np.ndarray) -> Embeddings:
         with self._lock:
-            return self.model.embed_waveforms([wave])
+            return embed_audio_query(self.model, wave)
 
     def stored(self, item_id: str) -> Embeddings:
         """The query embedding of an indexed row, from the vector the index holds.
