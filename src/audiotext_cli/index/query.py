@@ -22,6 +22,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -42,9 +43,15 @@ def tokens(text: str) -> list[str]:
     """Lower-case word tokens: split at non-letters, letter/digit and camelCase boundaries."""
     out: list[str] = []
     for chunk in _CHUNK.findall(text):
-        parts = _CAMEL.findall(chunk) if chunk.isascii() else [chunk]
-        out.extend(part.lower() for part in parts)
+        out.extend(_chunk_tokens(chunk))
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """One chunk's tokens (cached: a library repeats its folder and name words)."""
+    parts = _CAMEL.findall(chunk) if chunk.isascii() else [chunk]
+    return tuple(part.lower() for part in parts)
 
 
 def row_text(row: dict[str, Any]) -> str:

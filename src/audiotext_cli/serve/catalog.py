@@ -60,6 +60,7 @@ class Catalog:
         """Read the page's filter columns and the filter tokens now, not on the first
         filtered request (seconds for 100k rows, once)."""
         table = row_table(self.index)
+        table.known_fields()
         for field in ("duration", "sample_rate"):
             table.column(field)
         table.token_index  # noqa: B018 (built on first access)
