@@ -6,9 +6,11 @@ server (a real `audiotext serve` process on 127.0.0.1).
 The index holds `--n` synthetic unit vectors (random, in the model's dimension) stamped with
 the model's id, so the text query goes through the real model (MiniLM + the model's text
 head) and the index search is the real one at that size; only the vectors are made up.
-Without --model, an untrained checkpoint of the demo preset is used: same architecture,
-dimension and cost as the demo model. Each text query is distinct (no cache helps it). The
-audio rows POST a 10 s 44.1 kHz WAV (decode, resample, audio tower, search).
+Without --model: the demo's model when `make demo` has built it, else an untrained
+checkpoint of its preset (same architecture, dimension and cost). Each text query is
+distinct (no cache helps it). The audio rows POST a 10 s 44.1 kHz WAV (decode, resample,
+audio tower, search). Each search is also run in this process through the Python API
+(`search_rows`), in the same run, as the reference.
 """
 
 from __future__ import annotations
@@ -26,11 +28,22 @@ from pathlib import Path
 import httpx
 import numpy as np
 import soundfile as sf
-from _report import markdown_table, write_section
+from _report import markdown_table, summary_row, write_section
+
+FOLDERS = ["animals/dogs", "animals/cats", "doors", "footsteps", "rain", "vehicles", "ui", "foley"]
+WORDS = ["bark", "meow", "slam", "creak", "gravel", "drip", "engine", "click", "cloth", "wind"]
 
 
-def demo_checkpoint(folder: Path) -> Path:
-    """An untrained checkpoint of the demo preset (the demo model's shape and cost)."""
+def default_model() -> Path | None:
+    """The demo's model when `make demo` has built it (the model a new user serves)."""
+    from audiotext_cli.paths import home
+
+    best = home() / "demo" / "v4" / "clap" / "best"
+    return best if (best / "config.json").exists() else None
+
+
+def untrained_checkpoint(folder: Path) -> Path:
+    """An untrained checkpoint of the default preset (the demo model's shape and cost)."""
     import torch
 
     from audiotext_cli.models.checkpoint import save_checkpoint
@@ -38,24 +51,33 @@ def demo_checkpoint(folder: Path) -> Path:
     from audiotext_cli.models.model import AudioTextModel
 
     torch.manual_seed(0)
-    model_cfg, train_cfg = load_preset("demo")
+    model_cfg, train_cfg = load_preset("clap-aisfx")
     return save_checkpoint(folder / "ckpt", AudioTextModel(model_cfg), train_cfg, {})
 
 
 def synthetic_index(model_dir: Path, n: int, out: Path) -> str:
-    """n random unit vectors with rows like a folder job's, indexed by the auto rule."""
+    """n random unit vectors with rows like a sound library's (folders, words in names,
+    durations 0.2-30 s, three sample rates), indexed by the auto rule."""
     from audiotext_cli.embedder import Embeddings
     from audiotext_cli.index.faiss_index import build_index
     from audiotext_cli.index.folder import store_meta
     from audiotext_cli.index.search import load_model
 
     model = load_model(str(model_dir))
-    vectors = np.random.default_rng(0).standard_normal((n, model.dim)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((n, model.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = [
-        {"id": f"synth/{i:06d}.wav", "path": f"/nonexistent/synth/{i:06d}.wav", "duration": 1.0}
-        for i in range(n)
-    ]
+    rows = []
+    for i in range(n):
+        rel = f"{FOLDERS[i % len(FOLDERS)]}/{WORDS[(i // 7) % len(WORDS)]}_{i:06d}.wav"
+        rows.append(
+            {
+                "id": rel,
+                "path": f"/nonexistent/{rel}",
+                "duration": round(float(rng.uniform(0.2, 30)), 3),
+                "sample_rate": int(rng.choice([22050, 44100, 48000])),
+            }
+        )
     built = build_index((rows, Embeddings(vectors), store_meta(model, "audio")), out=out)
     return built.spec.kind
 
@@ -94,15 +116,15 @@ def ten_seconds_wav() -> bytes:
     return buffer.getvalue()
 
 
-def row(name: str, ms: list[float]) -> list:
-    ordered = sorted(ms)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
-    return [name, len(ms), statistics.median(ms), p99, max(ms)]
+def filters(i: int) -> dict:
+    """Distinct duration limits (40 of them, more than the server's filter cache keeps)
+    and a NOT term: each request evaluates its filter."""
+    return {"duration_max": 2 + (i % 40) * 0.25, "filter": "-door"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="checkpoint (default: untrained demo-preset model)")
+    parser.add_argument("--model", help="checkpoint (default: the demo's, else untrained)")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--uploads", type=int, default=20)
@@ -110,47 +132,117 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        model = Path(args.model) if args.model else demo_checkpoint(Path(tmp))
-        kind = synthetic_index(model, args.n, Path(tmp) / "idx")
-        server = [sys.executable, "-m", "audiotext_cli", "serve", str(Path(tmp) / "idx")]
-        proc = subprocess.Popen([*server, "--port", str(args.port)], env=os.environ.copy())
-        url = f"http://127.0.0.1:{args.port}"
-        try:
-            wait_until_up(url, proc)
-            with httpx.Client(base_url=url, timeout=60) as client:
-                for i in range(10):  # warm-up: first requests pay lazy imports
-                    client.get("/api/search", params={"q": f"warm up {i}"})
-
-                def text(i):
-                    return client.get("/api/search", params={"q": f"a dog barking, take {i}"})
-
-                def filtered(i):
-                    params = {"q": f"rain on a roof {i}", "filter": "synth -000001"}
-                    return client.get("/api/search", params=params | {"duration_max": 5})
-
-                def upload(i):
-                    return client.post("/api/search/audio", params={"name": "q.wav"}, content=wav)
-
-                wav = ten_seconds_wav()
-                results = [
-                    row("text search, k=10", timed(text, args.queries)),
-                    row("text search + duration and text filter", timed(filtered, args.queries)),
-                    row("audio example (10 s 44.1 kHz WAV upload)", timed(upload, args.uploads)),
-                ]
-        finally:
-            proc.terminate()
-            proc.wait(30)
-    table = markdown_table(["request", "n", "p50 (ms)", "p99 (ms)", "max (ms)"], results)
+        model = Path(args.model) if args.model else default_model()
+        model = model or untrained_checkpoint(Path(tmp))
+        idx = Path(tmp) / "idx"
+        kind = synthetic_index(model, args.n, idx)
+        wav = ten_seconds_wav()
+        wav_file = Path(tmp) / "query.wav"
+        wav_file.write_bytes(wav)
+        http = over_http(idx, args, wav)
+        local = in_process(idx, args, wav_file)
+    names = [
+        "text search, k=10",
+        "text search + duration and text filter, k=10",
+        "audio example (10 s 44.1 kHz WAV), k=10",
+    ]
+    results = [[name, *a, *b] for name, a, b in zip(names, http, local, strict=True)]
+    table = markdown_table(
+        ["request", "n", "HTTP p50 (ms)", "HTTP p99 (ms)", "n", "Python p50 (ms)",
+         "Python p99 (ms)"],
+        results,
+    )  # fmt: skip
     body = (
         f"## Web API latency (`audiotext serve`, {args.n:,} rows, {kind} index)\n\n{table}\n\n"
-        "Wall time per HTTP request from an httpx client on the same machine, one request at a "
-        "time, against a running `audiotext serve` process; text queries are distinct, so every "
-        "one runs MiniLM and the text head. The filtered row evaluates the filter over every "
-        "row on its first use and then reuses it (the page pages through one filter). "
+        "HTTP: wall time per request from an httpx client on the same machine, one request "
+        "at a time, against a running `audiotext serve` process. Python: the same search in "
+        "this process through `audiotext_cli.index.search.search_rows` (what `search "
+        "--format json` runs), in the same run, so the difference is what the web layer "
+        "costs (HTTP, JSON, the upload's temporary file). Model: "
+        f"`{model.name if args.model or default_model() else 'untrained clap-aisfx preset'}` "
+        f"({model}); the index holds synthetic unit vectors stamped with its id, rows like a "
+        "library's (8 folders, durations 0.2-30 s, 3 sample rates). Text queries are "
+        "distinct, so each runs MiniLM and the text head. The filtered row changes its "
+        "duration limit on every request (40 values) and excludes a word (`-door`): the "
+        "filter is evaluated each time, as numpy masks over columns read at server start "
+        "(index/columns.py), and the search scans the selected rows exactly (HNSW's flat "
+        "storage with a FAISS bitmap selector, index/filtered.py). "
         f"Load average at the end: {os.getloadavg()[0]:.1f} (shared box).\n"
     )
     print(body)
     write_section("serve", body)
+    text, filt = results[0], results[1]
+    summary_row(
+        "web_search",
+        f"text {text[2]:.0f} / {text[3]:.0f}, filtered {filt[2]:.0f} / {filt[3]:.0f}, "
+        f"10 s audio {results[2][2]:.0f} (p50 / p99, HTTP, {args.n // 1000}k rows)",
+        reference=f"in-process search_rows: text {text[5]:.0f} / {text[6]:.0f}, "
+        f"filtered {filt[5]:.0f} / {filt[6]:.0f}, audio {results[2][5]:.0f}",
+        ratios=f"HTTP / in-process p50: text {text[2] / text[5]:.2f}x, "
+        f"filtered {filt[2] / filt[5]:.2f}x",
+        command=f"python benchmarks/bench_serve.py --n {args.n}",
+    )
+
+
+def over_http(idx: Path, args, wav: bytes) -> list[list]:
+    server = [sys.executable, "-m", "audiotext_cli", "serve", str(idx), "--port", str(args.port)]
+    proc = subprocess.Popen(server, env=os.environ.copy())
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        wait_until_up(url, proc)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for i in range(10):  # warm-up: first requests pay lazy imports
+                client.get("/api/search", params={"q": f"warm up {i}"} | filters(i))
+
+            def text(i):
+                return client.get("/api/search", params={"q": f"a dog barking, take {i}"})
+
+            def filtered(i):
+                return client.get("/api/search", params={"q": f"rain on a roof {i}"} | filters(i))
+
+            def upload(i):
+                return client.post("/api/search/audio", params={"name": "q.wav"}, content=wav)
+
+            return [
+                stats(timed(text, args.queries)),
+                stats(timed(filtered, args.queries)),
+                stats(timed(upload, args.uploads)),
+            ]
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def in_process(idx: Path, args, wav_file: Path) -> list[list]:
+    """The same three searches through the Python API, model and index loaded once."""
+    from audiotext_cli.index.search import search_rows
+
+    def where(i):
+        f = filters(i)
+        return {"where": f"duration<={f['duration_max']!r}", "text_filter": f["filter"]}
+
+    for i in range(10):
+        search_rows(idx, f"warm up {i}", **where(i))
+    return [
+        stats(clock(lambda i: search_rows(idx, f"a dog barking, take {i}"), args.queries)),
+        stats(clock(lambda i: search_rows(idx, f"rain on a roof {i}", **where(i)), args.queries)),
+        stats(clock(lambda i: search_rows(idx, audio=wav_file), args.uploads)),
+    ]
+
+
+def clock(call, count: int) -> list[float]:
+    times = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def stats(ms: list[float]) -> list:
+    ordered = sorted(ms)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return [len(ms), round(statistics.median(ms), 1), round(p99, 1)]
 
 
 if __name__ == "__main__":

@@ -154,3 +154,55 @@ def test_select_rows_equals_brute_force():
     ]
     assert select_rows(rows, where, text).tolist() == want
     assert len(want) > 20
+
+
+def _mixed_rows(n: int = 300, seed: int = 1):
+    """Rows with every kind of value a filter meets: numbers, numeric strings, words,
+    bools, tag lists (some empty), missing fields, phrases in names."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        row = {"id": f"{rng.choice(WORDS)}/{''.join(rng.choice(WORDS, 2))}_{i}.wav"}
+        if rng.random() < 0.9:
+            row["duration"] = float(rng.choice([0.5, 1, 2.5, 5, 10])) if i % 3 else 5
+        row["sample_rate"] = int(rng.choice([22050, 44100]))
+        meta = {}
+        if rng.random() < 0.6:
+            meta["take"] = str(rng.choice(["1", "2", "10", "x2", "abc"]))
+        if rng.random() < 0.3:
+            meta["loop"] = bool(rng.random() < 0.5)
+        if rng.random() < 0.5:
+            meta["date"] = f"20{rng.integers(10, 30)}-0{rng.integers(1, 9)}-01"
+        row["metadata"] = meta
+        if rng.random() < 0.5:
+            row["tags"] = [str(t) for t in rng.choice(WORDS, rng.integers(0, 3), replace=False)]
+        rows.append(row)
+    return rows
+
+
+WHERES = [
+    "duration<5", "duration=5", "duration!=5", "duration>=2.5s and rate=44.1k",
+    "not duration<1 or take>1", "take<10", "take=2", "take!=abc", "take~2", "duration~.5",
+    "loop=true", "loop!=false", "tags=dog", "tags!=dog", "tag~o", "date>=2020-01-01",
+    "name~bark", "folder=dog", "(rate=22050 or take=x2) and not tags=cat", "duration<abc",
+]  # fmt: skip
+FILTERS = ["dog", "dog bark -cat", "ba,me -rain", '"dog bark"', '-"cat meow"', "wav 1"]
+
+
+def test_column_masks_equal_row_by_row_evaluation():
+    """RowTable (numpy columns, token postings) against WhereClause/TextFilter.matches."""
+    from audiotext_cli.index.columns import RowTable
+
+    rows = _mixed_rows()
+    table = RowTable(rows)
+    for where in WHERES:
+        clause = parse_where(where)
+        want = [i for i, r in enumerate(rows) if clause.matches(r)]
+        assert select_rows(rows, where, table=table).tolist() == want, where
+    sizes = set()
+    for text in FILTERS:
+        filt = parse_filter(text)
+        want = [i for i, r in enumerate(rows) if filt.matches(row_text(r))]
+        assert select_rows(rows, text=text, table=table).tolist() == want, text
+        sizes.add(len(want))
+    assert len(sizes) > 3 and min(sizes) > 0 and max(sizes) < len(rows)  # not all-or-none

@@ -8,12 +8,17 @@ import typer
 
 from audiotext_cli.cli import _output
 from audiotext_cli.cli._options import FormatOpt, JsonOpt, output_format
+from audiotext_cli.library.dedup import DEFAULT_THRESHOLD
 
 
 def dedup_cmd(
     source: Path = typer.Argument(..., help="Embedding store or index folder."),
     threshold: float = typer.Option(
-        0.97, "--threshold", min=-1.0, max=1.0, help="Cosine at or above which clips merge."
+        DEFAULT_THRESHOLD,
+        "--threshold",
+        min=-1.0,
+        max=1.0,
+        help="Cosine at or above which clips merge.",
     ),
     fmt: FormatOpt = _output.Format.table,
     as_json: JsonOpt = False,

@@ -1,13 +1,17 @@
 """Search within a subset of an index's rows: the filter is applied before top-k.
 
 So a filtered search returns k hits whenever k rows match, however rare they are, with no
-over-fetching. How, by index kind:
-- flat: FAISS `IDSelectorBatch` in `SearchParameters` (exact, FAISS skips other rows);
-- ivf: the same selector with `nprobe = nlist`, every list probed, so the selected rows are
-  all scored exactly (a selector with the usual nprobe would miss matches in unprobed lists);
-- hnsw, ivfpq: the selected rows' vectors are reconstructed and scored exactly in blocks
-  (a selector inside the HNSW graph walk can strand the search when matches are rare).
-  Exact for HNSW and IVF-PQ with an RFlat refine; the stored approximation otherwise.
+over-fetching. The subset becomes a FAISS `IDSelectorBitmap` (one bit a row, built in
+microseconds; an `IDSelectorBatch` hashes every id, 17 ms for 100k), and the search runs
+over an exact copy of the vectors wherever the index has one:
+- flat: the index itself;
+- hnsw: its flat storage (a selector inside the HNSW graph walk can strand the search
+  when matches are rare; the flat scan of the storage is exact: 16 ms for 100k x 256);
+- ivfpq with an RFlat refine: the refine copy;
+- ivf: the IVF itself with `nprobe = nlist`, every list probed (the usual nprobe would
+  miss matches in unprobed lists), so the selected rows are all scored exactly;
+- ivfpq with an SQ8 refine or none: the selected rows' stored approximations,
+  reconstructed and scored in blocks.
 """
 
 from __future__ import annotations
@@ -29,16 +33,31 @@ def search_subset(
     from audiotext_cli.index.faiss_index import _faiss, _ivf, _search
 
     faiss = _faiss()
-    subset = np.unique(np.asarray(subset, dtype=np.int64))
-    kind = index.spec.kind
-    if kind in ("flat", "ivf"):
-        selector = faiss.IDSelectorBatch(subset)
-        if kind == "flat":
-            params = faiss.SearchParameters(sel=selector)
-        else:
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=_ivf(index.index).nlist)
+    subset = np.asarray(subset, dtype=np.int64)
+    mask = np.zeros(len(index), bool)
+    mask[subset] = True
+    bits = np.packbits(mask, bitorder="little")  # kept alive: the selector points into it
+    selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+    exact = exact_copy(index.index)
+    if exact is not None:
+        return _search(exact, q, k, faiss.SearchParameters(sel=selector))
+    if index.spec.kind == "ivf":
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=_ivf(index.index).nlist)
         return _search(index.index, q, k, params)
-    return _exact(index.index, q, k, subset)
+    return _exact(index.index, q, k, np.flatnonzero(mask))
+
+
+def exact_copy(raw: Any) -> Any | None:
+    """The IndexFlat holding the exact vectors of `raw` (row r = row r), if it has one."""
+    import faiss
+
+    for candidate in (raw, getattr(raw, "storage", None), getattr(raw, "refine_index", None)):
+        if candidate is None:
+            continue
+        flat = faiss.downcast_index(candidate)
+        if isinstance(flat, faiss.IndexFlat) and flat.ntotal == raw.ntotal:
+            return flat
+    return None
 
 
 def _exact(raw: Any, q: np.ndarray, k: int, subset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

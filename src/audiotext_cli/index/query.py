@@ -12,21 +12,26 @@ strings is lexicographic, so ISO dates order). A list field (tags) matches when 
 does. A row without the field fails the comparison.
 
 Both parsers raise `QueryError` (one line; the CLI exits 2). `select_rows` applies them to
-rows and returns positions, the id pre-filter that search hands to FAISS.
+rows (as numpy masks over columns read once, index/columns.py) and returns positions,
+the id pre-filter that search hands to FAISS.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from audiotext_cli.errors import QueryError
+
+if TYPE_CHECKING:
+    from audiotext_cli.index.columns import RowTable
 
 # -- tokens ------------------------------------------------------------------------------
 
@@ -38,9 +43,15 @@ def tokens(text: str) -> list[str]:
     """Lower-case word tokens: split at non-letters, letter/digit and camelCase boundaries."""
     out: list[str] = []
     for chunk in _CHUNK.findall(text):
-        parts = _CAMEL.findall(chunk) if chunk.isascii() else [chunk]
-        out.extend(part.lower() for part in parts)
+        out.extend(_chunk_tokens(chunk))
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """One chunk's tokens (cached: a library repeats its folder and name words)."""
+    parts = _CAMEL.findall(chunk) if chunk.isascii() else [chunk]
+    return tuple(part.lower() for part in parts)
 
 
 def row_text(row: dict[str, Any]) -> str:
@@ -323,37 +334,31 @@ def _derived_fields() -> set[str]:
     return {"name", "folder", *ALIASES}
 
 
-def known_fields(rows: Iterable[dict[str, Any]]) -> set[str]:
-    """Field names `--where` can read in these rows (lower case)."""
-    names = set(_derived_fields())
-    for row in rows:
-        names.update(k.lower() for k in row)
-        names.update(k.lower() for k in row.get("metadata") or {})
-    return names
-
-
 def select_rows(
     rows: Sequence[dict[str, Any]],
     where: str | WhereClause | None = None,
     text: str | TextFilter | None = None,
+    table: RowTable | None = None,
 ) -> np.ndarray:
     """Positions (int64, ascending) of the rows matching both filters.
 
-    A `--where` field that no row has is a QueryError (a typo would otherwise match
-    nothing, silently)."""
+    `table`: the rows' RowTable (index/columns.py), kept between calls so columns and
+    tokens are read once; without it one is built for this call. A `--where` field that
+    no row has is a QueryError (a typo would otherwise match nothing, silently)."""
+    from audiotext_cli.index.columns import RowTable
+
     clause = parse_where(where) if isinstance(where, str | None) else where
     filt = parse_filter(text) if isinstance(text, str | None) else text
+    table = table if table is not None else RowTable(rows)
     if rows and clause.root is not None:
-        known = known_fields(rows)
+        known = table.known_fields()
         unknown = sorted(f for f in clause.fields() if f.lower() not in known)
         if unknown:
             raise QueryError(
                 f"--where: no row has the field {', '.join(unknown)} "
                 f"(fields: {', '.join(sorted(known))})"
             )
-    keep = [
-        i
-        for i, row in enumerate(rows)
-        if clause.matches(row) and (not filt.clauses or filt.matches(row_text(row)))
-    ]
-    return np.asarray(keep, dtype=np.int64)
+    keep = table.where_mask(clause)
+    if filt.clauses:
+        keep &= table.filter_mask(filt)
+    return np.flatnonzero(keep).astype(np.int64)

@@ -20,15 +20,18 @@ from typing import Any
 import numpy as np
 
 from audiotext_cli.index.faiss_index import FaissIndex
-from audiotext_cli.index.query import row_text, tokens
+from audiotext_cli.index.query import tokens
 
 
 @lru_cache(maxsize=8)
 def _bm25(index: FaissIndex) -> Any:
     import bm25s
 
+    from audiotext_cli.index.search import row_table
+
     retriever = bm25s.BM25()
-    retriever.index([tokens(row_text(row)) or [""] for row in index.rows], show_progress=False)
+    row_tokens = row_table(index).token_index.row_tokens  # shared with --filter
+    retriever.index([list(toks) or [""] for toks in row_tokens], show_progress=False)
     return retriever
 
 

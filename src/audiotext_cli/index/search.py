@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audiotext_cli.embedder import Embedder, embed_audio_query
 from audiotext_cli.errors import ConfigError, IndexFileError
 from audiotext_cli.index.faiss_index import FaissIndex, Hit
+
+if TYPE_CHECKING:
+    from audiotext_cli.index.columns import RowTable
 
 
 def resolve_embedder(source: str) -> Embedder:
@@ -105,6 +109,14 @@ def _positions(index: FaissIndex) -> dict[str, int]:
     return {row["id"]: i for i, row in enumerate(index.rows)}
 
 
+@lru_cache(maxsize=8)
+def row_table(index: FaissIndex) -> RowTable:
+    """The index rows' filter columns and tokens, kept for the index's lifetime."""
+    from audiotext_cli.index.columns import RowTable
+
+    return RowTable(index.rows)
+
+
 def result_row(row: dict, rank: int, score: float) -> dict:
     """The row shape `search --format json|jsonl|csv` and the web API return (docs/index.md)."""
     from audiotext_cli.index.query import field_value
@@ -160,7 +172,7 @@ def search_rows(
         q = model.embed_texts([query])
     subset = None
     if where or text_filter:
-        subset = select_rows(index.rows, where, text_filter)
+        subset = select_rows(index.rows, where, text_filter, table=row_table(index))
     if not rerank:
         hits = index.search(q, k, subset=subset)[0]
         pos = _positions(index)
