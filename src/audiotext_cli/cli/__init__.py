@@ -110,6 +110,7 @@ COMMANDS = (
     "embed",
     "index",
     "train",
+    "distill",
     "eval",
     "search",
     "serve",

@@ -44,6 +44,21 @@ def _loss(name: str) -> str:
     return name
 
 
+def _audio_tower(value: str) -> str:
+    """--audio-tower: a named tower or `student:DIR` (a saved student, made absolute so the
+    checkpoint finds it from anywhere)."""
+    if value in {t.value for t in AudioTower}:
+        return value
+    if not value.startswith("student:"):
+        choices = ", ".join(t.value for t in AudioTower)
+        raise ConfigError(f"unknown audio tower {value!r}; choose {choices} or student:DIR")
+    from audiotext_cli.towers import tower_spec
+
+    name = "student:" + str(Path(value.removeprefix("student:")).expanduser().resolve())
+    tower_spec(name)  # a folder that is not a saved student is refused here
+    return name
+
+
 def train_command(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Run folder: best/ and last/ checkpoints, log.jsonl."
@@ -55,11 +70,13 @@ def train_command(
         "--model",
         help="clap (contrastive baseline), prolap (probabilistic) or hilbert (documents).",
     ),
-    audio_tower: AudioTower = typer.Option(
+    audio_tower: str = typer.Option(
         None,
         "--audio-tower",
-        help="aisfx (frozen pretrained sound-effects CNN, 44.1 kHz; the default) or cnn "
-        "(small log-mel CNN trained from scratch, 16 kHz). With --preset: overrides it.",
+        help="aisfx (frozen pretrained sound-effects CNN, 44.1 kHz; the default), cnn "
+        "(small log-mel CNN trained from scratch, 16 kHz) or student:DIR (a tower distilled "
+        "by `audiotext distill`, 16 kHz). With --preset: overrides it.",
+        callback=checked(_audio_tower),
     ),
     preset: str = typer.Option(
         None,
@@ -112,15 +129,21 @@ def train_command(
     from audiotext_cli.models.config import ModelConfig, apply_overrides, load_preset
 
     with usage_errors():  # a bad --preset or --set is the caller's mistake: exit 2
-        tower = audio_tower or AudioTower.aisfx
-        model_cfg, train_cfg = load_preset(preset or MODEL_PRESETS[(model, tower)])
+        tower = _audio_tower(audio_tower) if audio_tower else AudioTower.aisfx.value
+        student = tower.startswith("student:")  # trains as the aisfx recipe, on the student
+        model_cfg, train_cfg = load_preset(
+            preset or MODEL_PRESETS[(model, AudioTower.aisfx if student else tower)]
+        )
         # --audio-tower and --loss come before --set tunes them; --epochs / --seed win
         towers = []
-        if preset is not None and audio_tower is not None:
-            from audiotext_cli.towers import TOWERS
+        if (preset is not None or student) and audio_tower is not None:
+            from audiotext_cli.towers import tower_spec
 
-            rate = TOWERS[tower].sample_rate if tower in TOWERS else ModelConfig.sample_rate
+            spec = tower_spec(tower)
+            rate = spec.sample_rate if spec is not None else ModelConfig.sample_rate
             towers = [f"model.audio_tower={tower}", f"model.sample_rate={rate}"]
+            if student and preset is None:
+                towers.append(f"model.name={model_cfg.name.replace('aisfx', 'student')}")
         given = [("loss", loss)] * (loss is not None)
         tail = [(k, v) for k, v in (("epochs", epochs), ("seed", seed)) if v is not None]
         model_cfg, train_cfg = apply_overrides(

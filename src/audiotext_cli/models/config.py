@@ -17,7 +17,7 @@ from typing import Any
 
 from audiotext_cli.errors import ConfigError, ConfigUsageError
 from audiotext_cli.losses import DOCUMENT_LOSSES, LossConfig, loss_class
-from audiotext_cli.towers import TOWERS
+from audiotext_cli.towers import TOWERS, tower_spec
 
 
 def check_ranges(
@@ -96,15 +96,16 @@ class ModelConfig:
         self.validate()
 
     def validate(self) -> None:
-        if self.audio_tower != "cnn" and self.audio_tower not in TOWERS:
+        spec = None if self.audio_tower == "cnn" else tower_spec(self.audio_tower)
+        if self.audio_tower != "cnn" and spec is None:
             raise ConfigUsageError(
-                f"model.audio_tower: must be cnn or one of {', '.join(TOWERS)}, "
+                f"model.audio_tower: must be cnn, student:DIR or one of {', '.join(TOWERS)}, "
                 f"got {self.audio_tower!r}"
             )
-        if self.audio_tower in TOWERS and self.sample_rate != TOWERS[self.audio_tower].sample_rate:
+        if spec is not None and self.sample_rate != spec.sample_rate:
             raise ConfigUsageError(
                 f"model.sample_rate: the {self.audio_tower} tower runs at "
-                f"{TOWERS[self.audio_tower].sample_rate} Hz, got {self.sample_rate}"
+                f"{spec.sample_rate} Hz, got {self.sample_rate}"
             )
         self.trainable_blocks()  # checks the value
         self.audio.validate()

@@ -24,7 +24,7 @@ from audiotext_cli.models.config import ModelConfig
 from audiotext_cli.models.heads import ProjectionHead
 from audiotext_cli.models.output import Embedding, ModelOutput
 from audiotext_cli.models.tower_tail import TowerTail
-from audiotext_cli.towers import TOWERS
+from audiotext_cli.towers import tower_spec
 
 
 def frontend_config(cfg: ModelConfig) -> FrontendConfig:
@@ -54,7 +54,7 @@ class AudioTextModel(nn.Module):
             self.logmel = LogMel(self.frontend_cfg)
             self.audio_encoder = AudioCNN(cfg.audio, cfg.n_mels)
         else:
-            self.audio_encoder = BlockPool(TOWERS[cfg.audio_tower].dim)
+            self.audio_encoder = BlockPool(tower_spec(cfg.audio_tower).dim)
         self.audio_head = ProjectionHead(
             self.audio_encoder.out_dim,
             cfg.head_hidden,
