@@ -22,7 +22,6 @@ from audiotext_cli.towers import load_tower, tower_spec
 from audiotext_cli.towers.student import (
     SAMPLE_RATE,
     StudentConfig,
-    StudentFrontend,
     StudentNet,
     StudentTower,
     block_ranges,

@@ -63,7 +63,6 @@ def load_tower(name: str, device: str = "cpu", tail=None) -> Tower:
     """The named tower with its (hash-checked) weights, frozen, in eval mode; with `tail`
     (a fine-tuned checkpoint's `models.tower_tail.TowerTail`) its last blocks are those."""
     if name == "aisfx":
-        import audiotext_cli.models  # noqa: F401  (first: models/tower_tail imports aisfx)
         from audiotext_cli.towers.aisfx import AisfxTower
 
         return AisfxTower(device=device, tail=tail)

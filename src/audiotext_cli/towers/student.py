@@ -170,9 +170,7 @@ def num_student_frames(n_samples: int) -> int:
 
 def pool_steps(steps: Tensor, ranges: Sequence[tuple[int, int]]) -> Tensor:
     """(S, C) one clip's steps -> (n_blocks, 2C): each block's mean and max over its range."""
-    return torch.stack(
-        [torch.cat([steps[a:b].mean(0), steps[a:b].amax(0)]) for a, b in ranges]
-    )
+    return torch.stack([torch.cat([steps[a:b].mean(0), steps[a:b].amax(0)]) for a, b in ranges])
 
 
 class StudentFrontend(nn.Module):
