@@ -54,6 +54,7 @@ SPLIT_SOURCES = {
             "widelands",
             "lincity",
             "arcade",
+            "teeworlds",
         ),
         "eval": (
             "timgm6mb",

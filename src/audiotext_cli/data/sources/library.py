@@ -22,14 +22,22 @@ from pathlib import Path
 
 from audiotext_cli.data.captions import heard
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, ZipAudio, spec
+from audiotext_cli.data.sources import (
+    ClipSpec,
+    FileAudio,
+    Source,
+    WavPackAudio,
+    ZipAudio,
+    spec,
+)
 from audiotext_cli.errors import DataBuildError
 
 SPEECH_L2 = ("{x}", "a {x}", "speech: a {x}")
 """Level-2 templates for speech classes ("voice line" -> "a voice line", "speech: a voice line")."""
 QUOTED_L3 = ("{x}", 'the words "{x}"', 'someone saying "{x}"')
 """Level-3 templates for a label that is the words spoken ("take cover")."""
-AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au")
+AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au", ".wv")
+"""`.wv` (WavPack, Teeworlds) is decoded by `WavPackAudio`; the rest by libsndfile."""
 Row = tuple[str, str, str, str]
 Table = dict[str, Row]
 
@@ -51,7 +59,7 @@ class Found:
     """An audio file a part lists: its path under the folder (no suffix) and its recipe."""
 
     rel: str
-    audio: FileAudio | ZipAudio
+    audio: FileAudio | ZipAudio | WavPackAudio
 
 
 def voice_line(
@@ -60,7 +68,7 @@ def voice_line(
     line: str,
     texts: list[str],
     license: str,
-    audio: FileAudio | ZipAudio,
+    audio: FileAudio | ZipAudio | WavPackAudio,
     l3: tuple[str, ...] = QUOTED_L3,
 ) -> ClipSpec:
     """A ["speech", "voice line", line] clip with the speech caption templates."""
@@ -92,7 +100,8 @@ def list_audio(root: Path, folder: str, recursive: bool = False) -> list[Found]:
         rel = p.relative_to(base).with_suffix("").as_posix()
         if stems[rel] > 1:  # splash.ogg beside splash.wav: both kept, told apart
             rel += "_" + p.suffix.lstrip(".").lower()
-        out.append(Found(rel, FileAudio(str(p))))
+        recipe = WavPackAudio(str(p)) if p.suffix.lower() == ".wv" else FileAudio(str(p))
+        out.append(Found(rel, recipe))
     return out
 
 
