@@ -58,6 +58,7 @@ VOICE_SECTIONS = {  # audio.cfg section -> level-2 class
 _TOPIC = {"extra": "mission event", "tutorial stuff": "tutorial"}
 _ENTRY = re.compile(r'^\s*audio\s+"([^"]+)"[^/\n]*(?:/\*\s*(.*?)\s*\*/)?', re.M)
 _SECTION = re.compile(r"^\s*/\*\s*([^*]+?)\s*\*/\s*$", re.M)
+_SUB = re.compile(r"Ver-\d+$")
 
 _W = ".*/"  # any folder inside audio/
 _EFFECTS = {
@@ -106,6 +107,15 @@ _EFFECTS = {
     _W + "hovmove": ("vehicle", "hovercraft", "hovercraft", "a hovercraft moving"),
     _W + "hovstart": ("vehicle", "hovercraft", "hovercraft", "a hovercraft starting"),
     _W + "hovstop": ("vehicle", "hovercraft", "hovercraft", "a hovercraft stopping"),
+    _W + "con-(move|move-off|shut-down)": (  # audio.cfg: "Constructor droid" engine noises
+        "machine",
+        "motor",
+        "droid engine",
+        "a constructor droid's engine",
+    ),
+    _W + "steam": ("machine", "factory", "steam", "steam hissing"),
+    _W + "splash": ("water", "splash", "splash", "a splash"),
+    _W + "(nxsexpld|mpodexpl)": ("explosion", "explosion", "explosion", "an explosion"),
     _W + "oilpump": ("machine", "motor", "oil pump", "an oil pump working"),
     _W + "powerhum": ("machine", "electrical", "power generator", "a power generator humming"),
     _W + "freroar": ("fire", "fire", "roaring fire", "a fire roaring"),
@@ -131,7 +141,8 @@ def transcripts(cfg: str) -> dict[str, tuple[str, str, str]]:
     """File stem -> (level-2 class, section as words, the words) for every commented
     line in a voice section."""
     out: dict[str, tuple[str, str, str]] = {}
-    marks = [(m.start(), m.group(1)) for m in _SECTION.finditer(cfg)]
+    # "Ver-1".."Ver-3" are the VTOL pilots' three voices, sub-headings of their section
+    marks = [(m.start(), m.group(1)) for m in _SECTION.finditer(cfg) if not _SUB.match(m.group(1))]
     for m in _ENTRY.finditer(cfg):
         section = next((name for pos, name in reversed(marks) if pos < m.start()), "")
         words = (m.group(2) or "").strip(" :")
