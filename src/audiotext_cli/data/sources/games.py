@@ -15,7 +15,7 @@ KDE/GNOME games). Licences per package, copied into LICENSES/<source>.txt.
 from __future__ import annotations
 
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources.library import Library, Part
+from audiotext_cli.data.sources.library import Library, Music, Part
 
 UI, GE = "user interface", "game event"
 
@@ -77,6 +77,7 @@ SUPERTUX = Library(
             },
         ),
     ),
+    music=(Music(0, "usr/share/games/supertux2/music", "SuperTux"),),
 )
 
 # ------------------------------------------------------------------------- supertuxkart
@@ -180,6 +181,7 @@ SUPERTUXKART = Library(
             recursive=True,
         ),
     ),
+    music=(Music(0, "usr/share/games/supertuxkart/data/music", "SuperTuxKart"),),
 )
 
 # ---------------------------------------------------------------------------- freedroid
@@ -315,6 +317,7 @@ FREEDROID = Library(
             recursive=True,
         ),
     ),
+    music=(Music(0, "usr/share/freedroidrpg/data/sound/music", "FreedroidRPG"),),
 )
 
 # -------------------------------------------------------------------------------- flare
@@ -440,6 +443,7 @@ FLARE = Library(
             prefix="empyrean",
         ),
     ),
+    music=(Music(0, "usr/share/games/flare/mods/fantasycore/music", "Flare"),),
 )
 
 # ---------------------------------------------------------------------------- widelands
@@ -550,6 +554,7 @@ WIDELANDS = Library(
             prefix="critters",
         ),
     ),
+    music=(Music(0, "usr/share/games/widelands/data/music", "Widelands"),),
 )
 
 # ------------------------------------------------------------------------------ lincity
@@ -613,6 +618,7 @@ LINCITY = Library(
             },
         ),
     ),
+    music=(Music(0, "usr/share/games/lincity-ng/music", "LinCity-NG"),),
 )
 
 # ------------------------------------------------------------------------------- arcade
@@ -626,6 +632,7 @@ ARCADE = Library(
         Package("deb", "frozen-bubble-data", "2.212-11"),
         Package("deb", "freeciv-data", "3.0.6-1+deb12u1"),
         Package("deb", "extremetuxracer-data", "0.8.2-1"),
+        Package("deb", "xmoto-data", "0.6.1+repack-9"),
     ),
     "GPL-2.0(-or-later) per package (freeciv: some CC0); see LICENSES/arcade.txt",
     (
@@ -752,6 +759,11 @@ ARCADE = Library(
             },
             prefix="etr",
         ),
+    ),
+    music=(
+        Music(5, "usr/share/games/freeciv/stdmusic", "Freeciv"),
+        Music(6, "usr/share/games/etr/music", "Extreme Tux Racer"),
+        Music(7, "usr/share/games/xmoto/Textures/Musics", "X-Moto"),
     ),
 )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, spec
-from audiotext_cli.data.sources.library import QUOTED_L3, SPEECH_L2, Library, Part
+from audiotext_cli.data.sources.library import QUOTED_L3, SPEECH_L2, Library, Music, Part
 from audiotext_cli.errors import DataBuildError
 
 NAME = "hedgewars"
@@ -206,5 +206,6 @@ LIBRARY = Library(
     LICENSE,
     (Part(0, SOUNDS, _EFFECTS, prefix="effects"),),
     extra=(_voice_clips,),
+    music=(Music(0, "usr/share/games/hedgewars/Data/Music", "Hedgewars"),),
 )
 SOURCE = LIBRARY.source()

@@ -138,6 +138,45 @@ def table_clips(name: str, license: str, parts: tuple[Part, ...], roots: list[Pa
 
 
 @dataclass(frozen=True)
+class Music:
+    """A game's music folder (`package` indexes the source's packages; `folder` as in
+    Part): every track is ["music", "game music", "<game> music"], its first MAX_SECONDS.
+    The folder says it is music and the file name is the track's title; neither says what
+    it sounds like, so the title goes into level 4 only, quoted."""
+
+    package: int
+    folder: str
+    game: str
+    recursive: bool = True
+    pattern: str = ".*"  # the tracks' paths under the folder (a folder shared with effects)
+
+
+MUSIC_L2 = ("{x}", "{x} from a soundtrack", "a piece of {x}")
+MUSIC_L3 = ("{x}", "{x}, a game soundtrack", "a piece of {x}")
+
+
+def music_clips(name: str, license: str, parts: tuple[Music, ...], roots: list[Path]):
+    """Clip specs for every track of every music folder; an empty folder is a build error."""
+    out: list[ClipSpec] = []
+    for part in parts:
+        found = list_audio(roots[part.package], part.folder, part.recursive)
+        found = [f for f in found if re.fullmatch(part.pattern, f.rel, re.IGNORECASE)]
+        if not found:
+            raise DataBuildError(f"{name}: no music in {part.folder}", roots[part.package])
+        labels = ("music", "game music", f"{part.game} music")
+        for f in found:
+            title = " ".join(re.split(r"[\s_\-]+", f.rel.rsplit("/", 1)[-1])).strip()
+            texts = [
+                f'Music from the game {part.game}: the track "{title}".',
+                f"A piece of the {part.game} soundtrack.",
+                f"Game music from {part.game}.",
+            ]
+            clip = f"music/{f.rel}"
+            out.append(spec(name, clip, labels, texts, license, f.audio, l2=MUSIC_L2, l3=MUSIC_L3))
+    return out
+
+
+@dataclass(frozen=True)
 class Library:
     """A source made of tables (and optionally extra clip functions for data-file labels)."""
 
@@ -147,9 +186,11 @@ class Library:
     parts: tuple[Part, ...]
     extra: tuple[Callable[[list[Path]], list[ClipSpec]], ...] = field(default=())
     license_files: tuple[str, ...] = ()
+    music: tuple[Music, ...] = ()
 
     def clips(self, roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
         out = table_clips(self.name, self.license, self.parts, roots)
+        out += music_clips(self.name, self.license, self.music, roots)
         for fn in self.extra:
             out += fn(roots)
         if not out:

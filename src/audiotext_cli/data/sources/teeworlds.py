@@ -6,7 +6,7 @@
 the enemy's flag grabbed) and `vo_teefault_` the default character's voice (`pain_short`,
 `cry`). The name is the label. Left out: the voices whose name says when they play, not
 what is heard (`spawn`, `ninja`, `sledge`), the ninja's attack (the name does
-not say with what), the hook's loop and the menu music.
+not say with what), the hook's loop. The menu music is game music (`Music`).
 libsndfile cannot read WavPack, so `WavPackAudio` converts each file with `wvunpack`.
 Licence: CC-BY-SA-3.0 (the game's data; code Zlib).
 """
@@ -14,7 +14,7 @@ Licence: CC-BY-SA-3.0 (the game's data; code Zlib).
 from __future__ import annotations
 
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources.library import Library, Part
+from audiotext_cli.data.sources.library import Library, Music, Part
 
 UI, GE = "user interface", "game event"
 N = r"(-\d+)?"  # take numbers
@@ -41,7 +41,7 @@ _TABLE = {
     f"sfx_skid{N}": ("movement", "skid", "skid", "a skid"),
     f"hook_attach{N}": ("impact", "metal", "hook attaching", "a hook catching hold"),
     f"hook_noattach{N}": ("movement", "whoosh", "hook missing", "a hook missing its hold"),
-    f"sfx_pickup_(gun|sg|launcher|ninja)": (UI, GE, "weapon pickup", "a weapon picked up"),
+    "sfx_pickup_(gun|sg|launcher|ninja)": (UI, GE, "weapon pickup", "a weapon picked up"),
     f"sfx_pickup_hrt{N}": (UI, GE, "health pickup", "health picked up"),
     f"sfx_pickup_arm{N}": (UI, GE, "armour pickup", "armour picked up"),
     f"sfx_spawn_wpn{N}": (UI, GE, "weapon appearing", "a weapon appearing"),
@@ -60,5 +60,6 @@ LIBRARY = Library(
     (Package("deb", "teeworlds-data", "0.7.5-2"),),
     "CC-BY-SA-3.0 (teeworlds-data; code Zlib)",
     (Part(0, "usr/share/games/teeworlds/data/audio", _TABLE),),
+    music=(Music(0, "usr/share/games/teeworlds/data/audio", "Teeworlds", pattern="music_.*"),),
 )
 SOURCE = LIBRARY.source()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec
-from audiotext_cli.data.sources.library import Library, Part, list_audio, voice_line
+from audiotext_cli.data.sources.library import Library, Music, Part, list_audio, voice_line
 
 NAME = "zeroad"
 LICENSE = "CC-BY-SA-3.0 (0ad-data)"
@@ -273,11 +273,36 @@ _FX = {
 # interface/select/building/sel_<building>: the sound the game plays when the player
 # selects that building (its SoundGroup sel_<building>.xml); `ffactri` and `universal`
 # do not say which building.
-_BUILDINGS = (
-    "barracks broch civ_center corral dock elephant_stable farm farmstead field forge "
-    "fortress gate greek_theater gymnasium house iber_monument kennel library market port "
-    "stable storehouse temple theater tholos tower wall wonder"
-).split()
+_BUILDINGS = [
+    "barracks",
+    "broch",
+    "civ_center",
+    "corral",
+    "dock",
+    "elephant_stable",
+    "farm",
+    "farmstead",
+    "field",
+    "forge",
+    "fortress",
+    "gate",
+    "greek_theater",
+    "gymnasium",
+    "house",
+    "iber_monument",
+    "kennel",
+    "library",
+    "market",
+    "port",
+    "stable",
+    "storehouse",
+    "temple",
+    "theater",
+    "tholos",
+    "tower",
+    "wall",
+    "wonder",
+]
 _SAY_BUILDING = {"civ_center": "civic centre", "iber_monument": "Iberian monument"}
 for _b in _BUILDINGS:
     _name = _SAY_BUILDING.get(_b, _b.replace("_", " "))
@@ -308,7 +333,12 @@ _FX.update(
             "the sound of a siege engine being selected in the game",
         ),
         f"interface/alarm/alarmdefeat{N}": ("user interface", "game event", "defeat", "a defeat"),
-        f"interface/alarm/alarmvictory{N}": ("user interface", "game event", "victory", "a victory"),
+        f"interface/alarm/alarmvictory{N}": (
+            "user interface",
+            "game event",
+            "victory",
+            "a victory",
+        ),
         # the SoundGroups crackling_fire.xml (c_*) and spreading_fire.xml (sp_*)
         f"attack/fire/c{N}": ("fire", "fire", "crackling fire", "a fire crackling"),
         f"attack/fire/sp{N}": ("fire", "fire", "spreading fire", "a fire spreading"),
@@ -357,5 +387,6 @@ LIBRARY = Library(
         Part(0, "usr/share/games/0ad/mods/mod/mod.zip!audio/interface/ui/", _UI, "mod"),
     ),
     extra=(_voice_clips,),
+    music=(Music(0, f"{ZIP}!audio/music/", "0 A.D."),),
 )
 SOURCE = LIBRARY.source()
