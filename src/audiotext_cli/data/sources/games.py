@@ -14,8 +14,12 @@ KDE/GNOME games). Licences per package, copied into LICENSES/<source>.txt.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources.library import Library, Music, Part
+from audiotext_cli.data.sources import ClipSpec
+from audiotext_cli.data.sources.library import Library, Music, Part, list_audio, voice_line
 
 UI, GE = "user interface", "game event"
 
@@ -322,16 +326,46 @@ FREEDROID = Library(
 
 # -------------------------------------------------------------------------------- flare
 _FL = "usr/share/games/flare/mods/fantasycore/soundfx"
+_MERCHANT = re.compile(r"npcs/(female|male)_merchant_\d+")
+
+
+def _flare_merchants(roots: list[Path]) -> list[ClipSpec]:
+    """`npcs/<female|male>_merchant_NN`: a merchant's voice line; no transcript ships, so
+    level 4 says who speaks, not what is said."""
+    out = []
+    for f in list_audio(roots[0], _FL, recursive=True):
+        m = _MERCHANT.fullmatch(f.rel)
+        if m:
+            who = "woman" if m.group(1) == "female" else "man"
+            texts = [
+                f"A merchant in the game Flare speaks (a {who}'s voice).",
+                f"A {who} speaking: a shopkeeper's voice line.",
+                f"A game character's voice line, spoken by a {who}.",
+            ]
+            l3 = ("{x}", "a {x} speaking", "the voice of a {x}")
+            out.append(voice_line("flare", f.rel, "merchant", texts, _FL_LICENSE, f.audio, l3))
+    return out
+
+
+_FL_LICENSE = "CC-BY-SA-3.0 (flare-game art and sound; engine GPL-3+)"
 FLARE = Library(
     "flare",
     (Package("deb", "flare-game", "1.14-1"),),
-    "CC-BY-SA-3.0 (flare-game art and sound; engine GPL-3+)",
+    _FL_LICENSE,
     (
         Part(
             0,
             _FL,
             {
                 "environment/forest_owl_loop": ("animal", "bird", "owl", "an owl in a forest"),
+                "inventory/inventory_(gem|heavy|object)": (
+                    UI,
+                    GE,
+                    "inventory",
+                    "an item put into the inventory",
+                ),
+                "no_mana": (UI, "error", "no mana", "a spell failing for want of mana"),
+                "powers/arrow_wall": ("impact", "hit", "arrow hit", "an arrow hitting a wall"),
                 "environment/river_loop": ("water", "flowing water", "river", "a river flowing"),
                 "environment/bird_twitter_loop": ("animal", "bird", "birdsong", "birds twittering"),
                 "environment/teleporter": (
@@ -443,6 +477,7 @@ FLARE = Library(
             prefix="empyrean",
         ),
     ),
+    extra=(_flare_merchants,),
     music=(Music(0, "usr/share/games/flare/mods/fantasycore/music", "Flare"),),
 )
 
@@ -674,6 +709,9 @@ ARCADE = Library(
             "usr/share/games/lbreakout2/sounds",
             {
                 "exp|expl_ball": ("explosion", "explosion", "explosion", "an explosion"),
+                "gainlife": (UI, GE, "extra life", "an extra life gained"),
+                "looselife": (UI, GE, "life lost", "a life lost"),
+                "extraball": (UI, GE, "extra ball", "an extra ball"),
                 "metal": ("impact", "metal", "metal", "metal being hit"),
                 "shot": ("weapon", "gun", "shot", "a shot"),
                 "menu_click|click": (UI, "click", "click", "a click"),
@@ -827,6 +865,12 @@ DESKTOP = Library(
                 "service-log(in|out)": (UI, "notification", "login", "logging in or out"),
                 "suspend-error": (UI, "error", "error", "an error"),
                 "audio-volume-change": (UI, "click", "volume change", "the volume being changed"),
+                "audio-test-signal": (
+                    "electronic sound",
+                    "beep",
+                    "test signal",
+                    "an audio test signal",
+                ),
             },
             prefix="freedesktop",
         ),
@@ -876,6 +920,21 @@ DESKTOP = Library(
                     "the trash being emptied",
                 ),
                 "Oxygen-Sys-Question": (UI, "notification", "question", "a question dialog"),
+                "Oxygen-Im-(Irc-Event|Nudge)": (
+                    UI,
+                    "notification",
+                    "chat event",
+                    "an instant-messaging notification",
+                ),
+                "Oxygen-K3B-Finish-Error": (UI, "error", "error", "an error"),
+                "Oxygen-K3B-Finish-Success|Oxygen-Sys-App-Positive": (
+                    UI,
+                    "notification",
+                    "success",
+                    "a task finishing successfully",
+                ),
+                "Oxygen-Sys-App-Message": (UI, "notification", "message", "a message notification"),
+                "Oxygen-Sys-List-Match-No": (UI, "error", "no match", "a search finding nothing"),
                 "Oxygen-Im-(Connection-Lost|Cant-Connect|Error-On-Connection|Network-Problems)": (
                     UI,
                     "error",

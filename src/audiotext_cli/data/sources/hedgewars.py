@@ -91,6 +91,14 @@ VOCAL = {  # event -> (L2, L3, what is heard)
 
 _EFFECTS = {
     "Droplet[123]": ("water", "drip", "water drop", "a drop of water"),
+    "melonimpact": ("impact", "splat", "melon impact", "a melon smashing on the ground"),
+    "(plane|bee)water": ("water", "splash", "splash", "something splashing into water"),
+    "steam": ("machine", "factory", "steam", "steam hissing"),
+    "hell_(ow|ooff|ugh)": ("human sound", "pain", "pain", "someone crying out in pain"),
+    "drillgun": ("machine", "tool", "drill", "a drill"),
+    "jetpackboost": ("machine", "motor", "jetpack", "a jetpack boosting"),
+    "parachute": ("movement", "whoosh", "parachute", "a parachute opening"),
+    "frozen_hog_impact": ("impact", "thud", "frozen hedgehog", "a frozen hedgehog landing"),
     "Kiss": ("human sound", "body", "kiss", "a kiss"),
     "Whistle": ("alarm", "whistle", "whistle", "a whistle"),
     "TARDIS": ("electronic sound", "sci-fi sound", "TARDIS", "the TARDIS materialising"),
