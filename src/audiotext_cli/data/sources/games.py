@@ -96,6 +96,17 @@ SUPERTUXKART = Library(
             f"{_STK}/sfx",
             {
                 "WilhelmScream": ("human sound", "scream", "scream", "a man screaming"),
+                "goal_scored": (UI, GE, "goal", "a goal scored"),
+                "race_finish(_victory)?": (UI, GE, "race finished", "a race finishing"),
+                "(pre_)?start_race": (UI, GE, "race start", "the start of a race"),
+                "nitro": ("vehicle", "car", "nitro boost", "a kart's nitro boost"),
+                "bubblegum_explode": (
+                    "impact",
+                    "splat",
+                    "bubble gum bursting",
+                    "bubble gum bursting",
+                ),
+                "locked": (UI, "error", "locked", "something locked"),
                 "airplane_jetEngine": ("vehicle", "aircraft", "jet engine", "a jet engine"),
                 "anvil": ("impact", "metal", "anvil", "an anvil being struck"),
                 "ball_bounce": ("impact", "bounce", "ball bounce", "a ball bouncing"),
@@ -167,6 +178,7 @@ SUPERTUXKART = Library(
             f"{_STK}/tracks",
             {
                 "scotland/sheep": ("animal", "mammal", "sheep", "sheep bleating"),
+                "stk_enterprise/bzzt2": ("machine", "electrical", "buzz", "an electrical buzz"),
                 "black_forest/cow": ("animal", "mammal", "cow", "a cow mooing"),
                 "black_forest/steamLocomotive": (
                     "vehicle",
@@ -310,6 +322,13 @@ FREEDROID = Library(
                     "sci-fi sound",
                     "robot alert",
                     "a robot noticing an intruder",
+                ),
+                # droid_specs.lua: every droid's `voice_samples` (1..62), played at random
+                r"bot_sounds/voice_samples/\d+": (
+                    "electronic sound",
+                    "sci-fi sound",
+                    "robot voice",
+                    "a robot's voice",
                 ),
                 r"bot_sounds/Start_Attack_Sound_\d+": (
                     "electronic sound",
