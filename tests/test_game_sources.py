@@ -25,6 +25,7 @@ from audiotext_cli.data.sources import (
     hydrogen,
     openarena,
     registry,
+    teeworlds,
     warzone,
     zeroad,
 )
@@ -38,6 +39,7 @@ LIBRARIES = (
     warzone.LIBRARY,
     openarena.LIBRARY,
     zeroad.LIBRARY,
+    teeworlds.LIBRARY,
 )
 
 
