@@ -10,7 +10,9 @@ Effects are labelled by the table below from their names and the cfg's comments
 (`lrgcan` /*Large Cannon*/, `tflight` /*Blimp Flight*/). Tutorial lines take the message
 `script/tutorial.js` shows with them (`"audio": "tut3.ogg", ... "message": _("To build an
 oil derrick, select one of your trucks")`), if not over MAX_SECONDS. Taunts whose abbreviated names
-we cannot read for sure, countdowns and lines without a transcript are left out.
+we cannot read for sure, the countdown's detonation and sequence calls (`det10min`,
+`flseq`) and lines without a transcript are left out; its plain calls (`10min`, `10to1`)
+say the time left, so level 4 gives that, not the words.
 Licence: GPL-2+ (warzone2100-data; a few CC0/CC-BY-SA-3.0 files, see LICENSES).
 """
 
@@ -190,6 +192,16 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
                 continue  # a cut clip would no longer match its transcript
             who = "An announcer" if kind == "announcement" else "A radio voice"
             texts = [f'A voice says: "{said}"', f'{who} says "{said}".', said]
+        elif f.rel.startswith("countdown/") and _COUNTDOWN.fullmatch(stem):
+            kind, l3 = "announcement", "countdown"
+            left = _COUNTDOWN.fullmatch(stem).group(1)
+            if left == "10to1":
+                texts = ["A voice counting down from ten to one.", "A countdown from ten to one."]
+            else:  # the name gives the time, not the words around it
+                texts = [
+                    f"A countdown announcement: {left} minutes.",
+                    f"A voice announcing {left} minutes on a countdown.",
+                ]
         elif f.rel.startswith("taunts/") and taunt:
             kind, l3 = "voice line", "taunt"
             texts = [f'A voice taunts: "{taunt}"', f'A game taunt: "{taunt}".', taunt]
@@ -200,6 +212,7 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     return out
 
 
+_COUNTDOWN = re.compile(r"(10to1|\d+)(?:min)?")  # countdown/10min, 10to1; not det*, *seq
 _VOICE = {"l2": SPEECH_L2, "l3": ("{x}", "a {x} line", "speech: {x}")}
 
 LIBRARY = Library(
