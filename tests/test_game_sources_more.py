@@ -142,3 +142,10 @@ def test_hydrogen_reads_name_not_filename_in_the_older_kit_format(tmp_path):
         "hydrogen/Old_Kit/HardHse_K_02": ("music", "drum kit", "kick drum"),
         "hydrogen/Old_Kit/WaterglassHi-Med": ("music", "percussion instrument", "water glass"),
     }
+
+
+def test_warzone_countdown_calls_give_the_time_not_invented_words():
+    assert warzone._COUNTDOWN.fullmatch("10min").group(1) == "10"
+    assert warzone._COUNTDOWN.fullmatch("10to1").group(1) == "10to1"
+    assert warzone._COUNTDOWN.fullmatch("det10min") is None  # what "det" says is not read
+    assert warzone._COUNTDOWN.fullmatch("flseq") is None

@@ -236,6 +236,37 @@ FREEDROID = Library(
                     "a camera taking a picture",
                 ),
                 "open_chest_sound": ("object", "container", "chest", "a chest opening"),
+                r"Shop_Item(Bought|Sold|Repaired)Sound_0": (
+                    UI,
+                    GE,
+                    "shop",
+                    "an item traded in a shop",
+                ),
+                r"Takeover_Game_(Won|Lost|Deadlock)_Sound_0": (
+                    UI,
+                    GE,
+                    "takeover game",
+                    "the end of a takeover game",
+                ),
+                "Mission_Status_Change_Sound_0": (
+                    UI,
+                    "notification",
+                    "mission",
+                    "a mission update",
+                ),
+                r"item_sounds/Item_(Armour|Range_Weapon)_Put_Sound_0": (
+                    UI,
+                    GE,
+                    "item equipped",
+                    "an item being equipped",
+                ),
+                "Bullet_Reflected_Sound_0": (
+                    "impact",
+                    "metal",
+                    "bullet reflected",
+                    "a bullet being deflected",
+                ),
+                "new_healing_sound": (UI, GE, "healing", "a character being healed"),
                 "MenuClick|Menu_Item_(Selected_Sound_1|Deselected_Sound_0)"
                 "|Move_Menu_Position_Sound_0": (
                     UI,
@@ -511,6 +542,25 @@ WIDELANDS = Library(
             0,
             f"{_WL}/sound",
             {
+                r"barbarians/taverns/(biginn|inn|tavern)_\d+": (
+                    "ambience",
+                    "urban ambience",
+                    "tavern",
+                    "the bustle of a tavern",
+                ),
+                r"atlanteans/goldspin_\d+": (
+                    "machine",
+                    "mechanism",
+                    "gold spinning",
+                    "gold being spun",
+                ),
+                "create_construction_site": (
+                    UI,
+                    GE,
+                    "construction site",
+                    "a construction site placed",
+                ),
+                "military/site_occupied": (UI, GE, "site occupied", "a military site occupied"),
                 r"hammering/hammering_\d+|hammering/geologist_hammer": (
                     "machine",
                     "tool",
