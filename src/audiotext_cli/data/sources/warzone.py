@@ -180,6 +180,14 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
         raise DataBuildError(f"no {CFG} or {TUTORIAL}: {exc}", wz) from None
     lines = transcripts(cfg)
+    try:
+        with zipfile.ZipFile(wz) as zf:
+            nexus = dict(
+                (b, a)
+                for a, b in _NEXUS.findall(zf.read(CAMPAIGN).decode("utf-8", errors="replace"))
+            )
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise DataBuildError(f"no {CAMPAIGN}: {exc}", wz) from None
     for stem, text in _TUT.findall(tutorial):
         lines.setdefault(stem, ("announcement", "tutorial", " ".join(text.split())))
     out = []
@@ -192,6 +200,12 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
                 continue  # a cut clip would no longer match its transcript
             who = "An announcer" if kind == "announcement" else "A radio voice"
             texts = [f'A voice says: "{said}"', f'{who} says "{said}".', said]
+        elif f.rel.startswith("nexus/") and stem in nexus:
+            # libcampaign.js names the line (DEFENSE_ABSORBED = "defabsrd.ogg"): its gist,
+            # not a transcript
+            kind, l3 = "voice line", "nexus"
+            gist = nexus[stem].replace("_", " ").lower()
+            texts = [f"The Nexus voice announces: {gist}.", f"A machine voice line ({gist})."]
         elif f.rel.startswith("countdown/") and _COUNTDOWN.fullmatch(stem):
             kind, l3 = "announcement", "countdown"
             left = _COUNTDOWN.fullmatch(stem).group(1)
@@ -212,6 +226,8 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     return out
 
 
+CAMPAIGN = "script/campaign/libcampaign.js"
+_NEXUS = re.compile(r'const ([A-Z_]+) = "([\w-]+)\.ogg";')
 _COUNTDOWN = re.compile(r"(10to1|\d+)(?:min)?")  # countdown/10min, 10to1; not det*, *seq
 _VOICE = {"l2": SPEECH_L2, "l3": ("{x}", "a {x} line", "speech: {x}")}
 
