@@ -35,6 +35,18 @@ SUPERTUX = Library(
             {
                 "brick": ("impact", "breaking", "brick breaking", "a brick breaking"),
                 "coin2?": (UI, GE, "coin", "a coin collected"),
+                "coins_cleared": (UI, GE, "coins cleared", "all the coins cleared"),
+                "tada": (UI, GE, "ta-da", "a ta-da fanfare"),
+                "upgrade|grow(_ogg|_wav)?": (UI, GE, "power-up", "a power-up"),
+                "darthit": ("impact", "hit", "dart hit", "a dart hitting"),
+                "crystallo-shardhit": (
+                    "impact",
+                    "breaking",
+                    "crystal shard",
+                    "a crystal shard hitting",
+                ),
+                "iceblock_bump": ("impact", "thud", "ice block bump", "an ice block bumping"),
+                "hop": ("human sound", "effort", "hop", "someone hopping"),
                 "cracking": ("impact", "breaking", "ice cracking", "ice cracking"),
                 "crystallo-shatter": (
                     "impact",
@@ -809,6 +821,10 @@ ARCADE = Library(
             {
                 "alarm": ("alarm", "alarm", "alarm", "an alarm"),
                 "buzz": (UI, "error", "buzzer", "a buzzer"),
+                "win|winfinal": (UI, GE, "win", "a game won"),
+                "excuseme": ("speech", "voice line", "excuse me", 'a voice saying "excuse me"'),
+                "lose": (UI, GE, "lose", "a game lost"),
+                "pause": (UI, "click", "pause", "a game paused"),
                 "laser": ("weapon", "energy weapon", "laser", "a laser"),
                 "cheer": ("human sound", "crowd", "cheering", "a crowd cheering"),
                 "bite": ("human sound", "body", "bite", "a bite"),
@@ -855,6 +871,13 @@ ARCADE = Library(
                 "plop2?": ("impact", "thud", "plop", "a plop"),
                 "chink": ("impact", "metal", "chink", "a metallic chink"),
                 "digger": ("machine", "tool", "digging", "digging"),
+                "goodidea": (
+                    "speech",
+                    "voice line",
+                    "good idea",
+                    'a small voice saying "good idea"',
+                ),
+                "ting": ("alarm", "bell", "ting", "a ting"),
             },
             prefix="pingus",
         ),
@@ -863,6 +886,10 @@ ARCADE = Library(
             "usr/share/games/frozen-bubble/snd",
             {
                 "applause": ("human sound", "crowd", "applause", "an audience applauding"),
+                "lose": (UI, GE, "lose", "a game lost"),
+                "pause": (UI, "click", "pause", "a game paused"),
+                "hurry": (UI, "notification", "hurry", "a warning to hurry"),
+                "chatted": (UI, "notification", "chat message", "a chat message"),
                 "snore": ("human sound", "breathing", "snoring", "someone snoring"),
                 "typewriter": ("machine", "household appliance", "typewriter", "a typewriter"),
                 "rebound": ("impact", "bounce", "rebound", "a bubble bouncing off a wall"),
@@ -886,6 +913,8 @@ ARCADE = Library(
                 "woodbrk": ("impact", "breaking", "wood breaking", "wood breaking"),
                 "foot3": ("footsteps", "footsteps", "footsteps", "footsteps"),
                 "illegal": (UI, "error", "illegal move", "an illegal move"),
+                "wall01": ("weapon", "launcher", "catapult", "a catapult"),  # f_catapult
+                "wakeup": (UI, "notification", "wake-up call", "a player's wake-up call"),
                 "inh2o": ("water", "splash", "into water", "something going into water"),
                 "Mortar": ("weapon", "launcher", "mortar", "a mortar firing"),
                 "Tread": ("vehicle", "tracked vehicle", "tank treads", "a tracked vehicle moving"),
@@ -1050,6 +1079,13 @@ DESKTOP = Library(
                     "a task finishing successfully",
                 ),
                 "Oxygen-Sys-App-Message": (UI, "notification", "message", "a message notification"),
+                "Oxygen-Im-User-Auth|Oxygen-K3B-Insert-Medium|Oxygen-Sys-Special"
+                "|Oxygen-Sys-List-End|Oxygen-Sys-List-Match-Multiple": (
+                    UI,
+                    "notification",
+                    "notification",
+                    "a desktop notification",
+                ),
                 "Oxygen-Sys-List-Match-No": (UI, "error", "no match", "a search finding nothing"),
                 "Oxygen-Im-(Connection-Lost|Cant-Connect|Error-On-Connection|Network-Problems)": (
                     UI,
