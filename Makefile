@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PKGS := espeak-ng libfluidsynth3
+APT_PKGS := espeak-ng libfluidsynth3 wavpack
 # The browser tests of `audiotext serve` drive Debian's Chromium (Playwright cannot download one).
 TEST_APT_PKGS := chromium
 export HF_HUB_OFFLINE := 1

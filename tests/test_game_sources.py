@@ -25,6 +25,7 @@ from audiotext_cli.data.sources import (
     hydrogen,
     openarena,
     registry,
+    teeworlds,
     warzone,
     zeroad,
 )
@@ -38,6 +39,7 @@ LIBRARIES = (
     warzone.LIBRARY,
     openarena.LIBRARY,
     zeroad.LIBRARY,
+    teeworlds.LIBRARY,
 )
 
 
@@ -238,11 +240,18 @@ def test_warzone_speech_clips_read_audio_cfg_and_tutorial(tmp_path):
     cfg.write_text(_CFG)
     tut = tmp_path / "tutorial.js"
     tut.write_text('{"audio": "tut3.ogg", "clear": false, "message": _("Select a truck"), "x": 0}')
+    camp = tmp_path / "libcampaign.js"
+    camp.write_text('//nexus\nconst DEFENSE_ABSORBED = "defabsrd.ogg";\n')
     _zip(
         tmp_path / warzone.BASE,
         {
             "audio/audio.cfg": cfg,
             "script/tutorial.js": tut,
+            warzone.CAMPAIGN: camp,
+            "audio/nexus/defabsrd.ogg": wav,
+            "audio/nexus/untnut.ogg": wav,  # no constant names it: left out
+            "audio/countdown/10min.ogg": wav,
+            "audio/countdown/det10min.ogg": wav,
             "audio/memressp/research/pcv357.ogg": wav,
             "audio/tutorial/tut3.ogg": wav,
             "audio/taunts/taunt1/tkethat1.ogg": wav,
@@ -251,7 +260,9 @@ def test_warzone_speech_clips_read_audio_cfg_and_tutorial(tmp_path):
     )
     clips = {c.id: c for c in warzone._speech_clips([tmp_path])}
     assert sorted(clips) == [
+        "warzone2100/countdown/10min",
         "warzone2100/memressp/research/pcv357",
+        "warzone2100/nexus/defabsrd",
         "warzone2100/taunts/taunt1/tkethat1",
         "warzone2100/tutorial/tut3",
     ]
@@ -260,6 +271,11 @@ def test_warzone_speech_clips_read_audio_cfg_and_tutorial(tmp_path):
     assert 'A voice says: "Research Completed"' in [t for _, t in research.captions]
     assert clips["warzone2100/tutorial/tut3"].labels == ("speech", "announcement", "tutorial")
     assert clips["warzone2100/taunts/taunt1/tkethat1"].labels == ("speech", "voice line", "taunt")
+    nexus = clips["warzone2100/nexus/defabsrd"]
+    assert nexus.labels == ("speech", "voice line", "nexus")
+    assert "The Nexus voice announces: defense absorbed." in [t for _, t in nexus.captions]
+    count = [t for lvl, t in clips["warzone2100/countdown/10min"].captions if lvl == 4]
+    assert count[0] == "A countdown announcement: 10 minutes."
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,7 @@ SPLIT_SOURCES = {
             "widelands",
             "lincity",
             "arcade",
+            "teeworlds",
         ),
         "eval": (
             "timgm6mb",

@@ -89,6 +89,7 @@ CATEGORIES: tuple[Category, ...] = (
         world_music="music from a region",
         music_loop="loops, beats and phrases",
         vocals="singing",
+        game_music="a game's soundtrack (the tracks of its music folder, first 10 s)",
     ),
     _c(
         "vehicle",

@@ -33,9 +33,47 @@ class FileAudio:
     path: str
 
     def make(self) -> np.ndarray:
-        from audiotext_cli.audio.io import load_audio
+        from audiotext_cli.audio.io import iter_blocks
 
-        return load_audio(self.path, CORPUS_SR)[: int(MAX_SECONDS * CORPUS_SR)]
+        # The resampler streams, so stopping after MAX_SECONDS gives the same samples as a
+        # full decode cut there, without decoding the rest of a 4-minute music track.
+        limit = int(MAX_SECONDS * CORPUS_SR)
+        blocks, have = [], 0
+        for block in iter_blocks(self.path, CORPUS_SR):
+            blocks.append(block)
+            have += block.size
+            if have >= limit:
+                break
+        if not blocks:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(blocks)[:limit]
+
+
+@dataclass(frozen=True)
+class WavPackAudio:
+    """A WavPack (.wv) recording (Teeworlds), which libsndfile cannot read: `wvunpack`
+    (Debian `wavpack`, installed by `make apt`) converts it to WAV, decoded as FileAudio."""
+
+    path: str
+
+    def make(self) -> np.ndarray:
+        import shutil
+        import subprocess
+        import tempfile
+
+        from audiotext_cli.errors import DataBuildError
+
+        tool = shutil.which("wvunpack")
+        if tool is None:
+            raise DataBuildError("wvunpack not found (apt-get install wavpack)", self.path)
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = Path(tmp) / (Path(self.path).stem + ".wav")
+            cmd = [tool, "-q", "-y", self.path, "-o", str(wav)]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0 or not wav.is_file():
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise DataBuildError(f"wvunpack failed: {last}", self.path)
+            return FileAudio(str(wav)).make()
 
 
 @dataclass(frozen=True)
@@ -121,7 +159,7 @@ class ClipSpec:
     labels: tuple[str, str, str]
     captions: tuple[tuple[int, str], ...]
     license: str
-    audio: FileAudio | RccAudio | ZipAudio | NoteAudio
+    audio: FileAudio | RccAudio | ZipAudio | WavPackAudio | NoteAudio
 
 
 def spec(
@@ -130,7 +168,7 @@ def spec(
     labels: tuple[str, str, str],
     specific: list[str],
     license: str,
-    audio: FileAudio | RccAudio | ZipAudio | NoteAudio,
+    audio: FileAudio | RccAudio | ZipAudio | WavPackAudio | NoteAudio,
     group: str | None = None,
     **templates: tuple[str, ...],
 ) -> ClipSpec:
@@ -188,6 +226,7 @@ def registry() -> dict[str, Source]:
         scratch,
         sonicpi,
         soundfont,
+        teeworlds,
         tuxpaint,
         warzone,
         zeroad,
@@ -210,5 +249,6 @@ def registry() -> dict[str, Source]:
         hydrogen.SOURCE,
         *games.SOURCES,
         zeroad.SOURCE,
+        teeworlds.SOURCE,
     ]
     return {s.name: s for s in found}

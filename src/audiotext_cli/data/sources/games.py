@@ -14,8 +14,12 @@ KDE/GNOME games). Licences per package, copied into LICENSES/<source>.txt.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources.library import Library, Part
+from audiotext_cli.data.sources import ClipSpec
+from audiotext_cli.data.sources.library import Library, Music, Part, list_audio, voice_line
 
 UI, GE = "user interface", "game event"
 
@@ -31,6 +35,18 @@ SUPERTUX = Library(
             {
                 "brick": ("impact", "breaking", "brick breaking", "a brick breaking"),
                 "coin2?": (UI, GE, "coin", "a coin collected"),
+                "coins_cleared": (UI, GE, "coins cleared", "all the coins cleared"),
+                "tada": (UI, GE, "ta-da", "a ta-da fanfare"),
+                "upgrade|grow(_ogg|_wav)?": (UI, GE, "power-up", "a power-up"),
+                "darthit": ("impact", "hit", "dart hit", "a dart hitting"),
+                "crystallo-shardhit": (
+                    "impact",
+                    "breaking",
+                    "crystal shard",
+                    "a crystal shard hitting",
+                ),
+                "iceblock_bump": ("impact", "thud", "ice block bump", "an ice block bumping"),
+                "hop": ("human sound", "effort", "hop", "someone hopping"),
                 "cracking": ("impact", "breaking", "ice cracking", "ice cracking"),
                 "crystallo-shatter": (
                     "impact",
@@ -77,6 +93,7 @@ SUPERTUX = Library(
             },
         ),
     ),
+    music=(Music(0, "usr/share/games/supertux2/music", "SuperTux"),),
 )
 
 # ------------------------------------------------------------------------- supertuxkart
@@ -91,6 +108,17 @@ SUPERTUXKART = Library(
             f"{_STK}/sfx",
             {
                 "WilhelmScream": ("human sound", "scream", "scream", "a man screaming"),
+                "goal_scored": (UI, GE, "goal", "a goal scored"),
+                "race_finish(_victory)?": (UI, GE, "race finished", "a race finishing"),
+                "(pre_)?start_race": (UI, GE, "race start", "the start of a race"),
+                "nitro": ("vehicle", "car", "nitro boost", "a kart's nitro boost"),
+                "bubblegum_explode": (
+                    "impact",
+                    "splat",
+                    "bubble gum bursting",
+                    "bubble gum bursting",
+                ),
+                "locked": (UI, "error", "locked", "something locked"),
                 "airplane_jetEngine": ("vehicle", "aircraft", "jet engine", "a jet engine"),
                 "anvil": ("impact", "metal", "anvil", "an anvil being struck"),
                 "ball_bounce": ("impact", "bounce", "ball bounce", "a ball bouncing"),
@@ -162,6 +190,7 @@ SUPERTUXKART = Library(
             f"{_STK}/tracks",
             {
                 "scotland/sheep": ("animal", "mammal", "sheep", "sheep bleating"),
+                "stk_enterprise/bzzt2": ("machine", "electrical", "buzz", "an electrical buzz"),
                 "black_forest/cow": ("animal", "mammal", "cow", "a cow mooing"),
                 "black_forest/steamLocomotive": (
                     "vehicle",
@@ -180,6 +209,7 @@ SUPERTUXKART = Library(
             recursive=True,
         ),
     ),
+    music=(Music(0, "usr/share/games/supertuxkart/data/music", "SuperTuxKart"),),
 )
 
 # ---------------------------------------------------------------------------- freedroid
@@ -218,6 +248,37 @@ FREEDROID = Library(
                     "a camera taking a picture",
                 ),
                 "open_chest_sound": ("object", "container", "chest", "a chest opening"),
+                r"Shop_Item(Bought|Sold|Repaired)Sound_0": (
+                    UI,
+                    GE,
+                    "shop",
+                    "an item traded in a shop",
+                ),
+                r"Takeover_Game_(Won|Lost|Deadlock)_Sound_0": (
+                    UI,
+                    GE,
+                    "takeover game",
+                    "the end of a takeover game",
+                ),
+                "Mission_Status_Change_Sound_0": (
+                    UI,
+                    "notification",
+                    "mission",
+                    "a mission update",
+                ),
+                r"item_sounds/Item_(Armour|Range_Weapon)_Put_Sound_0": (
+                    UI,
+                    GE,
+                    "item equipped",
+                    "an item being equipped",
+                ),
+                "Bullet_Reflected_Sound_0": (
+                    "impact",
+                    "metal",
+                    "bullet reflected",
+                    "a bullet being deflected",
+                ),
+                "new_healing_sound": (UI, GE, "healing", "a character being healed"),
                 "MenuClick|Menu_Item_(Selected_Sound_1|Deselected_Sound_0)"
                 "|Move_Menu_Position_Sound_0": (
                     UI,
@@ -305,6 +366,13 @@ FREEDROID = Library(
                     "robot alert",
                     "a robot noticing an intruder",
                 ),
+                # droid_specs.lua: every droid's `voice_samples` (1..62), played at random
+                r"bot_sounds/voice_samples/\d+": (
+                    "electronic sound",
+                    "sci-fi sound",
+                    "robot voice",
+                    "a robot's voice",
+                ),
                 r"bot_sounds/Start_Attack_Sound_\d+": (
                     "electronic sound",
                     "sci-fi sound",
@@ -315,20 +383,51 @@ FREEDROID = Library(
             recursive=True,
         ),
     ),
+    music=(Music(0, "usr/share/freedroidrpg/data/sound/music", "FreedroidRPG"),),
 )
 
 # -------------------------------------------------------------------------------- flare
 _FL = "usr/share/games/flare/mods/fantasycore/soundfx"
+_MERCHANT = re.compile(r"npcs/(female|male)_merchant_\d+")
+
+
+def _flare_merchants(roots: list[Path]) -> list[ClipSpec]:
+    """`npcs/<female|male>_merchant_NN`: a merchant's voice line; no transcript ships, so
+    level 4 says who speaks, not what is said."""
+    out = []
+    for f in list_audio(roots[0], _FL, recursive=True):
+        m = _MERCHANT.fullmatch(f.rel)
+        if m:
+            who = "woman" if m.group(1) == "female" else "man"
+            texts = [
+                f"A merchant in the game Flare speaks (a {who}'s voice).",
+                f"A {who} speaking: a shopkeeper's voice line.",
+                f"A game character's voice line, spoken by a {who}.",
+            ]
+            l3 = ("{x}", "a {x} speaking", "the voice of a {x}")
+            out.append(voice_line("flare", f.rel, "merchant", texts, _FL_LICENSE, f.audio, l3))
+    return out
+
+
+_FL_LICENSE = "CC-BY-SA-3.0 (flare-game art and sound; engine GPL-3+)"
 FLARE = Library(
     "flare",
     (Package("deb", "flare-game", "1.14-1"),),
-    "CC-BY-SA-3.0 (flare-game art and sound; engine GPL-3+)",
+    _FL_LICENSE,
     (
         Part(
             0,
             _FL,
             {
                 "environment/forest_owl_loop": ("animal", "bird", "owl", "an owl in a forest"),
+                "inventory/inventory_(gem|heavy|object)": (
+                    UI,
+                    GE,
+                    "inventory",
+                    "an item put into the inventory",
+                ),
+                "no_mana": (UI, "error", "no mana", "a spell failing for want of mana"),
+                "powers/arrow_wall": ("impact", "hit", "arrow hit", "an arrow hitting a wall"),
                 "environment/river_loop": ("water", "flowing water", "river", "a river flowing"),
                 "environment/bird_twitter_loop": ("animal", "bird", "birdsong", "birds twittering"),
                 "environment/teleporter": (
@@ -440,6 +539,8 @@ FLARE = Library(
             prefix="empyrean",
         ),
     ),
+    extra=(_flare_merchants,),
+    music=(Music(0, "usr/share/games/flare/mods/fantasycore/music", "Flare"),),
 )
 
 # ---------------------------------------------------------------------------- widelands
@@ -453,6 +554,25 @@ WIDELANDS = Library(
             0,
             f"{_WL}/sound",
             {
+                r"barbarians/taverns/(biginn|inn|tavern)_\d+": (
+                    "ambience",
+                    "urban ambience",
+                    "tavern",
+                    "the bustle of a tavern",
+                ),
+                r"atlanteans/goldspin_\d+": (
+                    "machine",
+                    "mechanism",
+                    "gold spinning",
+                    "gold being spun",
+                ),
+                "create_construction_site": (
+                    UI,
+                    GE,
+                    "construction site",
+                    "a construction site placed",
+                ),
+                "military/site_occupied": (UI, GE, "site occupied", "a military site occupied"),
                 r"hammering/hammering_\d+|hammering/geologist_hammer": (
                     "machine",
                     "tool",
@@ -550,6 +670,7 @@ WIDELANDS = Library(
             prefix="critters",
         ),
     ),
+    music=(Music(0, "usr/share/games/widelands/data/music", "Widelands"),),
 )
 
 # ------------------------------------------------------------------------------ lincity
@@ -610,9 +731,57 @@ LINCITY = Library(
                     "a windmill turning",
                 ),
                 r"School\d": ("ambience", "urban ambience", "school", "the sound of a school"),
+                # sounds.xml binds these to the tiles of the same name (what the tile sounds like)
+                r"(Organic)?Farm\d": (
+                    "ambience",
+                    "nature ambience",
+                    "farm",
+                    "the ambience of a farm",
+                ),
+                r"Green\d": (
+                    "ambience",
+                    "nature ambience",
+                    "green space",
+                    "a green space with trees",
+                ),
+                r"ParklandLake\d": ("ambience", "nature ambience", "park lake", "a lake in a park"),
+                r"ParklandPlane\d": ("ambience", "nature ambience", "park", "a park"),
+                r"Residential(High|Med|Low|LowLow)\d": (
+                    "ambience",
+                    "urban ambience",
+                    "residential area",
+                    "a residential area",
+                ),
+                r"Shanty\d": ("ambience", "urban ambience", "shanty town", "a shanty town"),
+                r"Market(Empty|Low|Med|Full)1": (
+                    "ambience",
+                    "urban ambience",
+                    "market",
+                    "a market",
+                ),
+                r"University\d": (
+                    "ambience",
+                    "urban ambience",
+                    "university",
+                    "the sound of a university",
+                ),
+                r"MonumentConstruction\d": (
+                    "machine",
+                    "tool",
+                    "construction",
+                    "a monument being built",
+                ),
+                r"PowerCoal(Empty|Low|Med|Full)": (
+                    "machine",
+                    "factory",
+                    "coal power station",
+                    "a coal power station working",
+                ),
+                r"Recycle\d": ("machine", "factory", "recycling centre", "a recycling centre"),
             },
         ),
     ),
+    music=(Music(0, "usr/share/games/lincity-ng/music", "LinCity-NG"),),
 )
 
 # ------------------------------------------------------------------------------- arcade
@@ -626,6 +795,7 @@ ARCADE = Library(
         Package("deb", "frozen-bubble-data", "2.212-11"),
         Package("deb", "freeciv-data", "3.0.6-1+deb12u1"),
         Package("deb", "extremetuxracer-data", "0.8.2-1"),
+        Package("deb", "xmoto-data", "0.6.1+repack-9"),
     ),
     "GPL-2.0(-or-later) per package (freeciv: some CC0); see LICENSES/arcade.txt",
     (
@@ -651,6 +821,10 @@ ARCADE = Library(
             {
                 "alarm": ("alarm", "alarm", "alarm", "an alarm"),
                 "buzz": (UI, "error", "buzzer", "a buzzer"),
+                "win|winfinal": (UI, GE, "win", "a game won"),
+                "excuseme": ("speech", "voice line", "excuse me", 'a voice saying "excuse me"'),
+                "lose": (UI, GE, "lose", "a game lost"),
+                "pause": (UI, "click", "pause", "a game paused"),
                 "laser": ("weapon", "energy weapon", "laser", "a laser"),
                 "cheer": ("human sound", "crowd", "cheering", "a crowd cheering"),
                 "bite": ("human sound", "body", "bite", "a bite"),
@@ -667,6 +841,9 @@ ARCADE = Library(
             "usr/share/games/lbreakout2/sounds",
             {
                 "exp|expl_ball": ("explosion", "explosion", "explosion", "an explosion"),
+                "gainlife": (UI, GE, "extra life", "an extra life gained"),
+                "looselife": (UI, GE, "life lost", "a life lost"),
+                "extraball": (UI, GE, "extra ball", "an extra ball"),
                 "metal": ("impact", "metal", "metal", "metal being hit"),
                 "shot": ("weapon", "gun", "shot", "a shot"),
                 "menu_click|click": (UI, "click", "click", "a click"),
@@ -694,6 +871,13 @@ ARCADE = Library(
                 "plop2?": ("impact", "thud", "plop", "a plop"),
                 "chink": ("impact", "metal", "chink", "a metallic chink"),
                 "digger": ("machine", "tool", "digging", "digging"),
+                "goodidea": (
+                    "speech",
+                    "voice line",
+                    "good idea",
+                    'a small voice saying "good idea"',
+                ),
+                "ting": ("alarm", "bell", "ting", "a ting"),
             },
             prefix="pingus",
         ),
@@ -702,6 +886,10 @@ ARCADE = Library(
             "usr/share/games/frozen-bubble/snd",
             {
                 "applause": ("human sound", "crowd", "applause", "an audience applauding"),
+                "lose": (UI, GE, "lose", "a game lost"),
+                "pause": (UI, "click", "pause", "a game paused"),
+                "hurry": (UI, "notification", "hurry", "a warning to hurry"),
+                "chatted": (UI, "notification", "chat message", "a chat message"),
                 "snore": ("human sound", "breathing", "snoring", "someone snoring"),
                 "typewriter": ("machine", "household appliance", "typewriter", "a typewriter"),
                 "rebound": ("impact", "bounce", "rebound", "a bubble bouncing off a wall"),
@@ -725,6 +913,8 @@ ARCADE = Library(
                 "woodbrk": ("impact", "breaking", "wood breaking", "wood breaking"),
                 "foot3": ("footsteps", "footsteps", "footsteps", "footsteps"),
                 "illegal": (UI, "error", "illegal move", "an illegal move"),
+                "wall01": ("weapon", "launcher", "catapult", "a catapult"),  # f_catapult
+                "wakeup": (UI, "notification", "wake-up call", "a player's wake-up call"),
                 "inh2o": ("water", "splash", "into water", "something going into water"),
                 "Mortar": ("weapon", "launcher", "mortar", "a mortar firing"),
                 "Tread": ("vehicle", "tracked vehicle", "tank treads", "a tracked vehicle moving"),
@@ -752,6 +942,11 @@ ARCADE = Library(
             },
             prefix="etr",
         ),
+    ),
+    music=(
+        Music(5, "usr/share/games/freeciv/stdmusic", "Freeciv"),
+        Music(6, "usr/share/games/etr/music", "Extreme Tux Racer"),
+        Music(7, "usr/share/games/xmoto/Textures/Musics", "X-Moto"),
     ),
 )
 
@@ -815,6 +1010,12 @@ DESKTOP = Library(
                 "service-log(in|out)": (UI, "notification", "login", "logging in or out"),
                 "suspend-error": (UI, "error", "error", "an error"),
                 "audio-volume-change": (UI, "click", "volume change", "the volume being changed"),
+                "audio-test-signal": (
+                    "electronic sound",
+                    "beep",
+                    "test signal",
+                    "an audio test signal",
+                ),
             },
             prefix="freedesktop",
         ),
@@ -864,6 +1065,28 @@ DESKTOP = Library(
                     "the trash being emptied",
                 ),
                 "Oxygen-Sys-Question": (UI, "notification", "question", "a question dialog"),
+                "Oxygen-Im-(Irc-Event|Nudge)": (
+                    UI,
+                    "notification",
+                    "chat event",
+                    "an instant-messaging notification",
+                ),
+                "Oxygen-K3B-Finish-Error": (UI, "error", "error", "an error"),
+                "Oxygen-K3B-Finish-Success|Oxygen-Sys-App-Positive": (
+                    UI,
+                    "notification",
+                    "success",
+                    "a task finishing successfully",
+                ),
+                "Oxygen-Sys-App-Message": (UI, "notification", "message", "a message notification"),
+                "Oxygen-Im-User-Auth|Oxygen-K3B-Insert-Medium|Oxygen-Sys-Special"
+                "|Oxygen-Sys-List-End|Oxygen-Sys-List-Match-Multiple": (
+                    UI,
+                    "notification",
+                    "notification",
+                    "a desktop notification",
+                ),
+                "Oxygen-Sys-List-Match-No": (UI, "error", "no match", "a search finding nothing"),
                 "Oxygen-Im-(Connection-Lost|Cant-Connect|Error-On-Connection|Network-Problems)": (
                     UI,
                     "error",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec, FileAudio, spec
-from audiotext_cli.data.sources.library import QUOTED_L3, SPEECH_L2, Library, Part
+from audiotext_cli.data.sources.library import QUOTED_L3, SPEECH_L2, Library, Music, Part
 from audiotext_cli.errors import DataBuildError
 
 NAME = "hedgewars"
@@ -91,6 +91,14 @@ VOCAL = {  # event -> (L2, L3, what is heard)
 
 _EFFECTS = {
     "Droplet[123]": ("water", "drip", "water drop", "a drop of water"),
+    "melonimpact": ("impact", "splat", "melon impact", "a melon smashing on the ground"),
+    "(plane|bee)water": ("water", "splash", "splash", "something splashing into water"),
+    "steam": ("machine", "factory", "steam", "steam hissing"),
+    "hell_(ow|ooff|ugh)": ("human sound", "pain", "pain", "someone crying out in pain"),
+    "drillgun": ("machine", "tool", "drill", "a drill"),
+    "jetpackboost": ("machine", "motor", "jetpack", "a jetpack boosting"),
+    "parachute": ("movement", "whoosh", "parachute", "a parachute opening"),
+    "frozen_hog_impact": ("impact", "thud", "frozen hedgehog", "a frozen hedgehog landing"),
     "Kiss": ("human sound", "body", "kiss", "a kiss"),
     "Whistle": ("alarm", "whistle", "whistle", "a whistle"),
     "TARDIS": ("electronic sound", "sci-fi sound", "TARDIS", "the TARDIS materialising"),
@@ -206,5 +214,6 @@ LIBRARY = Library(
     LICENSE,
     (Part(0, SOUNDS, _EFFECTS, prefix="effects"),),
     extra=(_voice_clips,),
+    music=(Music(0, "usr/share/games/hedgewars/Data/Music", "Hedgewars"),),
 )
 SOURCE = LIBRARY.source()

@@ -52,6 +52,10 @@ PIECES: tuple[tuple[str, str, str], ...] = (
     (r"splash", "drum kit", "splash cymbal"),
     (r"china", "drum kit", "china cymbal"),
     (r"cymbal|\bcym\b", "drum kit", "cymbal"),
+    (r"water ?glass", "percussion instrument", "water glass"),
+    (r"\bbell\b", "percussion instrument", "bell"),
+    (r"whistle", "percussion instrument", "whistle"),
+    (r"\bdrum\b", "percussion instrument", "drum"),
 )
 
 
@@ -71,7 +75,8 @@ def _instruments(xml: Path) -> list[tuple[str, list[str]]]:
     for inst in root.iter():
         if not inst.tag.endswith("instrument"):
             continue
-        name = next((c.text for c in inst if c.tag.endswith("name")), None)
+        # the tag itself, not `filename`, which comes first in the older kits' format
+        name = next((c.text for c in inst if c.tag.rpartition("}")[2] == "name"), None)
         files = [e.text for e in inst.iter() if e.tag.endswith("filename") and e.text]
         if name and files:
             out.append((name.strip(), files))

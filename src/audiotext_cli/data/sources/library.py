@@ -22,14 +22,22 @@ from pathlib import Path
 
 from audiotext_cli.data.captions import heard
 from audiotext_cli.data.packages import Package
-from audiotext_cli.data.sources import ClipSpec, FileAudio, Source, ZipAudio, spec
+from audiotext_cli.data.sources import (
+    ClipSpec,
+    FileAudio,
+    Source,
+    WavPackAudio,
+    ZipAudio,
+    spec,
+)
 from audiotext_cli.errors import DataBuildError
 
 SPEECH_L2 = ("{x}", "a {x}", "speech: a {x}")
 """Level-2 templates for speech classes ("voice line" -> "a voice line", "speech: a voice line")."""
 QUOTED_L3 = ("{x}", 'the words "{x}"', 'someone saying "{x}"')
 """Level-3 templates for a label that is the words spoken ("take cover")."""
-AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au")
+AUDIO_SUFFIXES = (".wav", ".ogg", ".oga", ".flac", ".mp3", ".aiff", ".aif", ".au", ".wv")
+"""`.wv` (WavPack, Teeworlds) is decoded by `WavPackAudio`; the rest by libsndfile."""
 Row = tuple[str, str, str, str]
 Table = dict[str, Row]
 
@@ -51,7 +59,7 @@ class Found:
     """An audio file a part lists: its path under the folder (no suffix) and its recipe."""
 
     rel: str
-    audio: FileAudio | ZipAudio
+    audio: FileAudio | ZipAudio | WavPackAudio
 
 
 def voice_line(
@@ -60,7 +68,7 @@ def voice_line(
     line: str,
     texts: list[str],
     license: str,
-    audio: FileAudio | ZipAudio,
+    audio: FileAudio | ZipAudio | WavPackAudio,
     l3: tuple[str, ...] = QUOTED_L3,
 ) -> ClipSpec:
     """A ["speech", "voice line", line] clip with the speech caption templates."""
@@ -92,7 +100,8 @@ def list_audio(root: Path, folder: str, recursive: bool = False) -> list[Found]:
         rel = p.relative_to(base).with_suffix("").as_posix()
         if stems[rel] > 1:  # splash.ogg beside splash.wav: both kept, told apart
             rel += "_" + p.suffix.lstrip(".").lower()
-        out.append(Found(rel, FileAudio(str(p))))
+        recipe = WavPackAudio(str(p)) if p.suffix.lower() == ".wv" else FileAudio(str(p))
+        out.append(Found(rel, recipe))
     return out
 
 
@@ -129,6 +138,45 @@ def table_clips(name: str, license: str, parts: tuple[Part, ...], roots: list[Pa
 
 
 @dataclass(frozen=True)
+class Music:
+    """A game's music folder (`package` indexes the source's packages; `folder` as in
+    Part): every track is ["music", "game music", "<game> music"], its first MAX_SECONDS.
+    The folder says it is music and the file name is the track's title; neither says what
+    it sounds like, so the title goes into level 4 only, quoted."""
+
+    package: int
+    folder: str
+    game: str
+    recursive: bool = True
+    pattern: str = ".*"  # the tracks' paths under the folder (a folder shared with effects)
+
+
+MUSIC_L2 = ("{x}", "{x} from a soundtrack", "a piece of {x}")
+MUSIC_L3 = ("{x}", "{x}, a game soundtrack", "a piece of {x}")
+
+
+def music_clips(name: str, license: str, parts: tuple[Music, ...], roots: list[Path]):
+    """Clip specs for every track of every music folder; an empty folder is a build error."""
+    out: list[ClipSpec] = []
+    for part in parts:
+        found = list_audio(roots[part.package], part.folder, part.recursive)
+        found = [f for f in found if re.fullmatch(part.pattern, f.rel, re.IGNORECASE)]
+        if not found:
+            raise DataBuildError(f"{name}: no music in {part.folder}", roots[part.package])
+        labels = ("music", "game music", f"{part.game} music")
+        for f in found:
+            title = " ".join(re.split(r"[\s_\-]+", f.rel.rsplit("/", 1)[-1])).strip()
+            texts = [
+                f'Music from the game {part.game}: the track "{title}".',
+                f"A piece of the {part.game} soundtrack.",
+                f"Game music from {part.game}.",
+            ]
+            clip = f"music/{f.rel}"
+            out.append(spec(name, clip, labels, texts, license, f.audio, l2=MUSIC_L2, l3=MUSIC_L3))
+    return out
+
+
+@dataclass(frozen=True)
 class Library:
     """A source made of tables (and optionally extra clip functions for data-file labels)."""
 
@@ -138,9 +186,11 @@ class Library:
     parts: tuple[Part, ...]
     extra: tuple[Callable[[list[Path]], list[ClipSpec]], ...] = field(default=())
     license_files: tuple[str, ...] = ()
+    music: tuple[Music, ...] = ()
 
     def clips(self, roots: list[Path], size: str, role: str, seed: int) -> list[ClipSpec]:
         out = table_clips(self.name, self.license, self.parts, roots)
+        out += music_clips(self.name, self.license, self.music, roots)
         for fn in self.extra:
             out += fn(roots)
         if not out:

@@ -24,6 +24,28 @@ PAK = "usr/share/games/openarena/baseoa/pak0.pk3"
 MPPAK = "usr/share/games/openarena/missionpack/mp-pak0.pk3"
 
 _FX = {
+    "player/talk": ("user interface", "notification", "chat message", "a chat message"),
+    "player/footsteps/energy[1-4]": (
+        "footsteps",
+        "footsteps",
+        "energy footstep",
+        "a footstep on an energy floor",
+    ),
+    "weapons/(bfg/bfg|lightning/lg|railgun/rg)_hum": (
+        "weapon",
+        "energy weapon",
+        "weapon hum",
+        "an energy weapon humming",
+    ),
+    "weapons/plasma/lasfly": ("weapon", "energy weapon", "plasma", "a plasma bolt flying"),
+    "world/lava_amb_01_quiet": ("fire", "fire", "lava", "bubbling lava"),
+    "world/demonwind01": ("weather", "wind", "wind", "wind howling"),
+    "world/(ambient/x_rumbledrone|drone6|tim_drone1)": (
+        "ambience",
+        "synthetic ambience",
+        "drone",
+        "a droning ambience",
+    ),
     "feedback/hit": ("user interface", "game event", "hit marker", "a hit confirmed"),
     "items/(l|m|n|s)_health": (
         "user interface",

@@ -10,7 +10,9 @@ Effects are labelled by the table below from their names and the cfg's comments
 (`lrgcan` /*Large Cannon*/, `tflight` /*Blimp Flight*/). Tutorial lines take the message
 `script/tutorial.js` shows with them (`"audio": "tut3.ogg", ... "message": _("To build an
 oil derrick, select one of your trucks")`), if not over MAX_SECONDS. Taunts whose abbreviated names
-we cannot read for sure, countdowns and lines without a transcript are left out.
+we cannot read for sure, the countdown's detonation and sequence calls (`det10min`,
+`flseq`) and lines without a transcript are left out; its plain calls (`10min`, `10to1`)
+say the time left, so level 4 gives that, not the words.
 Licence: GPL-2+ (warzone2100-data; a few CC0/CC-BY-SA-3.0 files, see LICENSES).
 """
 
@@ -58,6 +60,7 @@ VOICE_SECTIONS = {  # audio.cfg section -> level-2 class
 _TOPIC = {"extra": "mission event", "tutorial stuff": "tutorial"}
 _ENTRY = re.compile(r'^\s*audio\s+"([^"]+)"[^/\n]*(?:/\*\s*(.*?)\s*\*/)?', re.M)
 _SECTION = re.compile(r"^\s*/\*\s*([^*]+?)\s*\*/\s*$", re.M)
+_SUB = re.compile(r"Ver-\d+$")
 
 _W = ".*/"  # any folder inside audio/
 _EFFECTS = {
@@ -106,6 +109,15 @@ _EFFECTS = {
     _W + "hovmove": ("vehicle", "hovercraft", "hovercraft", "a hovercraft moving"),
     _W + "hovstart": ("vehicle", "hovercraft", "hovercraft", "a hovercraft starting"),
     _W + "hovstop": ("vehicle", "hovercraft", "hovercraft", "a hovercraft stopping"),
+    _W + "con-(move|move-off|shut-down)": (  # audio.cfg: "Constructor droid" engine noises
+        "machine",
+        "motor",
+        "droid engine",
+        "a constructor droid's engine",
+    ),
+    _W + "steam": ("machine", "factory", "steam", "steam hissing"),
+    _W + "splash": ("water", "splash", "splash", "a splash"),
+    _W + "(nxsexpld|mpodexpl)": ("explosion", "explosion", "explosion", "an explosion"),
     _W + "oilpump": ("machine", "motor", "oil pump", "an oil pump working"),
     _W + "powerhum": ("machine", "electrical", "power generator", "a power generator humming"),
     _W + "freroar": ("fire", "fire", "roaring fire", "a fire roaring"),
@@ -131,7 +143,8 @@ def transcripts(cfg: str) -> dict[str, tuple[str, str, str]]:
     """File stem -> (level-2 class, section as words, the words) for every commented
     line in a voice section."""
     out: dict[str, tuple[str, str, str]] = {}
-    marks = [(m.start(), m.group(1)) for m in _SECTION.finditer(cfg)]
+    # "Ver-1".."Ver-3" are the VTOL pilots' three voices, sub-headings of their section
+    marks = [(m.start(), m.group(1)) for m in _SECTION.finditer(cfg) if not _SUB.match(m.group(1))]
     for m in _ENTRY.finditer(cfg):
         section = next((name for pos, name in reversed(marks) if pos < m.start()), "")
         words = (m.group(2) or "").strip(" :")
@@ -167,6 +180,14 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
         raise DataBuildError(f"no {CFG} or {TUTORIAL}: {exc}", wz) from None
     lines = transcripts(cfg)
+    try:
+        with zipfile.ZipFile(wz) as zf:
+            nexus = dict(
+                (b, a)
+                for a, b in _NEXUS.findall(zf.read(CAMPAIGN).decode("utf-8", errors="replace"))
+            )
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise DataBuildError(f"no {CAMPAIGN}: {exc}", wz) from None
     for stem, text in _TUT.findall(tutorial):
         lines.setdefault(stem, ("announcement", "tutorial", " ".join(text.split())))
     out = []
@@ -179,6 +200,22 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
                 continue  # a cut clip would no longer match its transcript
             who = "An announcer" if kind == "announcement" else "A radio voice"
             texts = [f'A voice says: "{said}"', f'{who} says "{said}".', said]
+        elif f.rel.startswith("nexus/") and stem in nexus:
+            # libcampaign.js names the line (DEFENSE_ABSORBED = "defabsrd.ogg"): its gist,
+            # not a transcript
+            kind, l3 = "voice line", "nexus"
+            gist = nexus[stem].replace("_", " ").lower()
+            texts = [f"The Nexus voice announces: {gist}.", f"A machine voice line ({gist})."]
+        elif f.rel.startswith("countdown/") and _COUNTDOWN.fullmatch(stem):
+            kind, l3 = "announcement", "countdown"
+            left = _COUNTDOWN.fullmatch(stem).group(1)
+            if left == "10to1":
+                texts = ["A voice counting down from ten to one.", "A countdown from ten to one."]
+            else:  # the name gives the time, not the words around it
+                texts = [
+                    f"A countdown announcement: {left} minutes.",
+                    f"A voice announcing {left} minutes on a countdown.",
+                ]
         elif f.rel.startswith("taunts/") and taunt:
             kind, l3 = "voice line", "taunt"
             texts = [f'A voice taunts: "{taunt}"', f'A game taunt: "{taunt}".', taunt]
@@ -189,6 +226,9 @@ def _speech_clips(roots: list[Path]) -> list[ClipSpec]:
     return out
 
 
+CAMPAIGN = "script/campaign/libcampaign.js"
+_NEXUS = re.compile(r'const ([A-Z_]+) = "([\w-]+)\.ogg";')
+_COUNTDOWN = re.compile(r"(10to1|\d+)(?:min)?")  # countdown/10min, 10to1; not det*, *seq
 _VOICE = {"l2": SPEECH_L2, "l3": ("{x}", "a {x} line", "speech: {x}")}
 
 LIBRARY = Library(

@@ -5,8 +5,12 @@ say what is heard (`actor/singlesteps/fs_gravel_3`, `attack/impact/arrow_metal_2
 `ambient/weather/thunder_1`). Voice orders (`voice/<language>/civ/civ_<female|male>_<order>`)
 are units answering the player in a reconstructed ancient language: the order is the
 game's name for the line ("attack", "what is it"), so level 4 says whose line it is and in
-which language, not a transcript. Music, building-selection sounds, the unnamed fire
-sounds (`c`, `sp`, `sz`) and the `*expire` ends of gathering are left out. Licence: CC-BY-SA-3.0
+which language, not a transcript. The game's SoundGroup XML files (`audio/**/*.xml`, the
+tables that bind sounds to events) name what the bare file names do not: `attack/fire/c_*`
+is `crackling_fire.xml`, `sp_*` `spreading_fire.xml`, and `sel_<building>` is played when
+that building is selected. Left out: the fire sounds no SoundGroup lists (`sz*`), the
+`*expire` ends of gathering (no SoundGroup either), the generic animal death, the ram's
+order sound and music. Licence: CC-BY-SA-3.0
 (0ad-data art and sound).
 """
 
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from audiotext_cli.data.packages import Package
 from audiotext_cli.data.sources import ClipSpec
-from audiotext_cli.data.sources.library import Library, Part, list_audio, voice_line
+from audiotext_cli.data.sources.library import Library, Music, Part, list_audio, voice_line
 
 NAME = "zeroad"
 LICENSE = "CC-BY-SA-3.0 (0ad-data)"
@@ -266,6 +270,91 @@ _FX = {
         "a pickaxe striking rock",
     ),
 }
+# interface/select/building/sel_<building>: the sound the game plays when the player
+# selects that building (its SoundGroup sel_<building>.xml); `ffactri` and `universal`
+# do not say which building.
+_BUILDINGS = [
+    "barracks",
+    "broch",
+    "civ_center",
+    "corral",
+    "dock",
+    "elephant_stable",
+    "farm",
+    "farmstead",
+    "field",
+    "forge",
+    "fortress",
+    "gate",
+    "greek_theater",
+    "gymnasium",
+    "house",
+    "iber_monument",
+    "kennel",
+    "library",
+    "market",
+    "port",
+    "stable",
+    "storehouse",
+    "temple",
+    "theater",
+    "tholos",
+    "tower",
+    "wall",
+    "wonder",
+]
+_SAY_BUILDING = {"civ_center": "civic centre", "iber_monument": "Iberian monument"}
+for _b in _BUILDINGS:
+    _name = _SAY_BUILDING.get(_b, _b.replace("_", " "))
+    _FX[f"interface/select/building/sel_{_b}{N}"] = (
+        "user interface",
+        "game event",
+        f"{_name} selected",
+        f"the sound of a {_name} being selected in the game",
+    )
+_FX.update(
+    {
+        f"interface/select/resource/sel_(fruit|metal|stone|tree){N}": (
+            "user interface",
+            "game event",
+            "resource selected",
+            "the sound of a resource being selected in the game",
+        ),
+        f"actor/ship/ship_select{N}": (
+            "user interface",
+            "game event",
+            "ship selected",
+            "the sound of a ship being selected in the game",
+        ),
+        f"attack/siege/siege_select{N}": (
+            "user interface",
+            "game event",
+            "siege engine selected",
+            "the sound of a siege engine being selected in the game",
+        ),
+        f"interface/alarm/alarmdefeat{N}": ("user interface", "game event", "defeat", "a defeat"),
+        f"interface/alarm/alarmvictory{N}": (
+            "user interface",
+            "game event",
+            "victory",
+            "a victory",
+        ),
+        # the SoundGroups crackling_fire.xml (c_*) and spreading_fire.xml (sp_*)
+        f"attack/fire/c{N}": ("fire", "fire", "crackling fire", "a fire crackling"),
+        f"attack/fire/sp{N}": ("fire", "fire", "spreading fire", "a fire spreading"),
+        f"actor/ship/warship_death{N}": (
+            "impact",
+            "crash",
+            "warship destroyed",
+            "a warship being destroyed",
+        ),
+        f"voice/global/civ_dog_move{N}": _animal("mammal", "dog", "a dog answering an order"),
+    }
+)
+_UI = {  # mods/mod/mod.zip: the menus' buttons
+    "ui_button_click": ("user interface", "click", "button click", "a button being clicked"),
+    "ui_button_longclick": ("user interface", "click", "button click", "a long button click"),
+}
 _ORDER = re.compile(r"civ_(female|male)_(.+?)_?\d*$")
 _SAY = {"Asyouwish": "as you wish", "Imcoming": "I'm coming", "I_will_go": "I will go"}
 
@@ -293,7 +382,11 @@ LIBRARY = Library(
     NAME,
     (Package("deb", "0ad-data", "0.0.26-1"),),
     LICENSE,
-    (Part(0, f"{ZIP}!audio/", _FX, recursive=True),),
+    (
+        Part(0, f"{ZIP}!audio/", _FX, recursive=True),
+        Part(0, "usr/share/games/0ad/mods/mod/mod.zip!audio/interface/ui/", _UI, "mod"),
+    ),
     extra=(_voice_clips,),
+    music=(Music(0, f"{ZIP}!audio/music/", "0 A.D."),),
 )
 SOURCE = LIBRARY.source()
