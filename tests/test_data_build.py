@@ -179,7 +179,7 @@ def test_desktop_sounds_from_the_real_theme_packages(records):
     from audiotext_cli.data.ontology import ONTOLOGY
 
     ours = [r for r in records["eval"] if r.source == "desktop"]
-    assert 60 <= len(ours) <= 80 and not any(r.source == "desktop" for r in records["train"])
+    assert 70 <= len(ours) <= 90 and not any(r.source == "desktop" for r in records["train"])
     assert all(r.labels[1] in ONTOLOGY[r.labels[0]].classes for r in ours)
     by_id = {r.id: r for r in ours}
     assert by_id["desktop/freedesktop/bell"].labels == ["alarm", "bell", "bell"]
