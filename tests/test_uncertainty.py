@@ -109,7 +109,7 @@ def test_cli_uncertainty_png_by_level(prolap_run, corpus, tmp_path) -> None:
     result = runner.invoke(app, [*args, "--png", str(png), "--json"])
     assert result.exit_code == 0, result.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    means = json.loads(result.stdout)["text"]["mean_total_variance_per_level"]
+    means = json.loads(result.stdout)["text"]["distinct_caption_variance_per_level"]
     records = read_manifest(corpus["eval"])
     embedder = load_embedder(prolap_run)
     level1 = list(dict.fromkeys(c["text"] for r in records for c in r.captions if c["level"] == 1))

@@ -200,7 +200,7 @@ def uncertainty_command(
 
         texts, emb = items["text"]
         groups = variance_by_level(records, texts, emb.logvar)
-        result["text"]["mean_total_variance_per_level"] = {
+        result["text"]["distinct_caption_variance_per_level"] = {
             str(lv): float(v.mean()) for lv, v in groups.items() if len(v)
         }
         title = f"{embedder.model_id}: caption variance by level"
