@@ -77,6 +77,57 @@ def test_packed_tiles_never_depend_on_the_mix(minilm: MiniLM, monkeypatch) -> No
     np.testing.assert_array_equal(minilm.encode(texts[40:] + texts[:40])[-40:], together[:40])
 
 
+def test_short_calls_use_a_small_tile_only_where_it_gives_the_same_rows(
+    minilm: MiniLM, monkeypatch
+) -> None:
+    # a lone query runs in a small tile when the probe allows one; its vector must equal
+    # its row in a batch of full 128-row tiles, at this thread count, either way
+    import audiotext_cli.text.minilm as module
+
+    tiles: list[int] = []
+    real = MiniLM._encode_packed
+
+    def spy(self: MiniLM, seqs: list[list[int]], tile: int):
+        tiles.append(tile)
+        return real(self, seqs, tile)
+
+    monkeypatch.setattr(MiniLM, "_encode_packed", spy)
+    crowd = [f"rain {'and wind ' * i}" for i in range(1, 30)]
+    query = "a dog barking"
+    in_batch = minilm.encode([*crowd, query])[-1]
+    allowed = module._exact_small_tiles(minilm, torch.get_num_threads())
+    tiles.clear()
+    np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
+    assert tiles == [min(allowed, default=module.ENCODE_TILE)]
+    monkeypatch.setattr(module, "SMALL_TILES", ())
+    module._exact_small_tiles.cache_clear()
+    try:
+        tiles.clear()
+        np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
+        assert tiles == [module.ENCODE_TILE]
+    finally:
+        module._exact_small_tiles.cache_clear()
+
+
+def test_tile_probe_refuses_row_counts_whose_gemm_differs(minilm: MiniLM, monkeypatch) -> None:
+    # a BLAS whose small-row kernel sums in another order must fall back to full tiles
+    import audiotext_cli.text.minilm as module
+
+    linear = module.F.linear
+
+    def skewed(x, w, b=None):
+        y = linear(x, w, b)
+        return y + 1e-6 if x.shape[0] == 32 else y
+
+    monkeypatch.setattr(module.F, "linear", skewed)
+    module._exact_small_tiles.cache_clear()
+    try:
+        assert 32 not in module._exact_small_tiles(minilm, torch.get_num_threads())
+    finally:
+        monkeypatch.undo()
+        module._exact_small_tiles.cache_clear()
+
+
 def test_empty_input(minilm: MiniLM) -> None:
     out = minilm.encode([])
     assert out.shape == (0, 384) and out.dtype == np.float32

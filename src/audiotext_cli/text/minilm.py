@@ -123,18 +123,17 @@ class _Layer(nn.Module):
         x = self.attn_norm(x + self.attn_out(a))
         return self.ffn_norm(x + self.ffn_out(F.gelu(self.ffn_in(x))))
 
-    def packed(self, x: Tensor, groups: list[tuple[int, int, int]]) -> Tensor:
+    def packed(self, x: Tensor, groups: list[tuple[int, int, int]], tile: int) -> Tensor:
         """The same block on packed rows: (T, D) tokens of many unpadded texts, T a multiple
-        of ENCODE_TILE; `groups` lists (first row, texts, length) runs of equal length.
+        of `tile`; `groups` lists (first row, texts, length) runs of equal length.
 
-        Every row-wise op (linears, LayerNorm, GELU) runs on fixed (ENCODE_TILE, .) tiles, so
-        a token's result never depends on which texts share its tiles; attention runs per
-        run of equal-length texts, which needs no mask because nothing is padded.
+        Every row-wise op (linears, LayerNorm, GELU) runs on (tile, .) tiles whose row
+        results do not depend on the tile size (`MiniLM._tile_for`), so a token's result
+        never depends on which texts share its tiles; attention runs per run of
+        equal-length texts, which needs no mask because nothing is padded.
         """
-        tiles = range(0, len(x), ENCODE_TILE)
-        w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
-        b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
-        qkv = torch.cat([F.linear(x[t : t + ENCODE_TILE], w, b) for t in tiles])
+        tiles = range(0, len(x), tile)
+        qkv = torch.cat([F.linear(x[t : t + tile], self.qkv_weight, self.qkv_bias) for t in tiles])
         a = torch.empty_like(x)
         for first, count, length in groups:
             rows = qkv[first : first + count * length].view(count, length, 3, HEADS, -1)
@@ -142,9 +141,17 @@ class _Layer(nn.Module):
             out = F.scaled_dot_product_attention(q, k, v)
             a[first : first + count * length] = out.transpose(1, 2).reshape(-1, HIDDEN)
         for t in tiles:
-            h = self.attn_norm(x[t : t + ENCODE_TILE] + self.attn_out(a[t : t + ENCODE_TILE]))
-            x[t : t + ENCODE_TILE] = self.ffn_norm(h + self.ffn_out(F.gelu(self.ffn_in(h))))
+            h = self.attn_norm(x[t : t + tile] + self.attn_out(a[t : t + tile]))
+            x[t : t + tile] = self.ffn_norm(h + self.ffn_out(F.gelu(self.ffn_in(h))))
         return x
+
+    def fuse_qkv(self) -> None:
+        """Keep query, key and value as one (3D, D) weight, so `packed` does one GEMM per
+        tile without concatenating 1.7 MB of weights on every call."""
+        w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
+        b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
+        self.register_buffer("qkv_weight", w, persistent=False)
+        self.register_buffer("qkv_bias", b, persistent=False)
 
 
 class MiniLM(nn.Module):
@@ -178,6 +185,8 @@ class MiniLM(nn.Module):
         _check_state(state, model.state_dict(), weights)
         params = {k: state[_checkpoint_key(k)].float() for k in model.state_dict()}
         model.load_state_dict(params, assign=True)  # float32 whatever the file's float type
+        for layer in model.layers:
+            layer.fuse_qkv()
         return model.requires_grad_(False).eval()
 
     @property
@@ -214,10 +223,11 @@ class MiniLM(nn.Module):
         Cached features must not depend on which texts shared a batch when the cache was
         filled (training amplifies last-bit differences into a different model), and both
         padding and a GEMM's row count change float sums in the last bits (~1e-7). So texts
-        are packed unpadded, sorted by token length, into fixed tiles of ENCODE_TILE token
-        rows (`_Layer.packed`): a row's result depends on its text only, and no compute
-        goes to padding or copies whatever mix of lengths a call brings (only the last
-        tile of a call is part empty).
+        are packed unpadded, sorted by token length, into tiles of ENCODE_TILE token rows
+        (`_Layer.packed`; a short call, such as one query, into a smaller tile that gives
+        the same rows, `_tile_for`): a row's result depends on its text only, and no
+        compute goes to padding or copies whatever mix of lengths a call brings (only the
+        last tile of a call is part empty).
         """
         return self.encode_ids([e.ids for e in self.tokenizer.encode_batch(list(texts))])
 
@@ -238,16 +248,27 @@ class MiniLM(nn.Module):
                 tokens += len(encoded[order[stop]])
                 stop += 1
             rows = order[start:stop]
-            out[rows] = self._encode_packed([encoded[i] for i in rows]).numpy()
+            tile = self._tile_for(tokens)
+            out[rows] = self._encode_packed([encoded[i] for i in rows], tile).numpy()
             start = stop
         self.train(was_training)
         return out
 
-    def _encode_packed(self, seqs: list[list[int]]) -> Tensor:
+    def _tile_for(self, tokens: int) -> int:
+        """Token rows per GEMM for a pass of `tokens` tokens: ENCODE_TILE, or the smallest
+        of SMALL_TILES that holds the whole pass where the platform's GEMM gives each row
+        the same bits at that row count (`_exact_small_tiles`), so a lone short query
+        costs a fraction of a full tile and still equals its row in any batch."""
+        if tokens >= ENCODE_TILE:
+            return ENCODE_TILE
+        fits = [t for t in _exact_small_tiles(self, torch.get_num_threads()) if t >= tokens]
+        return min(fits, default=ENCODE_TILE)
+
+    def _encode_packed(self, seqs: list[list[int]], tile: int) -> Tensor:
         """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed`."""
         lengths = [len(s) for s in seqs]
         total = sum(lengths)
-        padded = -(-total // ENCODE_TILE) * ENCODE_TILE
+        padded = -(-total // tile) * tile
         ids = torch.zeros(padded, dtype=torch.long)
         ids[:total] = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
         positions = torch.zeros(padded, dtype=torch.long)
@@ -255,17 +276,17 @@ class MiniLM(nn.Module):
         ids, positions = ids.to(self.device), positions.to(self.device)
         emb = self.embeddings
         x = torch.empty(padded, HIDDEN, device=self.device)
-        for t in range(0, padded, ENCODE_TILE):
-            tile = slice(t, t + ENCODE_TILE)
-            word = emb.word(ids[tile]) + emb.position(positions[tile])
-            x[tile] = emb.norm(word + emb.token_type.weight[0])
+        for t in range(0, padded, tile):
+            rows = slice(t, t + tile)
+            word = emb.word(ids[rows]) + emb.position(positions[rows])
+            x[rows] = emb.norm(word + emb.token_type.weight[0])
         groups, first = [], 0
         for length in sorted(set(lengths)):
             count = lengths.count(length)
             groups.append((first, count, length))
             first += count * length
         for layer in self.layers:
-            x = layer.packed(x, groups)
+            x = layer.packed(x, groups, tile)
         pooled = torch.empty(len(seqs), HIDDEN, device=self.device)
         first = 0
         for i, n in enumerate(lengths):  # one text at a time: same shapes whatever the batch
@@ -279,6 +300,31 @@ class MiniLM(nn.Module):
 def load_minilm(device: str = "cpu") -> MiniLM:
     """The bundled MiniLM, loaded once per process and device (it is frozen, so sharing is safe)."""
     return MiniLM.from_pretrained(device=device)
+
+
+@functools.cache
+def _exact_small_tiles(model: MiniLM, threads: int) -> tuple[int, ...]:
+    """The SMALL_TILES whose GEMM rows equal ENCODE_TILE's bit for bit, for every weight shape
+    of the encoder, at this thread count (measured once: BLAS libraries switch kernels or
+    split the reduction by row count and threads, e.g. K=1536 at 2 threads from 64 rows)."""
+    del threads  # the cache key: the answer holds for one thread count only
+    layer = model.layers[0]
+    gen = torch.Generator().manual_seed(0)
+    probes = [
+        (layer.qkv_weight, layer.qkv_bias),
+        (layer.attn_out.weight, layer.attn_out.bias),
+        (layer.ffn_in.weight, layer.ffn_in.bias),
+        (layer.ffn_out.weight, layer.ffn_out.bias),
+    ]
+    full = []
+    for w, b in probes:
+        x = torch.randn(ENCODE_TILE, w.shape[1], generator=gen).to(w.device)
+        full.append((x, w, b, F.linear(x, w, b)))
+    return tuple(
+        t
+        for t in SMALL_TILES
+        if all(torch.equal(F.linear(x[:t], w, b), y[:t]) for x, w, b, y in full)
+    )
 
 
 def _pad(seqs: list[list[int]], device: torch.device | str) -> tuple[Tensor, Tensor]:
@@ -303,8 +349,11 @@ def _load_tokenizer(path: Path) -> Tokenizer:
 
 
 ENCODE_TILE = 128
-"""Token rows per GEMM in `encode`, fixed, because the row count changes the last bits.
-Also a single query's cost (one tile), so it stays small."""
+"""Token rows per GEMM in `encode`: the row count can change a GEMM's last bits, so every
+pass uses this count unless `_exact_small_tiles` shows a smaller one gives the same rows."""
+SMALL_TILES = (16, 32, 64)
+"""Row counts a pass shorter than ENCODE_TILE may use instead (a search query is ~5 tokens:
+a 128-row tile spends 25x its compute)."""
 ENCODE_CHUNK = 16384
 """Tokens per packed pass of `encode`: bounds activations at ~100 MB, whatever n."""
 FEATURES_VERSION = f"tile{ENCODE_TILE}"
