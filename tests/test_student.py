@@ -119,7 +119,8 @@ def test_checkpoint_round_trip_and_tamper(tmp_path):
     assert saved.net.state_dict().keys() == original.keys()
     assert all(torch.equal(v, original[k]) for k, v in saved.net.state_dict().items())
     tower = StudentTower(path)
-    assert tower.tower_id == f"student-{saved.sha256[:12]}-fp32"
+    assert tower.tower_id == f"student-{saved.sha256[:12]}-fp32-fused"
+    assert StudentTower(path, fused=False).tower_id == f"student-{saved.sha256[:12]}-fp32"
     first = tower.embed_blocks(_waves())
     again = StudentTower(path).embed_blocks(_waves())
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))

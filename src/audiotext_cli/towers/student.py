@@ -241,29 +241,41 @@ def read_student_config(folder: Path) -> dict[str, Any]:
 
 
 class StudentTower:
-    """A saved student as a `towers.Tower`: waveforms at 16 kHz -> teacher-like blocks."""
+    """A saved student as a `towers.Tower`: waveforms at 16 kHz -> teacher-like blocks.
+
+    `fused` (the default) folds BatchNorm into the convolutions; either way short clips
+    run in fixed-shape bucket passes (`towers.student_passes`), so a clip's rows are the
+    same alone or in any batch (tested bit for bit)."""
 
     name = "student"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu", fused: bool = True) -> None:
+        from audiotext_cli.towers.student_passes import fold_batchnorm
+
         saved = load_student(path)
         self.path = Path(path)
         self.device = torch.device(device)
         self.dim = saved.cfg.dim
-        self.net = saved.net.to(self.device).eval().to(memory_format=torch.channels_last)
+        net = fold_batchnorm(saved.net) if fused else saved.net
+        self.net = net.to(self.device).eval().to(memory_format=torch.channels_last)
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.frontend = StudentFrontend().to(self.device)
-        self.tower_id = f"student-{saved.sha256[:12]}-fp32"
+        self.tower_id = f"student-{saved.sha256[:12]}-fp32" + ("-fused" if fused else "")
 
     @torch.inference_mode()
-    def embed_wave(self, wave: np.ndarray) -> np.ndarray:
-        """One clip alone: its (n_blocks, dim) float32 teacher-space block embeddings."""
-        x = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)).to(self.device)
-        steps = self.net.steps(self.frontend(x)[None])[0]
-        z = self.net.block_head(pool_steps(steps, block_ranges(len(wave))))
-        return self.net.to_teacher(z).float().cpu().numpy()
-
     def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [self.embed_wave(w) for w in waves]
+        """Each clip's (n_blocks, dim) float32 teacher-space block embeddings."""
+        from audiotext_cli.towers.student_passes import head_in_passes, trunk_steps
+
+        if not waves:
+            return []
+        tensors = [torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) for w in waves]
+        mels = [self.frontend(t.to(self.device)) for t in tensors]
+        steps = trunk_steps(self.net, mels, STEP_FRAMES)
+        ranges = [block_ranges(len(w)) for w in waves]
+        pooled = [pool_steps(s, r) for s, r in zip(steps, ranges, strict=True)]
+        rows = head_in_passes(self.net, torch.cat(pooled))
+        bounds = np.cumsum([0, *[len(r) for r in ranges]])
+        return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
