@@ -12,8 +12,9 @@ and the block bank work unchanged.
 
 Padding never changes a result: after every layer the steps past a clip's end are zeroed,
 which is exactly what a clip run alone sees through its convolutions' zero padding. So a
-padded training batch computes the same function as inference, which runs each file alone
-(batch of one: its rows cannot depend on what else is embedded; tested bit for bit).
+padded training batch computes the same function as inference, which runs short clips in
+fixed-shape bucket passes and long ones alone (`student_passes.py`: a clip's rows cannot
+depend on what else is embedded; tested bit for bit).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from audiotext_cli.audio.sfx_frontend import BLOCK_FRAMES, block_starts, n_frame
 from audiotext_cli.audio.sfx_frontend import HOP as TEACHER_HOP
 from audiotext_cli.audio.sfx_frontend import SAMPLE_RATE as TEACHER_RATE
 from audiotext_cli.errors import CheckpointError, ConfigUsageError
+from audiotext_cli.towers.passes import DEFAULT_PRECISION, PRECISIONS, autocast
 
 SAMPLE_RATE = 16000
 KIND = "student"  # config.json "kind" of a saved student
@@ -243,16 +245,28 @@ def read_student_config(folder: Path) -> dict[str, Any]:
 class StudentTower:
     """A saved student as a `towers.Tower`: waveforms at 16 kHz -> teacher-like blocks.
 
-    `fused` (the default) folds BatchNorm into the convolutions; either way short clips
-    run in fixed-shape bucket passes (`towers.student_passes`), so a clip's rows are the
-    same alone or in any batch (tested bit for bit)."""
+    `fused` (the default) folds BatchNorm into the convolutions and `precision` "bf16"
+    (the default, as aisfx's) runs trunk and head under bf16 autocast (oneDNN; AMX where
+    the CPU has it), the front end in fp32; either way short clips run in fixed-shape
+    bucket passes (`towers.student_passes`), so a clip's rows are the same alone or in any
+    batch (tested bit for bit). Both keep cosine >= 0.999 to the plain fp32 network
+    (tested); the feature cache key names both."""
 
     name = "student"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, path: str | Path, device: str = "cpu", fused: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        device: str = "cpu",
+        fused: bool = True,
+        precision: str = DEFAULT_PRECISION,
+    ) -> None:
         from audiotext_cli.towers.student_passes import fold_batchnorm
 
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        self.precision = precision
         saved = load_student(path)
         self.path = Path(path)
         self.device = torch.device(device)
@@ -262,7 +276,7 @@ class StudentTower:
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.frontend = StudentFrontend().to(self.device)
-        self.tower_id = f"student-{saved.sha256[:12]}-fp32" + ("-fused" if fused else "")
+        self.tower_id = f"student-{saved.sha256[:12]}-{precision}" + ("-fused" if fused else "")
 
     @torch.inference_mode()
     def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -273,9 +287,10 @@ class StudentTower:
             return []
         tensors = [torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)) for w in waves]
         mels = [self.frontend(t.to(self.device)) for t in tensors]
-        steps = trunk_steps(self.net, mels, STEP_FRAMES)
         ranges = [block_ranges(len(w)) for w in waves]
-        pooled = [pool_steps(s, r) for s, r in zip(steps, ranges, strict=True)]
-        rows = head_in_passes(self.net, torch.cat(pooled))
+        with autocast(self.precision):
+            steps = trunk_steps(self.net, mels, STEP_FRAMES)
+            pooled = [pool_steps(s, r) for s, r in zip(steps, ranges, strict=True)]
+            rows = head_in_passes(self.net, torch.cat(pooled))
         bounds = np.cumsum([0, *[len(r) for r in ranges]])
         return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
