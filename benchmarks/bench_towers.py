@@ -69,7 +69,7 @@ def make_library(folder: Path, lengths: np.ndarray) -> list[Path]:
     return paths
 
 
-def gemm_gflops(dtype: str, n: int = 1024, repeats: int = 5) -> float:
+def gemm_gflops(dtype: str, n: int = 2048, repeats: int = 5) -> float:
     """Best GFLOP/s of an n x n x n matmul ("float32" or "bfloat16") at the current torch
     thread count."""
     import torch
@@ -171,10 +171,12 @@ def load_subject(name: str, ckpt: str | None) -> Subject | str:
     return Subject(name, load_embedder(path), str(path))
 
 
-def folder_seconds(subject: Subject, folder: Path, out: Path, workers: int) -> float:
+def folder_seconds(
+    subject: Subject, folder: Path, out: Path, workers: int, batch_size: int = 16
+) -> float:
     subject.fresh_cache(out.with_name(out.name + ".features"))
     start = time.perf_counter()
-    report = embed_folder(subject.embedder, folder, out, workers=workers)
+    report = embed_folder(subject.embedder, folder, out, workers=workers, batch_size=batch_size)
     seconds = time.perf_counter() - start
     assert report.failed == 0 and report.embedded > 0, report
     return seconds
@@ -194,6 +196,9 @@ def measure(subject: Subject, small: list[Path], long: Path, tmp: Path, args, pe
     tag = f"{subject.name}-{os.getpid()}"
     e2e_small = folder_seconds(subject, small[0].parent, tmp / f"{tag}-small", args.workers)
     e2e_long = folder_seconds(subject, long.parent, tmp / f"{tag}-long", args.workers)
+    e2e_batch = folder_seconds(
+        subject, small[0].parent, tmp / f"{tag}-batch", args.workers, args.batch_size
+    )
     return {
         "decode": small_s / decode,
         "decode_front": small_s / (decode + front),
@@ -201,6 +206,7 @@ def measure(subject: Subject, small: list[Path], long: Path, tmp: Path, args, pe
         "net_long": small_s / net_long,
         "e2e_small": small_s / e2e_small,
         "e2e_long": small_s / e2e_long,
+        "e2e_batch": small_s / e2e_batch,
         "mflops": flops / 1e6,
         "rate": rate,
         "floor": rate * 1e9 / flops,
@@ -212,6 +218,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=400, help="short files in the library")
     parser.add_argument("--seconds", type=float, default=1.5, help="mean short-file length")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="the extra short-files run's --batch-size"
+    )
     parser.add_argument("--towers", nargs="+", default=["cnn", "aisfx", "student"])
     for name in ("cnn", "aisfx", "student"):
         parser.add_argument(f"--{name}", help=f"checkpoint of a model on the {name} tower")
@@ -244,6 +253,7 @@ def main() -> None:
                 f"{r['decode']:.0f} / {r['decode_front']:.0f}",
                 f"{r['net_small']:.0f} / {r['net_long']:.0f}",
                 f"{r['e2e_small']:.0f} / {r['e2e_long']:.0f}",
+                f"{r['e2e_batch']:.0f}",
                 f"{r['e2e_long'] / r['e2e_small']:.2f}x",
                 f"{r['mflops']:.1f}",
                 f"{r['floor']:.0f} ({'bf16' if subject.bf16 else 'fp32'} {r['rate']:.0f} GFLOP/s)",
@@ -252,8 +262,9 @@ def main() -> None:
         )
         summary_row(
             f"embed_audio_{name}",
-            f"{r['e2e_small']:.0f}x real time ({args.files} x {args.seconds:g} s files; "
-            f"one long file {r['e2e_long']:.0f}x)",
+            f"{r['e2e_small']:.0f}x real time ({args.files} files, mean {args.seconds:g} s; "
+            f"--batch-size {args.batch_size}: {r['e2e_batch']:.0f}x; one long file "
+            f"{r['e2e_long']:.0f}x)",
             f"tower alone {r['net_small']:.0f}x; decode + front end {r['decode_front']:.0f}x",
             f"{r['floor']:.0f}x ({r['mflops']:.1f} MFLOP per audio s at "
             f"{r['rate']:.0f} GFLOP/s {'bf16' if subject.bf16 else 'fp32'})",
@@ -265,8 +276,9 @@ def main() -> None:
     notes = "".join(f"- {name}: {subject.note}\n" for name, (subject, _) in results.items())
     notes += "".join(f"- {name}: skipped, {why}\n" for name, why in skipped.items())
     body = (
-        f"## Audio towers: end to end, alone, and the FLOP floor ({args.files} x "
-        f"{args.seconds:g} s 44.1 kHz WAV and one {audio:g} s WAV, workers={args.workers})\n\n"
+        f"## Audio towers: end to end, alone, and the FLOP floor ({args.files} 44.1 kHz WAV "
+        f"of {0.4 * args.seconds:g}-{1.6 * args.seconds:g} s, mean {args.seconds:g} s, and one "
+        f"{audio:g} s WAV, workers={args.workers})\n\n"
         'x real time = seconds of audio per wall second; "short / long" pairs are the '
         f"{args.files} short files and the one long file of the same {audio:g} s.\n\n"
         + markdown_table(
@@ -275,6 +287,7 @@ def main() -> None:
                 "decode / decode + front end",
                 "tower alone: short / long",
                 "embed folder: short / long",
+                f"short, --batch-size {args.batch_size}",
                 "short files cost (per audio s)",
                 "MFLOP per audio s",
                 "FLOP floor (x real time)",
@@ -282,7 +295,8 @@ def main() -> None:
             ],
             rows,
         )
-        + f"\n\nGEMM in the same run (1024^3, {torch.get_num_threads()} torch threads): fp32 "
+        + f"\n\nGEMM in the same run (2048^3, best of 5, {torch.get_num_threads()} torch "
+        f"threads): fp32 "
         f"{peak['fp32']:.0f} GFLOP/s, bf16 {peak['bf16']:.0f} GFLOP/s. The floor counts the "
         "network's matmul and convolution FLOPs only (no FFT, no decode). 1-min load average "
         f"{load_before:.1f} before, {load_after:.1f} after (shared box: compare rows, not "

@@ -68,24 +68,27 @@ class FeatureCache:
 
     def blocks_of_waves(self, waves: Sequence[np.ndarray], shas: Sequence[str]) -> list[np.ndarray]:
         """Block embeddings of already decoded files whose content hashes are known (e.g.
-        by `embed folder`'s workers): hits are read, misses computed from `waves`."""
-        return self._complete(list(shas), lambda idx: [waves[i] for i in idx])
+        by `embed folder`'s workers): hits are read, misses computed from `waves` in one
+        tower call (they are in memory already, and a tower that batches short clips, the
+        student, fills its passes better from more files; rows never depend on the call)."""
+        return self._complete(list(shas), lambda idx: [waves[i] for i in idx], per_call=len(shas))
 
     def _complete(
         self,
         shas: list[str],
         waves_of: Callable[[list[int]], list[np.ndarray]],
         progress: Callable[[int], None] | None = None,
+        per_call: int = FILES_PER_CALL,
     ) -> list[np.ndarray]:
-        """Read every entry; run the tower on the missing ones, FILES_PER_CALL at a time,
+        """Read every entry; run the tower on the missing ones, `per_call` at a time,
         taking their waveforms from `waves_of(indices)`, and cache each result."""
         out: list[np.ndarray | None] = [self.read(s) for s in shas]
         hits = sum(x is not None for x in out)
         if progress and hits:
             progress(hits)
         todo = [i for i, x in enumerate(out) if x is None]
-        for start in range(0, len(todo), FILES_PER_CALL):
-            batch = todo[start : start + FILES_PER_CALL]
+        for start in range(0, len(todo), max(1, per_call)):
+            batch = todo[start : start + max(1, per_call)]
             for i, blocks in zip(batch, self.tower.embed_blocks(waves_of(batch)), strict=True):
                 self.write(shas[i], blocks)
                 out[i] = blocks
