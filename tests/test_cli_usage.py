@@ -73,6 +73,7 @@ def test_usage_mistakes_exit_2_with_one_line(args, tmp_path, monkeypatch):
         (["data", "stats", "missing.jsonl"], "manifest not found"),
         (["index", "info", "no-index"], "no-index"),
         (["embed", "merge", "not-a-store", "--out", "o"], "not-a-store"),
+        (["index", "info", "take [/1] [red]"], "take [/1] [red]"),  # brackets are not markup
     ],
 )
 def test_runtime_failures_exit_1_with_one_line(args, phrase, tmp_path, monkeypatch):
@@ -154,6 +155,11 @@ def test_csv_writes_lists_as_json_and_missing_cells_empty(capsys):
 
 
 # --- not a terminal -----------------------------------------------------------------------
+
+
+def test_warning_prints_its_prefix_and_the_message_verbatim(capsys):
+    _output.warn("take [/1] [bold]x[/bold] is odd")
+    assert capsys.readouterr().err.strip() == "warning: take [/1] [bold]x[/bold] is odd"
 
 
 def test_piped_table_keeps_a_long_path_on_one_line(tmp_path):
