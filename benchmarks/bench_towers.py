@@ -37,6 +37,7 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from _report import markdown_table, summary_row, write_section  # noqa: E402
+from bench_embed import fresh_cache  # noqa: E402
 
 from audiotext_cli.audio.io import load_audio  # noqa: E402
 from audiotext_cli.index.folder import embed_folder  # noqa: E402
@@ -143,10 +144,7 @@ class Subject:
 
     def fresh_cache(self, root: Path) -> None:
         """Point the feature cache at an empty folder (end-to-end runs pay for the tower)."""
-        if self.tower is not None:
-            from audiotext_cli.towers.cache import FeatureCache
-
-            self.embedder.features = FeatureCache(self.tower, root=root)
+        fresh_cache(self.embedder, root)
 
 
 def load_subject(name: str, ckpt: str | None) -> Subject | str:
