@@ -18,7 +18,7 @@ export AUDIOTEXT_HOME ?= $(HOME)/.cache/audiotext
 export AUDIOTEXT_PACKAGES ?= $(AUDIOTEXT_HOME)/packages
 # The demo's model and index; the folder is renamed when the demo's corpus or recipe changes,
 # since `train --resume` refuses a run made on other data.
-DEMO := $(AUDIOTEXT_HOME)/demo/v4
+DEMO := $(AUDIOTEXT_HOME)/demo/v5
 AT := $(BIN)/audiotext
 # The held-out sources the demo indexes: other soundfonts and other sound libraries.
 EVAL_SOURCES := --include 'timgm6mb/*' --include 'merlin/*' --include 'ovos/*' --include 'lmms/*' --include 'scratch/*' \
