@@ -78,23 +78,31 @@ def _huge_fmt(path: Path) -> None:
     path.write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
 
 
+SPECIAL_KINDS = ("fifo", "dangling link", "symlink loop", "directory", "empty", "unreadable")
+
+
 def _special(rng: random.Random, folder: Path, i: int) -> dict[Path, str]:
-    """Entries that are not regular audio files at all."""
-    kind = i % 5
+    """Entries that are not usable audio files at all; `i // 10` cycles through
+    SPECIAL_KINDS (called for every tenth entry, so `i % 10` is constant here)."""
+    kind = SPECIAL_KINDS[i // 10 % len(SPECIAL_KINDS)]
     path = folder / f"{i:05d} special.wav"
-    if kind == 0:
+    if kind == "fifo":
         os.mkfifo(path)
-    elif kind == 1:
+    elif kind == "dangling link":
         os.symlink(folder / "nowhere.wav", path)
-    elif kind == 2:
+    elif kind == "symlink loop":
         other = folder / f"{i:05d} loop-b.wav"
         os.symlink(other, path)
         os.symlink(path, other)
         return {path: BAD, other: BAD}
-    elif kind == 3:
+    elif kind == "directory":
         path.mkdir()
-    else:
+    elif kind == "empty":
         path.write_bytes(b"")
+    else:  # a valid WAV nobody may read; root reads it anyway (CAP_DAC_OVERRIDE)
+        _valid_file(rng, path, "WAV")
+        path.chmod(0)
+        return {path: BAD if not os.access(path, os.R_OK) else GOOD}
     return {path: BAD}
 
 
