@@ -117,9 +117,19 @@ def check_info(folder, expected) -> None:
             assert_reported(path, row["error"])
 
 
-def test_the_quick_set_holds_every_special_kind(fuzzed):
+def _utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_the_quick_set_holds_every_special_kind_and_undecodable_names(fuzzed):
     kinds = {special_kind(path) for path in fuzzed[1]}
     assert kinds >= set(SPECIAL_KINDS), sorted(set(SPECIAL_KINDS) - kinds)
+    undecodable = {v for p, v in fuzzed[1].items() if not _utf8(p.name)}
+    assert undecodable >= {GOOD, BAD}, "no good and bad files under non-UTF-8 names"
 
 
 def test_info_gives_a_row_per_entry_and_no_traceback(fuzzed):
@@ -140,16 +150,17 @@ def check_uploads(client, expected) -> dict[str, int]:
     good -> 200 with results, bad -> 400/413 with a one-line JSON reason, never a 500."""
     counts = {"uploaded": 0, "answered": 0, "refused": 0}
     for path, verdict in expected.items():
-        if path.is_symlink() or not path.is_file():
-            continue  # FIFOs, links and folders have no bytes to send
+        if path.is_symlink() or not path.is_file() or not os.access(path, os.R_OK):
+            continue  # FIFOs, links, folders and unreadable files have no bytes to send
+        name = path.name.encode(errors="surrogateescape").decode(errors="replace")  # sendable
         response = client.post(
-            "/api/search/audio", params={"name": path.name}, content=path.read_bytes()
+            "/api/search/audio", params={"name": name}, content=path.read_bytes()
         )
         status, body = response.status_code, response.json()
         counts["uploaded"] += 1
         if status == 200:
             assert verdict != BAD, f"{path!r}: bad file answered"
-            assert body["results"] and body["query"] == {"upload": path.name}, (path, body)
+            assert body["results"] and body["query"] == {"upload": name}, (path, body)
             counts["answered"] += 1
         else:
             assert status in (400, 413), (path, status, body)

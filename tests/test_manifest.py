@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,15 @@ def test_an_audio_check_reports_each_unusable_file_with_its_reason(tmp_path):
     clip0 = tmp_path / "audio" / "clip0.flac"
     assert problems == [f"{path}:1: audio {clip0}: empty file (0 bytes)"]
     assert validate_manifest(path, check_audio=False, audio_check=verify) == []
+
+
+def test_a_file_name_that_is_not_utf8_round_trips(tmp_path):
+    """`curate` wrote such a name with ensure_ascii=False: UnicodeEncodeError."""
+    audio = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.flac")))
+    open(audio, "wb").close()
+    path = write_manifest(tmp_path / "m.jsonl", [ClipRecord(**_row(0, audio=str(audio)))])
+    assert "\\udce9" in path.read_text(encoding="utf-8")
+    assert read_manifest(path)[0].audio == str(audio)
 
 
 def test_write_refuses_duplicate_ids(tmp_path):

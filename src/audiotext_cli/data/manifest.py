@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from audiotext_cli.atomic import write_text_atomic
+from audiotext_cli.atomic import utf8_json, write_text_atomic
 from audiotext_cli.errors import AudiotextError, ManifestError
 
 AudioCheck = Callable[[str], object]
@@ -47,7 +47,7 @@ class ClipRecord:
         row = asdict(self)
         if root is not None:
             row["audio"] = _relative(self.audio, root)
-        return json.dumps(row, ensure_ascii=False, sort_keys=False)
+        return utf8_json(row)  # a non-UTF-8 file name is escaped, not a crash
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
