@@ -3,7 +3,8 @@
     python tests/fault_campaign.py --files 2000 --kills 10 --work /tmp/fuzz
 
 Fuzz: `fuzz_corpus` entries through `embed folder` (every good file embedded, every bad one
-reported) and `info` (a row each, no traceback). Faults: each job is started as a real
+reported), `info` and `data validate` (a verdict each, no traceback), and after training
+through the web upload and `curate`. Faults: each job is started as a real
 process, killed with SIGKILL after a random delay, and restarted until it finishes; then
 nothing may be lost or duplicated and every artifact must load. `data build` runs on
 Debian packages made here (tests/fake_packages.py), so it needs no network. Prints the
@@ -58,26 +59,33 @@ def _py(code: str) -> list[str]:
 
 
 def fuzz(work: Path, files: int, seed: int) -> dict:
-    from typer.testing import CliRunner
-
-    from audiotext_cli.cli import app
-    from fake_embedder import FakeEmbedder
     from fuzz_corpus import BAD, GOOD, fuzz_corpus
-    from test_fuzz import check_embed_run
+    from test_fuzz import check_embed_run, check_info, check_validate
 
     folder = work / "fuzz"
     expected = fuzz_corpus(folder, files, seed)
     check_embed_run(folder, expected, work / "fuzz.emb")
-    del FakeEmbedder
-    result = CliRunner().invoke(app, ["info", str(folder), "--json"])
-    assert result.exit_code == 0 and "Traceback" not in result.output, result.output[-2000:]
-    assert len(json.loads(result.stdout)) == len(expected)
+    check_info(folder, expected)
+    check_validate(folder, expected, work)  # writes work/fuzz.jsonl
     return {
         "files_fuzzed": len(expected),
         "good": sum(v == GOOD for v in expected.values()),
         "bad": sum(v == BAD for v in expected.values()),
         "tracebacks": 0,
     }
+
+
+def fuzz_curate(work: Path, files: int, seed: int) -> dict:
+    """The fuzz corpus through the `curate` command, taught by the campaign's trained model
+    (train_faults' uninterrupted run): every good file curated, every bad one skipped."""
+    from fuzz_corpus import fuzz_corpus
+    from test_fuzz import check_curate
+
+    folder, out = work / "fuzz-curate", work / "fuzz-curated"
+    expected = fuzz_corpus(folder, files, seed)
+    out.mkdir(exist_ok=True)
+    check_curate(folder, expected, work / "ref" / "best", out)
+    return {"files_curated": len(expected), "tracebacks": 0}
 
 
 def fuzz_uploads(work: Path, files: int, seed: int) -> dict:
@@ -369,6 +377,7 @@ def main() -> None:
         ("data build", data_build_faults),
         ("train", train_faults),
         ("fuzz: upload", lambda work, kills, rng: fuzz_uploads(work, args.files, args.seed)),
+        ("fuzz: curate", lambda work, kills, rng: fuzz_curate(work, args.files, args.seed)),
         ("curate", curate_faults),
     ):
         t = time.perf_counter()
