@@ -179,6 +179,11 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     run("export", tmp / "emb", "--out", tmp / "lib.parquet", "--format", "parquet", "--vectors")
     frame = pq.read_table(tmp / "lib.parquet")
     assert frame.num_rows == 13 and len(frame.column("vector")[0]) == SpectralEmbedder.dim
+    assert frame.column_names[:2] == ["id", "path"]
+    meta = [c for c in frame.column_names if c.startswith("metadata.")]
+    assert meta == sorted(meta) and frame.column_names[-len(meta) - 1 :] == [*meta, "vector"]
+    run("export", tmp / "emb", "--out", tmp / "by_suffix.parquet")  # no --format: the suffix's
+    assert pq.read_table(tmp / "by_suffix.parquet").num_rows == 13
     labels = tmp / "labels.txt"
     labels.write_text("dog\ndoor\nrain\n")
     out = run("tag", tmp / "emb", "--labels", labels, "--top", "1", "--write", "--format",

@@ -53,7 +53,9 @@ def dedup_cmd(
 def export_cmd(
     store: Path = typer.Argument(..., help="Embedding store."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv or .parquet)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    fmt: str = typer.Option(
+        None, "--format", help="csv or parquet [default: by the --out suffix, else csv]."
+    ),
     vectors: bool = typer.Option(False, "--vectors", help="Include the embedding vectors."),
 ) -> None:
     """Write a store's ids, paths and metadata (and vectors) for pandas or a spreadsheet."""
@@ -61,7 +63,7 @@ def export_cmd(
 
     result = export_store(store, out, fmt, vectors)
     _output.info(
-        f"{result['rows']} rows -> {result['out']}"
+        f"{result['rows']} rows -> {result['out']} ({result['format']})"
         + (f" (vectors: {result['vectors_file']})" if result["vectors_file"] else "")
     )
 
