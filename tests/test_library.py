@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,6 +119,20 @@ def test_cli_filtered_search_equals_brute_force(built, where, text):
     assert [h["rank"] for h in got] == list(range(1, len(got) + 1))
     few = run(*args[:4], "-k", "1", *args[6:]).stdout.splitlines()
     assert len(few) == 1 and json.loads(few[0])["score"] == pytest.approx(got[0]["score"])
+
+
+def test_embed_report_lists_every_problem_of_the_store(library, built, tmp_path):
+    root, _ = library
+    shutil.copytree(built[0] / "emb", tmp_path / "emb")
+    shutil.copytree(root / "library", tmp_path / "library")
+    (tmp_path / "library" / "bad.wav").write_bytes(b"RIFF, not audio")
+    out = run("embed", "folder", tmp_path / "library", "--model", "m.ckpt", "--out",
+              tmp_path / "emb", "--workers", "0", "--report", "--format", "csv").stdout  # fmt: skip
+    problems = {Path(r["path"]).name: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(problems) == {"bad.wav", "broken_ixml.wav"}  # the warning is from the first run
+    assert problems["bad.wav"]["level"] == "error"
+    assert problems["broken_ixml.wav"]["level"] == "warning"
+    assert problems["broken_ixml.wav"]["reason"].startswith("iXML chunk unreadable (")
 
 
 def test_rows_are_the_api_rows_and_csv_quotes(built):
