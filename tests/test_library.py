@@ -19,7 +19,8 @@ from audiotext_cli.index import search as search_module
 from audiotext_cli.index.query import parse_filter, parse_where, row_text
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.library.dedup import find_duplicates, pair_scores
-from audiotext_cli.library.ucs import parse_ucs_name, ucs_list
+from audiotext_cli.library.tag import tag_store
+from audiotext_cli.library.ucs import parse_ucs_name, ucs_labels, ucs_list
 from library_fixtures import PLANTED, SpectralEmbedder, write_library
 
 runner = CliRunner()
@@ -209,6 +210,16 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     tagged = {json.loads(line)["id"]: json.loads(line)["label"] for line in out.splitlines()}
     hits = search_module.search_rows(tmp / "idx2", "x", k=50, where="tag=dog")
     assert {h["id"] for h in hits} == {i for i, label in tagged.items() if label == "dog"}
+
+
+def test_tag_api_defaults_to_the_ucs_labels_like_the_cli(built):
+    tagged = tag_store(built[0] / "emb", top=2)
+    cli = [json.loads(line) for line in run("tag", built[0] / "emb", "--top", "2", "--format",
+                                            "jsonl").stdout.splitlines()]  # fmt: skip
+    assert [(t["id"], x["label"]) for t in tagged for x in t["tags"]] == [
+        (r["id"], r["label"]) for r in cli
+    ]
+    assert {r["label"] for r in cli} <= set(ucs_labels()) and len(cli) == 2 * 13
 
 
 def test_wav_chunk_readers_survive_broken_chunks(tmp_path):

@@ -33,12 +33,15 @@ def read_labels(path: str | Path | None) -> list[str]:
 
 def tag_store(
     store_dir: str | Path,
-    labels: list[str],
+    labels: list[str] | None = None,
     top: int = 3,
     write: bool = False,
 ) -> list[dict[str, Any]]:
-    """[{id, path, tags: [{label, score}]}] per row; optionally written into the store."""
+    """[{id, path, tags: [{label, score}]}] per row; optionally written into the store.
+    `labels` default to the UCS categories, as for `audiotext tag` without `--labels`."""
     from audiotext_cli.index.search import load_model
+
+    labels = read_labels(None) if labels is None else labels
 
     store = EmbeddingStore.open(store_dir)
     if store.meta["kind"] != "audio":
