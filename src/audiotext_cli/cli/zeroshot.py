@@ -114,7 +114,7 @@ def zeroshot_command(
                 f"chance {rep['chance']:.3f} uniform / {rep['majority']:.3f} majority "
                 f"({rep['n_classes']} classes, {rep['n']} clips)"
             ),
-            key={"level": lv},
+            key={"level": int(lv)},  # the report keys levels by string (JSON)
         )
         for lv, rep in report["levels"].items()
     ]
@@ -197,7 +197,7 @@ def leakage_command(
                 f"seed {result['retrain']['seed']}; "
                 "share = part of the reference's above-chance balanced accuracy"
             ),
-            key={"level": lv},
+            key={"level": int(lv)},  # the report keys levels by string (JSON)
         )
         for lv, block in result["levels"].items()
     ]
