@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import UsageError
 from audiotext_cli.index.store import EmbeddingStore
 
@@ -67,5 +66,5 @@ def tag_store(
                    "tag_scores": [t["score"] for t in o["tags"]]}
             for row, o in zip(rows, out, strict=True)
         ]  # fmt: skip
-        store.append(tagged, Embeddings(emb.mean, emb.logvar))
+        store.append(tagged, emb)  # every array, the tower's too: the store keeps its width
     return out
