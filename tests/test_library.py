@@ -136,6 +136,24 @@ def test_embed_report_lists_every_problem_of_the_store(library, built, tmp_path)
     assert problems["broken_ixml.wav"]["reason"].startswith("iXML chunk unreadable (")
 
 
+def test_csv_without_rows_still_has_its_header(library, built, tmp_path):
+    root, _ = library
+    (tmp_path / "lib").mkdir()
+    for name in ("rain.mp3", "door.ogg"):  # two distinct clips: no duplicates, no problems
+        shutil.copy(root / "library" / "tagged" / name, tmp_path / "lib" / name)
+    run("embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb",
+        "--workers", "0")  # fmt: skip
+
+    def header(*args) -> list[str]:
+        out = run(*args, "--format", "csv").stdout
+        return next(csv.reader(io.StringIO(out)))
+
+    full = header("dedup", built[0] / "emb")
+    assert header("dedup", tmp_path / "emb") == full and "keeper" in full
+    report = ["embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb"]
+    assert header(*report, "--report") == ["level", "path", "reason"]
+
+
 def test_rows_are_the_api_rows_and_csv_quotes(built):
     tmp, _ = built
     api = search_module.search_rows(tmp / "idx", "dog barking", k=5, text_filter="dog")

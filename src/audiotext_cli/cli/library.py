@@ -8,7 +8,7 @@ import typer
 
 from audiotext_cli.cli import _output
 from audiotext_cli.cli._options import FormatOpt, JsonOpt, output_format
-from audiotext_cli.library.dedup import DEFAULT_THRESHOLD
+from audiotext_cli.library.dedup import DEFAULT_THRESHOLD, MEMBER_FIELDS
 
 
 def dedup_cmd(
@@ -47,7 +47,7 @@ def dedup_cmd(
         ],  # fmt: skip
         title=f"{len(groups)} duplicate groups (threshold {threshold})",
     )
-    _output.emit(fmt, groups, table, records=records)
+    _output.emit(fmt, groups, table, records=records, header=["group", "kind", *MEMBER_FIELDS])
 
 
 def export_cmd(
@@ -95,7 +95,7 @@ def tag_cmd(
             for t in tagged
         ],  # fmt: skip
     )
-    _output.emit(fmt, tagged, table, records=records)
+    _output.emit(fmt, tagged, table, records, header=["id", "path", "rank", "label", "score"])
     if write:
         _output.info(f"tags written to {store}; rebuild its index for filters to see them")
 
