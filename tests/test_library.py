@@ -150,6 +150,8 @@ def test_csv_without_rows_still_has_its_header(library, built, tmp_path):
 
     full = header("dedup", built[0] / "emb")
     assert header("dedup", tmp_path / "emb") == full and "keeper" in full
+    search = ["search", "x", "--index", built[0] / "idx", "--filter"]
+    assert header(*search, "nothing-matches-this") == header(*search, "dog")
     report = ["embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb"]
     assert header(*report, "--report") == ["level", "path", "reason"]
 
