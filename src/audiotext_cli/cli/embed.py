@@ -60,7 +60,7 @@ def _print_problems(out: Path, fmt: _output.Format) -> None:
         {"level": e.get("level", "error"), "path": e["path"], "reason": e["reason"]}
         for e in EmbeddingStore.open(out).errors()
     ]
-    title = f"{len(problems)} files with problems in {out}"
+    title = f"files with problems in {out}: {len(problems)}"
     columns = ["level", "path", "reason"]
     table = _output.Table(columns, [[p[c] for c in columns] for p in problems], title)
     _output.emit(fmt, problems, table)
