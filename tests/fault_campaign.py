@@ -3,7 +3,8 @@
     python tests/fault_campaign.py --files 2000 --kills 10 --work /tmp/fuzz
 
 Fuzz: `fuzz_corpus` entries through `embed folder` (every good file embedded, every bad one
-reported) and `info` (a row each, no traceback). Faults: each job is started as a real
+reported), `info` and `data validate` (a verdict each, no traceback), and after training
+through the web upload and `curate`. Faults: each job is started as a real
 process, killed with SIGKILL after a random delay, and restarted until it finishes; then
 nothing may be lost or duplicated and every artifact must load. `data build` runs on
 Debian packages made here (tests/fake_packages.py), so it needs no network. Prints the
@@ -58,26 +59,33 @@ def _py(code: str) -> list[str]:
 
 
 def fuzz(work: Path, files: int, seed: int) -> dict:
-    from typer.testing import CliRunner
-
-    from audiotext_cli.cli import app
-    from fake_embedder import FakeEmbedder
     from fuzz_corpus import BAD, GOOD, fuzz_corpus
-    from test_fuzz import check_embed_run
+    from test_fuzz import check_embed_run, check_info, check_validate
 
     folder = work / "fuzz"
     expected = fuzz_corpus(folder, files, seed)
     check_embed_run(folder, expected, work / "fuzz.emb")
-    del FakeEmbedder
-    result = CliRunner().invoke(app, ["info", str(folder), "--json"])
-    assert result.exit_code == 0 and "Traceback" not in result.output, result.output[-2000:]
-    assert len(json.loads(result.stdout)) == len(expected)
+    check_info(folder, expected)
+    check_validate(folder, expected, work)  # writes work/fuzz.jsonl
     return {
         "files_fuzzed": len(expected),
         "good": sum(v == GOOD for v in expected.values()),
         "bad": sum(v == BAD for v in expected.values()),
         "tracebacks": 0,
     }
+
+
+def fuzz_curate(work: Path, files: int, seed: int) -> dict:
+    """The fuzz corpus through the `curate` command, taught by the campaign's trained model
+    (train_faults' uninterrupted run): every good file curated, every bad one skipped."""
+    from fuzz_corpus import fuzz_corpus
+    from test_fuzz import check_curate
+
+    folder, out = work / "fuzz-curate", work / "fuzz-curated"
+    expected = fuzz_corpus(folder, files, seed)
+    out.mkdir(exist_ok=True)
+    check_curate(folder, expected, work / "ref" / "best", out)
+    return {"files_curated": len(expected), "tracebacks": 0}
 
 
 def fuzz_uploads(work: Path, files: int, seed: int) -> dict:
@@ -120,6 +128,11 @@ def embed_faults(work: Path, kills: int, rng: random.Random, n: int = 120) -> di
     return {"kills": landed, "rows_lost": lost, "rows_duplicated": duplicated}
 
 
+# `index build`/`add` of 5,000 rows take ~0.4 s with lazy imports: a kill drawn later than
+# that never lands, and the rounds below repeat forever (0.8-2.0 s did, on 2026-12-04)
+INDEX_KILL_DELAY = (0.15, 0.5)
+
+
 def index_faults(work: Path, kills: int, rng: random.Random) -> dict:
     """Kill `index build` and a loop of `index add`; the index must load with every row once."""
     import numpy as np
@@ -146,13 +159,13 @@ def index_faults(work: Path, kills: int, rng: random.Random) -> dict:
         shutil.rmtree(idx, ignore_errors=True)
         store = EmbeddingStore.create(store_dir, meta | {"sample_rate": 16000, "kind": "audio"})
         store.append([{"id": f"r{i}"} for i in range(5000)], Embeddings(x[:5000]))
-        landed += run_with_kills(_py(build), 1, rng, (0.8, 2.0))
+        landed += run_with_kills(_py(build), 1, rng, INDEX_KILL_DELAY)
         for part in range(1, 4):
             store.append(
                 [{"id": f"r{i}"} for i in range(5000 * part, 5000 * (part + 1))],
                 Embeddings(x[5000 * part : 5000 * (part + 1)]),
             )
-        landed += run_with_kills(_py(add), 2, rng, (0.8, 2.0))
+        landed += run_with_kills(_py(add), 2, rng, INDEX_KILL_DELAY)
         ids = [r["id"] for r in FaissIndex.load(idx).rows]
         lost += 20000 - len(set(ids))
         duplicated += len(ids) - len(set(ids))
@@ -369,6 +382,7 @@ def main() -> None:
         ("data build", data_build_faults),
         ("train", train_faults),
         ("fuzz: upload", lambda work, kills, rng: fuzz_uploads(work, args.files, args.seed)),
+        ("fuzz: curate", lambda work, kills, rng: fuzz_curate(work, args.files, args.seed)),
         ("curate", curate_faults),
     ):
         t = time.perf_counter()

@@ -20,7 +20,24 @@ import soundfile as sf
 
 GOOD, BAD, EITHER = "good", "bad", "either"
 EXTENSIONS = ("wav", "flac", "ogg", "mp3", "aiff", "opus", "WAV", "Mp3")
-_NAMES = ("plain", "with space", "ünïcödé ✓", "new\nline", "UPPER", "dots.in.name", "-dash")
+# the last two are not valid UTF-8 (bytes 0xff, and 0xe9 = Latin-1 "é"): os.fsdecode turns
+# them into lone surrogates (PEP 383), which only the OS bytes (os.fsencode) can name
+_NAMES = (
+    "plain",
+    "with space",
+    "ünïcödé ✓",
+    "new\nline",
+    "UPPER",
+    "dots.in.name",
+    "-dash",
+    os.fsdecode(b"bad\xff name"),
+    os.fsdecode(b"caf\xe9"),
+)
+
+
+def _write(path: Path, wave: np.ndarray, sr: int, **kwargs: str | None) -> None:
+    """sf.write by the OS bytes of the name: it encodes a str name strictly as UTF-8."""
+    sf.write(os.fsencode(path), wave, sr, **kwargs)
 
 
 def _tone(rng: random.Random, sr: int, seconds: float, channels: int) -> np.ndarray:
@@ -37,9 +54,7 @@ def _valid_file(rng: random.Random, path: Path, fmt: str) -> None:
     sr = rng.choice(rates.get(fmt, (8000, 16000, 44100, 48000, 96000)))
     channels = rng.choice((1, 2) if fmt == "MP3" else (1, 2, 8))
     subtype = {"WAV": rng.choice(("PCM_16", "PCM_24", "FLOAT")), "AIFF": "PCM_16"}.get(fmt)
-    sf.write(
-        path, _tone(rng, sr, rng.uniform(0.05, 1.5), channels), sr, format=fmt, subtype=subtype
-    )
+    _write(path, _tone(rng, sr, rng.uniform(0.05, 1.5), channels), sr, format=fmt, subtype=subtype)
 
 
 _FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}
@@ -78,23 +93,31 @@ def _huge_fmt(path: Path) -> None:
     path.write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
 
 
+SPECIAL_KINDS = ("fifo", "dangling link", "symlink loop", "directory", "empty", "unreadable")
+
+
 def _special(rng: random.Random, folder: Path, i: int) -> dict[Path, str]:
-    """Entries that are not regular audio files at all."""
-    kind = i % 5
+    """Entries that are not usable audio files at all; `i // 10` cycles through
+    SPECIAL_KINDS (called for every tenth entry, so `i % 10` is constant here)."""
+    kind = SPECIAL_KINDS[i // 10 % len(SPECIAL_KINDS)]
     path = folder / f"{i:05d} special.wav"
-    if kind == 0:
+    if kind == "fifo":
         os.mkfifo(path)
-    elif kind == 1:
+    elif kind == "dangling link":
         os.symlink(folder / "nowhere.wav", path)
-    elif kind == 2:
+    elif kind == "symlink loop":
         other = folder / f"{i:05d} loop-b.wav"
         os.symlink(other, path)
         os.symlink(path, other)
         return {path: BAD, other: BAD}
-    elif kind == 3:
+    elif kind == "directory":
         path.mkdir()
-    else:
+    elif kind == "empty":
         path.write_bytes(b"")
+    else:  # a valid WAV nobody may read; root reads it anyway (CAP_DAC_OVERRIDE)
+        _valid_file(rng, path, "WAV")
+        path.chmod(0)
+        return {path: BAD if not os.access(path, os.R_OK) else GOOD}
     return {path: BAD}
 
 
@@ -127,11 +150,11 @@ def fuzz_corpus(folder: str | Path, n: int = 60, seed: int = 0) -> dict[Path, st
         elif kind == 6:  # NaN / inf floats
             wave = _tone(rng, 16000, 0.2, 1)
             wave[rng.randrange(len(wave))] = rng.choice((np.nan, np.inf, -np.inf))
-            sf.write(path.with_suffix(".wav"), wave, 16000, subtype="FLOAT")
+            _write(path.with_suffix(".wav"), wave, 16000, subtype="FLOAT")
             expected[path.with_suffix(".wav")] = BAD
         elif kind == 7:  # tiny: 1 sample, 0.01 s
             seconds = rng.choice((1 / 16000, 0.01))
-            sf.write(path.with_suffix(".wav"), _tone(rng, 16000, seconds, 1), 16000)
+            _write(path.with_suffix(".wav"), _tone(rng, 16000, seconds, 1), 16000)
             expected[path.with_suffix(".wav")] = GOOD if seconds == 0.01 else EITHER
         elif kind == 8:
             expected |= _special(rng, folder, i)
@@ -142,9 +165,9 @@ def fuzz_corpus(folder: str | Path, n: int = 60, seed: int = 0) -> dict[Path, st
                 _huge_fmt(target)
                 expected[target] = BAD
             elif choice == 1:  # silent
-                sf.write(target, np.zeros(1600, np.float32), 16000)
+                _write(target, np.zeros(1600, np.float32), 16000)
                 expected[target] = BAD
             else:  # very loud finite floats: what a model makes of them is model-specific
-                sf.write(target, np.full(1600, 3e38, np.float32), 16000, subtype="FLOAT")
+                _write(target, np.full(1600, 3e38, np.float32), 16000, subtype="FLOAT")
                 expected[target] = EITHER
     return expected

@@ -273,3 +273,32 @@ def test_piped_training_logs_each_epoch_and_prints_csv(corpus, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["metric (validation)"] == "text_to_audio R@1"
     assert 0 <= float(rows[0]["value"]) <= 1
+
+
+def _number(word: str) -> bool:
+    return word.lstrip("-").replace(".", "", 1).isdigit()
+
+
+def test_readme_tour_names_only_options_that_exist():
+    """Every `audiotext ...` line of the README tour runs as written, as far as the
+    command and its options go (the tour is what a new user types first)."""
+    import shlex
+
+    from typer.main import get_command
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## Tour", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    root, checked, wrong = get_command(app), 0, []
+    for line in tour.splitlines():
+        words = shlex.split(line, comments=True)
+        if not words or words[0] != "audiotext":
+            continue
+        words = words[: next((i for i, w in enumerate(words) if w in (">", "|")), len(words))]
+        cmd, rest = root, words[1:]
+        while rest and rest[0] in getattr(cmd, "commands", {}):
+            cmd, rest = cmd.commands[rest[0]], rest[1:]
+        known = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"--help", "-h"}
+        options = [w.split("=")[0] for w in rest if w.startswith("-") and not _number(w)]
+        wrong += [f"{line.strip()}: {o}" for o in options if o not in known]
+        checked += 1
+    assert checked > 30 and wrong == []

@@ -77,6 +77,29 @@ def test_unspecific_pairs_and_thresholds(audio_dir: Path) -> None:
     assert top.summary()["kept"] == 1 and top.summary()["audio"] == 4
 
 
+class OverflowingTeacher(KeywordTeacher):
+    """A NaN vector for samples near float32's maximum, as a real front end gives."""
+
+    def embed_waveforms(self, waves):
+        emb = super().embed_waveforms(waves)
+        emb.mean[[float(np.abs(w).max()) > 1e30 for w in waves]] = np.nan
+        return emb
+
+
+def test_a_file_with_a_nan_embedding_is_skipped_not_silently_dropped(audio_dir, tmp_path):
+    """Its NaN score was neither kept nor dropped, and made the quantile threshold NaN, so
+    nothing at all was kept."""
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, np.full(1600, 3e38, np.float32), 16000, subtype="FLOAT")
+    files = [*sorted(audio_dir.glob("*.wav")), loud]
+    result = curate(OverflowingTeacher(), files, ["a short click", "rain"], keep=1.0)
+    assert {s["path"]: s["reason"] for s in result.skipped}[str(loud)].startswith(
+        "embedding is not finite"
+    )
+    assert np.isfinite(result.threshold) and len(result.records) == 3
+    assert str(loud.resolve()) not in {r.audio for r in result.records}
+
+
 def test_specific_mode_filters_the_pool_and_fills_label_paths(audio_dir: Path) -> None:
     files = sorted(audio_dir.glob("[abc].wav"))
     texts = ["a short click", "a medium hum", "a long drone", "rain"]

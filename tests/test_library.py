@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,8 @@ from audiotext_cli.index import search as search_module
 from audiotext_cli.index.query import parse_filter, parse_where, row_text
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.library.dedup import find_duplicates, pair_scores
-from audiotext_cli.library.ucs import parse_ucs_name, ucs_list
+from audiotext_cli.library.tag import tag_store
+from audiotext_cli.library.ucs import parse_ucs_name, ucs_labels, ucs_list
 from library_fixtures import PLANTED, SpectralEmbedder, write_library
 
 runner = CliRunner()
@@ -120,6 +122,40 @@ def test_cli_filtered_search_equals_brute_force(built, where, text):
     assert len(few) == 1 and json.loads(few[0])["score"] == pytest.approx(got[0]["score"])
 
 
+def test_embed_report_lists_every_problem_of_the_store(library, built, tmp_path):
+    root, _ = library
+    shutil.copytree(built[0] / "emb", tmp_path / "emb")
+    shutil.copytree(root / "library", tmp_path / "library")
+    (tmp_path / "library" / "bad.wav").write_bytes(b"RIFF, not audio")
+    out = run("embed", "folder", tmp_path / "library", "--model", "m.ckpt", "--out",
+              tmp_path / "emb", "--workers", "0", "--report", "--format", "csv").stdout  # fmt: skip
+    problems = {Path(r["path"]).name: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(problems) == {"bad.wav", "broken_ixml.wav"}  # the warning is from the first run
+    assert problems["bad.wav"]["level"] == "error"
+    assert problems["broken_ixml.wav"]["level"] == "warning"
+    assert problems["broken_ixml.wav"]["reason"].startswith("iXML chunk unreadable (")
+
+
+def test_csv_without_rows_still_has_its_header(library, built, tmp_path):
+    root, _ = library
+    (tmp_path / "lib").mkdir()
+    for name in ("rain.mp3", "door.ogg"):  # two distinct clips: no duplicates, no problems
+        shutil.copy(root / "library" / "tagged" / name, tmp_path / "lib" / name)
+    run("embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb",
+        "--workers", "0")  # fmt: skip
+
+    def header(*args) -> list[str]:
+        out = run(*args, "--format", "csv").stdout
+        return next(csv.reader(io.StringIO(out)))
+
+    full = header("dedup", built[0] / "emb")
+    assert header("dedup", tmp_path / "emb") == full and "keeper" in full
+    search = ["search", "x", "--index", built[0] / "idx", "--filter"]
+    assert header(*search, "nothing-matches-this") == header(*search, "dog")
+    report = ["embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb"]
+    assert header(*report, "--report") == ["level", "path", "reason"]
+
+
 def test_rows_are_the_api_rows_and_csv_quotes(built):
     tmp, _ = built
     api = search_module.search_rows(tmp / "idx", "dog barking", k=5, text_filter="dog")
@@ -179,6 +215,11 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     run("export", tmp / "emb", "--out", tmp / "lib.parquet", "--format", "parquet", "--vectors")
     frame = pq.read_table(tmp / "lib.parquet")
     assert frame.num_rows == 13 and len(frame.column("vector")[0]) == SpectralEmbedder.dim
+    assert frame.column_names[:2] == ["id", "path"]
+    meta = [c for c in frame.column_names if c.startswith("metadata.")]
+    assert meta == sorted(meta) and frame.column_names[-len(meta) - 1 :] == [*meta, "vector"]
+    run("export", tmp / "emb", "--out", tmp / "by_suffix.parquet")  # no --format: the suffix's
+    assert pq.read_table(tmp / "by_suffix.parquet").num_rows == 13
     labels = tmp / "labels.txt"
     labels.write_text("dog\ndoor\nrain\n")
     out = run("tag", tmp / "emb", "--labels", labels, "--top", "1", "--write", "--format",
@@ -189,6 +230,16 @@ def test_export_csv_parquet_and_tag_write(built, tmp_path):
     tagged = {json.loads(line)["id"]: json.loads(line)["label"] for line in out.splitlines()}
     hits = search_module.search_rows(tmp / "idx2", "x", k=50, where="tag=dog")
     assert {h["id"] for h in hits} == {i for i, label in tagged.items() if label == "dog"}
+
+
+def test_tag_api_defaults_to_the_ucs_labels_like_the_cli(built):
+    tagged = tag_store(built[0] / "emb", top=2)
+    cli = [json.loads(line) for line in run("tag", built[0] / "emb", "--top", "2", "--format",
+                                            "jsonl").stdout.splitlines()]  # fmt: skip
+    assert [(t["id"], x["label"]) for t in tagged for x in t["tags"]] == [
+        (r["id"], r["label"]) for r in cli
+    ]
+    assert {r["label"] for r in cli} <= set(ucs_labels()) and len(cli) == 2 * 13
 
 
 def test_wav_chunk_readers_survive_broken_chunks(tmp_path):

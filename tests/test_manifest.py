@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from audiotext_cli.data.manifest import (
     ClipRecord,
@@ -120,6 +123,40 @@ def test_validate_lists_every_problem_and_missing_file(tmp_path):
     assert "manifest not found" in validate_manifest(tmp_path / "nope.jsonl")[0]
     with pytest.raises(ManifestError, match="manifest not found"):
         read_manifest(tmp_path / "nope.jsonl")
+
+
+def test_a_symlink_loop_or_broken_link_is_a_missing_file_not_a_crash(tmp_path):
+    """Resolving the audio path raised RuntimeError (symlink loop) out of read_manifest."""
+    path = _write(tmp_path, [_row(0), _row(1), _row(2)])
+    for name in ("clip0.flac", "clip1.flac"):
+        (tmp_path / "audio" / name).unlink()
+    (tmp_path / "audio" / "clip0.flac").symlink_to(tmp_path / "audio" / "clip0.flac")
+    (tmp_path / "audio" / "clip1.flac").symlink_to(tmp_path / "audio" / "nowhere.flac")
+    with pytest.raises(ManifestError, match="line 1: audio missing: .*clip0.flac"):
+        read_manifest(path)
+    problems = validate_manifest(path, check_audio=True)
+    assert [p.split(":")[1] for p in problems] == ["1", "2"]
+    assert problems[1].endswith(f"audio missing: {tmp_path / 'audio' / 'clip1.flac'}")
+
+
+def test_an_audio_check_reports_each_unusable_file_with_its_reason(tmp_path):
+    from audiotext_cli.audio.io import verify
+
+    path = _write(tmp_path, [_row(0), _row(1)])
+    sf.write(tmp_path / "audio" / "clip1.flac", np.sin(np.arange(1600) / 5) / 4, 16000)
+    problems = validate_manifest(path, check_audio=True, audio_check=verify)
+    clip0 = tmp_path / "audio" / "clip0.flac"
+    assert problems == [f"{path}:1: audio {clip0}: empty file (0 bytes)"]
+    assert validate_manifest(path, check_audio=False, audio_check=verify) == []
+
+
+def test_a_file_name_that_is_not_utf8_round_trips(tmp_path):
+    """`curate` wrote such a name with ensure_ascii=False: UnicodeEncodeError."""
+    audio = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.flac")))
+    open(audio, "wb").close()
+    path = write_manifest(tmp_path / "m.jsonl", [ClipRecord(**_row(0, audio=str(audio)))])
+    assert "\\udce9" in path.read_text(encoding="utf-8")
+    assert read_manifest(path)[0].audio == str(audio)
 
 
 def test_write_refuses_duplicate_ids(tmp_path):

@@ -97,6 +97,21 @@ def test_embed_folder_reuses_the_features_training_computed(corpus, embedder, tm
     assert np.array_equal(emb.mean[0], embedder.embed_files([rows[0]["path"]]).mean[0])
 
 
+def test_tag_write_keeps_the_tower_vectors(corpus, tower_run, tmp_path) -> None:
+    audio = Path(read_manifest(corpus["train"])[0].audio).parent
+    store_dir = tmp_path / "lib.emb"
+    embed = ["embed", "folder", str(audio), "--model", str(tower_run / "best"), "--out"]
+    assert runner.invoke(app, [*embed, str(store_dir), "--workers", "0"]).exit_code == 0
+    _, before, _ = EmbeddingStore.open(store_dir).load()
+    (tmp_path / "labels.txt").write_text("a sine tone\na noise burst\n")
+    tag = ["tag", str(store_dir), "--labels", str(tmp_path / "labels.txt"), "--top", "1"]
+    result = runner.invoke(app, [*tag, "--write"])
+    assert result.exit_code == 0, result.output  # was: tower vectors of width 0
+    _, after, rows = EmbeddingStore.open(store_dir).load()
+    assert np.array_equal(after.tower, before.tower) and np.array_equal(after.mean, before.mean)
+    assert all(len(row["tags"]) == 1 for row in rows)
+
+
 def test_prolap_on_the_tower_masks_blocks(corpus, tmp_path) -> None:
     from audiotext_cli.models.model import AudioTextModel
 

@@ -124,3 +124,37 @@ def test_zeroshot_cli_table_all_levels_and_errors(shared, tmp_path: Path) -> Non
     assert result.exit_code == 1 and "line 1" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["zeroshot", str(run / "best"), "--level", "4"])
     assert result.exit_code == 2
+
+
+def test_zeroshot_csv_quotes_odd_class_names_and_jsonl_matches_json(shared, tmp_path: Path):
+    import csv
+    import io
+
+    corpus, run = shared
+    odd = {"a sine tone": 'a "sine", tone', "a square wave": "a square,\nwave"}
+    manifest = tmp_path / "odd.jsonl"
+    with manifest.open("w") as fh:
+        for line in corpus["eval"].read_text().splitlines():
+            row = json.loads(line)
+            row["audio"] = str(corpus["eval"].parent / row["audio"])
+            row["labels"] = [odd.get(x, x) for x in row["labels"]]
+            row["captions"] = [c | {"text": odd.get(c["text"], c["text"])} for c in row["captions"]]
+            fh.write(json.dumps(row) + "\n")
+
+    def out(fmt: str) -> str:
+        args = ["zeroshot", str(run / "best"), "-m", str(manifest), "--format", fmt]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    report = json.loads(out("json"))
+    want = [
+        (int(lv), r["class"], r["n"], r["most_confused_with"])
+        for lv, rep in report["levels"].items()
+        for r in rep["per_class"]
+    ]
+    lines = [json.loads(line) for line in out("jsonl").splitlines()]
+    assert [(r["level"], r["class"], r["n"], r["most confused with"]) for r in lines] == want
+    table = list(csv.DictReader(io.StringIO(out("csv"))))
+    assert [(int(r["level"]), r["class"]) for r in table] == [w[:2] for w in want]
+    assert set(odd.values()) <= {r["class"] for r in table}

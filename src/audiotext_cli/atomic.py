@@ -49,5 +49,17 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def utf8_json(obj: Any, *, sort_keys: bool = False) -> str:
+    """JSON that encodes as UTF-8: readable text, but a file name that is not valid UTF-8
+    (its undecodable bytes are lone surrogates, PEP 383) is written with \\u escapes, which
+    read back to the same str."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=sort_keys)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj, ensure_ascii=True, sort_keys=sort_keys)
+    return text
+
+
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")

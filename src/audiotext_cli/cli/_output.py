@@ -59,9 +59,11 @@ def emit(
     doc: Any,
     tables: Table | Sequence[Table],
     records: Sequence[dict[str, Any]] | None = None,
+    header: Sequence[str] = (),
 ) -> None:
     """Print a command's result: `doc` for json, `tables` for table, and for jsonl/csv
-    `records` (one dict per row) or else the tables' rows keyed by column name."""
+    `records` (one dict per row) or else the tables' rows keyed by column name. `header`:
+    the CSV columns when there are no records (else the first table's)."""
     tables = [tables] if isinstance(tables, Table) else list(tables)
     if fmt is Format.json:
         print_json(doc)
@@ -71,8 +73,12 @@ def emit(
     else:
         if records is None:
             records = [r for t in tables for r in t.records()]
+            header = header or ([*tables[0].key, *tables[0].columns] if tables else ())
         records = [_plain(r) for r in records]  # dataclasses, paths, arrays -> plain values
-        (print_jsonl if fmt is Format.jsonl else print_csv)(records)
+        if fmt is Format.jsonl:
+            print_jsonl(records)
+        else:
+            print_csv(records, header)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -108,10 +114,11 @@ def print_jsonl(records: Iterable[dict[str, Any]]) -> None:
     _write("".join(json.dumps(_plain(r), ensure_ascii=False) + "\n" for r in records))
 
 
-def print_csv(records: Sequence[dict[str, Any]]) -> None:
-    """CSV with a header of every column seen (first-seen order); the csv module quotes
+def print_csv(records: Sequence[dict[str, Any]], header: Sequence[str] = ()) -> None:
+    """CSV with a header of every column seen (first-seen order), or `header` when there
+    are no records (an empty file does not open in pandas); the csv module quotes
     commas, quotes and newlines; lists and dicts are JSON in their cell."""
-    columns = list(dict.fromkeys(k for r in records for k in r))
+    columns = list(dict.fromkeys(k for r in records for k in r)) or list(header)
     writer = csv.DictWriter(sys.stdout, columns, lineterminator="\n")
     writer.writeheader()
     for record in records:

@@ -58,7 +58,14 @@ def build(
 def validate(
     manifest: Path = typer.Argument(..., help="A manifest (JSONL)."),
     check_audio: bool = typer.Option(
-        True, "--check-audio/--no-check-audio", help="Check that every audio file exists."
+        True,
+        "--check-audio/--no-check-audio",
+        help="Check that every audio file exists and decodes (as `info` does).",
+    ),
+    header_only: bool = typer.Option(
+        False,
+        "--header-only",
+        help="Read audio headers only: fast, but misses NaN, silence and truncated FLAC/MP3.",
     ),
     fmt: FormatOpt = _output.Format.table,
     as_json: JsonOpt = False,
@@ -66,10 +73,12 @@ def validate(
     """Report every problem in a manifest with its line number; exit 1 if there is any.
 
     The table format reports them on stderr; json, jsonl and csv print them on stdout."""
+    from audiotext_cli.audio.io import probe, verify
     from audiotext_cli.data.manifest import validate_manifest
 
     fmt = output_format(fmt, as_json)
-    problems = validate_manifest(manifest, check_audio=check_audio)
+    check = probe if header_only else verify
+    problems = validate_manifest(manifest, check_audio=check_audio, audio_check=check)
     if fmt is _output.Format.table:
         for line in problems:
             _output.error(line)

@@ -51,6 +51,21 @@ def _print_report(report, out: Path, fmt: _output.Format) -> None:
             _output.warn(f"{row['path']}: {row['reason']}")
 
 
+def _print_problems(out: Path, fmt: _output.Format) -> None:
+    """`--report`: every file the store has a problem with, from any run (a resumed run
+    skips the files embedded with warnings before, so its own report would not list them)."""
+    from audiotext_cli.index.store import EmbeddingStore
+
+    problems = [
+        {"level": e.get("level", "error"), "path": e["path"], "reason": e["reason"]}
+        for e in EmbeddingStore.open(out).errors()
+    ]
+    title = f"files with problems in {out}: {len(problems)}"
+    columns = ["level", "path", "reason"]
+    table = _output.Table(columns, [[p[c] for c in columns] for p in problems], title)
+    _output.emit(fmt, problems, table)
+
+
 def _shard(text: str) -> tuple[int, int]:
     from audiotext_cli.index.folder import parse_shard
 
@@ -71,6 +86,12 @@ def embed_folder_cmd(
     shard: str = typer.Option(
         None, "--shard", help="Embed only part i of n, e.g. 0/4.", callback=checked(_shard)
     ),
+    report_only: bool = typer.Option(
+        False,
+        "--report",
+        help="Print, instead of the counts, one row per file of the store that failed or "
+        "embedded with a metadata warning: level, path, reason.",
+    ),
     fmt: FormatOpt = _output.Format.table,
     as_json: JsonOpt = False,
 ) -> None:
@@ -82,7 +103,7 @@ def embed_folder_cmd(
     embedder = load_model(model)
     with _output.progress("rate", "hours") as bar:
         task = bar.add_task("embedding", total=None, rate="", hours="")
-        report = embed_folder(
+        summary = embed_folder(
             embedder,
             folder,
             out,
@@ -93,7 +114,10 @@ def embed_folder_cmd(
             shard=_shard(shard) if shard else None,
             progress=_progress_callback(bar, task),
         )
-    _print_report(report, out, fmt)
+    if report_only:
+        _print_problems(out, fmt)
+    else:
+        _print_report(summary, out, fmt)
 
 
 @app.command("text")

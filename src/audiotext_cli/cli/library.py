@@ -8,7 +8,7 @@ import typer
 
 from audiotext_cli.cli import _output
 from audiotext_cli.cli._options import FormatOpt, JsonOpt, output_format
-from audiotext_cli.library.dedup import DEFAULT_THRESHOLD
+from audiotext_cli.library.dedup import DEFAULT_THRESHOLD, MEMBER_FIELDS
 
 
 def dedup_cmd(
@@ -47,13 +47,15 @@ def dedup_cmd(
         ],  # fmt: skip
         title=f"{len(groups)} duplicate groups (threshold {threshold})",
     )
-    _output.emit(fmt, groups, table, records=records)
+    _output.emit(fmt, groups, table, records=records, header=["group", "kind", *MEMBER_FIELDS])
 
 
 def export_cmd(
     store: Path = typer.Argument(..., help="Embedding store."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv or .parquet)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    fmt: str = typer.Option(
+        None, "--format", help="csv or parquet [default: by the --out suffix, else csv]."
+    ),
     vectors: bool = typer.Option(False, "--vectors", help="Include the embedding vectors."),
 ) -> None:
     """Write a store's ids, paths and metadata (and vectors) for pandas or a spreadsheet."""
@@ -61,7 +63,7 @@ def export_cmd(
 
     result = export_store(store, out, fmt, vectors)
     _output.info(
-        f"{result['rows']} rows -> {result['out']}"
+        f"{result['rows']} rows -> {result['out']} ({result['format']})"
         + (f" (vectors: {result['vectors_file']})" if result["vectors_file"] else "")
     )
 
@@ -93,7 +95,7 @@ def tag_cmd(
             for t in tagged
         ],  # fmt: skip
     )
-    _output.emit(fmt, tagged, table, records=records)
+    _output.emit(fmt, tagged, table, records, header=["id", "path", "rank", "label", "score"])
     if write:
         _output.info(f"tags written to {store}; rebuild its index for filters to see them")
 

@@ -32,7 +32,7 @@ def search_cmd(
     Audio against a caption index (from `embed text`) searches audio -> text. `--where`
     and `--filter` select rows before the top-k (docs/index.md, hybrid search).
     """
-    from audiotext_cli.index.search import open_index, search_rows
+    from audiotext_cli.index.search import open_index, result_row, search_rows
 
     fmt = output_format(fmt, as_json)
     if (query is None) == (audio is None):
@@ -53,7 +53,8 @@ def search_cmd(
     if k > size:
         _output.info(f"note: -k {k} is more than the {size} items in the index; showing {size}")
     if fmt is not _output.Format.table:  # every field, full paths: the web API's rows
-        _output.emit(fmt, hits, [], records=hits)
+        empty_header = list(result_row({"id": ""}, 0, 0.0))  # a row's fields, for no hits
+        _output.emit(fmt, hits, [], records=hits, header=empty_header)
         return
     captions = any(hit.get("text") is not None for hit in hits)
     title = f'"{query}"' if audio is None else f"like {audio}"

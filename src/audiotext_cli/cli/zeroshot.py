@@ -114,7 +114,7 @@ def zeroshot_command(
                 f"chance {rep['chance']:.3f} uniform / {rep['majority']:.3f} majority "
                 f"({rep['n_classes']} classes, {rep['n']} clips)"
             ),
-            key={"level": lv},
+            key={"level": int(lv)},  # the report keys levels by string (JSON)
         )
         for lv, rep in report["levels"].items()
     ]
@@ -197,7 +197,7 @@ def leakage_command(
                 f"seed {result['retrain']['seed']}; "
                 "share = part of the reference's above-chance balanced accuracy"
             ),
-            key={"level": lv},
+            key={"level": int(lv)},  # the report keys levels by string (JSON)
         )
         for lv, block in result["levels"].items()
     ]
@@ -254,12 +254,14 @@ def curate_command(
     and write a training manifest plus a histogram of the teacher scores."""
     from audiotext_cli.curate import curate, plot_scores, read_lines
     from audiotext_cli.data.manifest import write_manifest
-    from audiotext_cli.index.folder import list_files
+    from audiotext_cli.index.folder import scan_files
     from audiotext_cli.models import load_embedder
 
     fmt = output_format(fmt, json_out)
     embedder = load_embedder(teacher, device)
-    files = list_files(audio)
+    regular, unusable = scan_files(audio)
+    # FIFOs, broken links, unreadable files...: `curate` reports each as skipped, with why
+    files = sorted([*regular, *(path for path, _ in unusable)])
     with _output.progress(transient=True) as bar:
         task = bar.add_task("embedding audio", total=len(files))
         result = curate(

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from audiotext_cli.data.manifest import ClipRecord
+from audiotext_cli.embedder import NOT_FINITE
 from audiotext_cli.errors import AudiotextError, ConfigError
 from audiotext_cli.evaluate.zeroshot import DEFAULT_TEMPLATES, class_embeddings
 
@@ -106,7 +107,8 @@ def embed_audio_files(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Path], np.ndarray, np.ndarray, list[dict]]:
     """(readable files, their durations in s, their embeddings, skipped files with reasons),
-    decoding one batch at a time so a large folder never sits in memory."""
+    decoding one batch at a time so a large folder never sits in memory. A file whose
+    embedding is not finite is skipped: its NaN score would be neither kept nor dropped."""
     from audiotext_cli.audio.io import load_audio
 
     files: list[Path] = []
@@ -114,17 +116,24 @@ def embed_audio_files(
     means: list[np.ndarray] = []
     skipped: list[dict] = []
     for start in range(0, len(paths), batch):
-        waves = []
+        waves, readable = [], []
         for p in paths[start : start + batch]:
             try:
                 waves.append(load_audio(p, teacher.sample_rate))
             except AudiotextError as exc:
                 skipped.append({"path": str(p), "reason": exc.reason})
                 continue
-            files.append(Path(p))
-            durations.append(len(waves[-1]) / teacher.sample_rate)
+            readable.append(Path(p))
         if waves:
-            means.append(teacher.embed_waveforms(waves).mean)
+            emb = teacher.embed_waveforms(waves)
+            finite = emb.finite_rows()
+            for path, wave, ok in zip(readable, waves, finite, strict=True):
+                if ok:
+                    files.append(path)
+                    durations.append(len(wave) / teacher.sample_rate)
+                else:
+                    skipped.append({"path": str(path), "reason": NOT_FINITE})
+            means.append(emb.mean[finite])
         if progress:
             progress(len(paths[start : start + batch]))
     dim = teacher.dim

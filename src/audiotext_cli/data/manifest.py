@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from audiotext_cli.atomic import write_text_atomic
-from audiotext_cli.errors import ManifestError
+from audiotext_cli.atomic import utf8_json, write_text_atomic
+from audiotext_cli.errors import AudiotextError, ManifestError
+
+AudioCheck = Callable[[str], object]
+"""Raises AudiotextError for a file that is not usable audio (e.g. `audio.io.verify`)."""
 
 LEVELS = (1, 2, 3, 4)
 """Caption levels: 1 most general ("music") .. 4 the specific sentence."""
@@ -43,7 +47,7 @@ class ClipRecord:
         row = asdict(self)
         if root is not None:
             row["audio"] = _relative(self.audio, root)
-        return json.dumps(row, ensure_ascii=False, sort_keys=False)
+        return utf8_json(row)  # a non-UTF-8 file name is escaped, not a crash
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -132,7 +136,9 @@ def _iter_lines(path: Path):
             yield lineno, line
 
 
-def _read(path: Path, check_audio: bool) -> tuple[list[ClipRecord], list[tuple[int, str]]]:
+def _read(
+    path: Path, check_audio: bool, audio_check: AudioCheck | None = None
+) -> tuple[list[ClipRecord], list[tuple[int, str]]]:
     """Parse every line; return the good records and (line number, reason) per bad line."""
     records: list[ClipRecord] = []
     problems: list[tuple[int, str]] = []
@@ -152,11 +158,25 @@ def _read(path: Path, check_audio: bool) -> tuple[list[ClipRecord], list[tuple[i
             problems.append((lineno, f"duplicate id {rec.id!r} (first on line {first})"))
             continue
         first_line[rec.id] = lineno
-        rec.audio = str((root / rec.audio).resolve())
-        if check_audio and not Path(rec.audio).is_file():
-            problems.append((lineno, f"audio missing: {rec.audio}"))
+        # absolute, links not followed: a broken link is reported as itself, not its target
+        rec.audio = os.path.abspath(root / rec.audio)
+        problem = _audio_problem(rec.audio, audio_check) if check_audio else None
+        if problem:
+            problems.append((lineno, problem))
         records.append(rec)
     return records, problems
+
+
+def _audio_problem(audio: str, audio_check: AudioCheck | None) -> str | None:
+    """Why `audio` cannot be used: missing, or what `audio_check` says of it."""
+    if not os.path.lexists(audio) or (audio_check is None and not os.path.isfile(audio)):
+        return f"audio missing: {audio}"
+    if audio_check is not None:
+        try:
+            audio_check(audio)
+        except AudiotextError as exc:
+            return f"audio {audio}: {exc.reason}"
+    return None
 
 
 def read_manifest(path: str | Path, *, check_audio: bool = True) -> list[ClipRecord]:
@@ -172,11 +192,15 @@ def read_manifest(path: str | Path, *, check_audio: bool = True) -> list[ClipRec
     return records
 
 
-def validate_manifest(path: str | Path, check_audio: bool = False) -> list[str]:
-    """Every problem in a manifest as "<file>:<line>: <reason>" (empty when it is valid)."""
+def validate_manifest(
+    path: str | Path, check_audio: bool = False, *, audio_check: AudioCheck | None = None
+) -> list[str]:
+    """Every problem in a manifest as "<file>:<line>: <reason>" (empty when it is valid).
+
+    `check_audio`: every audio file must exist and, with `audio_check`, pass it."""
     path = Path(path)
     try:
-        problems = _read(path, check_audio)[1]
+        problems = _read(path, check_audio, audio_check)[1]
     except ManifestError as exc:
         return [str(exc)]
     return [f"{path}:{lineno}: {reason}" for lineno, reason in problems]

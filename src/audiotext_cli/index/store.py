@@ -35,6 +35,7 @@ import numpy as np
 
 from audiotext_cli.atomic import (
     remove_temp_files,
+    utf8_json,
     write_atomic,
     write_json_atomic,
     write_text_atomic,
@@ -314,14 +315,8 @@ def _next_number(folder: Path) -> int:
 
 
 def jsonl_line(row: dict[str, Any]) -> str:
-    """One JSON line; a file name that is not valid UTF-8 (its undecodable bytes are lone
-    surrogates, PEP 383) is written with \\u escapes, which read back to the same str."""
-    line = json.dumps(row, ensure_ascii=False, sort_keys=True)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(row, ensure_ascii=True, sort_keys=True)
-    return line + "\n"
+    """One JSON line, keys sorted (`atomic.utf8_json`: undecodable file names escaped)."""
+    return utf8_json(row, sort_keys=True) + "\n"
 
 
 def _check_file(file: Path, sha256: str | None) -> None:

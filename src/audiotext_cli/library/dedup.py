@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # numpy at run time only: the CLI imports DEFAULT_THRESHOLD
 # 0.95 finds every planted pair and merges nothing else; 0.97 missed the -6 dB copies.
 DEFAULT_THRESHOLD = 0.95
 LOSSLESS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF", "RF64", "W64", "CAF"})
+# the keys of a group member (the dedup CSV columns after group and kind)
+MEMBER_FIELDS = ("id", "path", "keeper", "similarity", "same_content", "duration",
+                 "sample_rate", "format", "size")  # fmt: skip
 
 
 def load_vectors(source: str | Path) -> tuple[list[dict[str, Any]], np.ndarray, Any]:

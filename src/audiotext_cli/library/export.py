@@ -1,7 +1,8 @@
-"""`audiotext export STORE --format csv|parquet [--vectors]`: ids, paths, metadata (and the
-vectors) of a store for pandas. CSV: nested metadata as `metadata.KEY` columns (lists
-joined by "; "), vectors in a `.npy` beside it (row-aligned). Parquet (pyarrow): metadata
-as its own columns too, vectors as a fixed-size list column.
+"""`audiotext export STORE --out FILE [--format csv|parquet] [--vectors]`: ids, paths,
+metadata (and the vectors) of a store for pandas; the format defaults to the suffix.
+CSV: nested metadata as `metadata.KEY` columns (lists joined by "; "), vectors in a
+`.npy` beside it (row-aligned). Parquet (pyarrow): metadata as its own columns too,
+vectors as a fixed-size list column.
 """
 
 from __future__ import annotations
@@ -16,6 +17,25 @@ from audiotext_cli.errors import UsageError
 from audiotext_cli.index.store import EmbeddingStore
 
 FORMATS = ("csv", "parquet")
+_SUFFIXES = {".parquet": "parquet", ".pq": "parquet"}  # anything else: csv
+
+
+def format_for(out: str | Path, fmt: str | None) -> str:
+    """The export format: `fmt` when given, else from the file name (a `.parquet` file
+    written as CSV would only fail later, in pandas)."""
+    fmt = fmt or _SUFFIXES.get(Path(out).suffix.lower(), "csv")
+    if fmt not in FORMATS:
+        raise UsageError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
+
+def columns_of(records: list[dict[str, Any]]) -> list[str]:
+    """id and path first, the other row fields as first seen, then `metadata.*` sorted (a
+    key first met on a later row would otherwise land between unrelated columns)."""
+    seen = list(dict.fromkeys(k for r in records for k in r))
+    meta = sorted(c for c in seen if c.startswith("metadata."))
+    head = [c for c in ("id", "path") if c in seen]
+    return head + [c for c in seen if c not in meta and c not in head] + meta
 
 
 def flat_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -37,17 +57,22 @@ def _scalar(value: Any) -> Any:
 
 
 def export_store(
-    store: str | Path, out: str | Path, fmt: str = "csv", vectors: bool = False
+    store: str | Path, out: str | Path, fmt: str | None = None, vectors: bool = False
 ) -> dict[str, Any]:
-    """Write the store's rows to `out`; returns {rows, out, vectors_file}."""
-    if fmt not in FORMATS:
-        raise UsageError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    """Write the store's rows to `out` (format: `fmt`, else by the suffix of `out`);
+    returns {rows, out, format, vectors_file}."""
+    fmt = format_for(out, fmt)
     ids, emb, rows = EmbeddingStore.open(store).load()
     records = [flat_record(r) for r in rows]
-    columns = list(dict.fromkeys(k for r in records for k in r))
+    columns = columns_of(records)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result: dict[str, Any] = {"rows": len(rows), "out": str(out), "vectors_file": None}
+    result: dict[str, Any] = {
+        "rows": len(rows),
+        "out": str(out),
+        "format": fmt,
+        "vectors_file": None,
+    }
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq

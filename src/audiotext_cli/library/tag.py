@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import UsageError
 from audiotext_cli.index.store import EmbeddingStore
 
@@ -33,12 +32,15 @@ def read_labels(path: str | Path | None) -> list[str]:
 
 def tag_store(
     store_dir: str | Path,
-    labels: list[str],
+    labels: list[str] | None = None,
     top: int = 3,
     write: bool = False,
 ) -> list[dict[str, Any]]:
-    """[{id, path, tags: [{label, score}]}] per row; optionally written into the store."""
+    """[{id, path, tags: [{label, score}]}] per row; optionally written into the store.
+    `labels` default to the UCS categories, as for `audiotext tag` without `--labels`."""
     from audiotext_cli.index.search import load_model
+
+    labels = read_labels(None) if labels is None else labels
 
     store = EmbeddingStore.open(store_dir)
     if store.meta["kind"] != "audio":
@@ -64,5 +66,5 @@ def tag_store(
                    "tag_scores": [t["score"] for t in o["tags"]]}
             for row, o in zip(rows, out, strict=True)
         ]  # fmt: skip
-        store.append(tagged, Embeddings(emb.mean, emb.logvar))
+        store.append(tagged, emb)  # every array, the tower's too: the store keeps its width
     return out
