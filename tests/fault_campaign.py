@@ -54,6 +54,14 @@ def run_with_kills(
         return landed
 
 
+def _timed(argv: list[str]) -> float:
+    """Run `argv` uninterrupted (the reference run) and return its wall time: kill delays are
+    drawn inside it, so a kill lands during the job rather than after it."""
+    start = time.perf_counter()
+    subprocess.run(argv, env=ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def _py(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
@@ -184,20 +192,20 @@ def train_faults(work: Path, kills: int, rng: random.Random) -> dict:
     ENV.update(env_home)
     cli = [sys.executable, "-m", "audiotext_cli"]
     extra = ["--set", "train.epochs=4"]
-    subprocess.run(
-        cli + tiny_train_args(corpus, work / "ref", *extra),
-        env=ENV,
-        check=True,
-        capture_output=True,
-    )
-    landed = run_with_kills(
-        cli + tiny_train_args(corpus, work / "run", "--resume", *extra), kills, rng, (3.0, 7.0)
-    )
-    diffs = []
-    for name in ("last", "best"):
-        a = load_file(str(work / "ref" / name / "model.safetensors"))
-        b = load_file(str(work / "run" / name / "model.safetensors"))
-        diffs.append(max(float((a[k].float() - b[k].float()).abs().max()) for k in a))
+    seconds = _timed(cli + tiny_train_args(corpus, work / "ref", *extra))
+    landed, diffs = 0, []
+    while landed < kills or not diffs:  # rounds into a fresh run folder until kills landed
+        run = work / f"run{len(diffs) // 2}"
+        landed += run_with_kills(
+            cli + tiny_train_args(corpus, run, "--resume", *extra),
+            kills - landed,
+            rng,
+            (0.3 * seconds, 0.9 * seconds),
+        )
+        for name in ("last", "best"):
+            a = load_file(str(work / "ref" / name / "model.safetensors"))
+            b = load_file(str(run / name / "model.safetensors"))
+            diffs.append(max(float((a[k].float() - b[k].float()).abs().max()) for k in a))
     del torch
     return {"kills": landed, "max_abs_weight_diff": max(diffs)}
 
@@ -351,14 +359,16 @@ def curate_faults(work: Path, kills: int, rng: random.Random) -> dict:
         "0.0",
     ]
     cli = [sys.executable, "-m", "audiotext_cli"]
-    subprocess.run(
-        cli + args + ["--out", str(work / "cur-ref.jsonl")],
-        env=ENV,
-        check=True,
-        capture_output=True,
-    )
-    landed = run_with_kills(cli + args + ["--out", str(work / "cur.jsonl")], kills, rng, (2.0, 6.0))
-    same = (work / "cur.jsonl").read_bytes() == (work / "cur-ref.jsonl").read_bytes()
+    seconds = _timed(cli + args + ["--out", str(work / "cur-ref.jsonl")])
+    reference = (work / "cur-ref.jsonl").read_bytes()
+    landed, same, rounds = 0, True, 0
+    while landed < kills or not rounds:  # rounds into a fresh output until kills landed
+        rounds += 1
+        out = work / "cur.jsonl"
+        out.unlink(missing_ok=True)
+        argv = cli + args + ["--out", str(out)]
+        landed += run_with_kills(argv, kills - landed, rng, (0.3 * seconds, 0.9 * seconds))
+        same = same and out.read_bytes() == reference
     return {"kills": landed, "identical_output": same}
 
 
