@@ -435,6 +435,28 @@ def test_truncated_aiff_adpcm_and_mp3_are_reported(tmp_path, fmt, subtype, ext):
             verify(path)
 
 
+def test_a_damaged_mp3_is_one_line_not_the_decoders_notes(tmp_path):
+    """libmpg123 prints "Illegal Audio-MPEG-Header" / "Trying to resync" notes on the C
+    stderr; a real process shows only our own lines, and stderr works again afterwards."""
+    path = tmp_path / "cut.mp3"
+    t = np.arange(88200) / 44100
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 44100, format="MP3")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3] + bytes(500))
+    code = (
+        "import sys; from audiotext_cli.audio.io import probe, verify\n"
+        "try: verify(sys.argv[1])\n"
+        "except Exception as e: print(e, file=sys.stderr)\n"
+        "print('stderr still works', file=sys.stderr)\n"
+    )
+    err = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stderr
+    lines = err.splitlines()
+    assert len(lines) == 2 and "truncated" in lines[0], err
+    assert lines[1] == "stderr still works"
+
+
 def test_a_wav_whose_fmt_claims_2gb_does_not_allocate_it(tmp_path):
     path = tmp_path / "huge.wav"
     fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16) + bytes(4000)

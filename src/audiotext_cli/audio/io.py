@@ -19,7 +19,10 @@ import math
 import os
 import stat
 import struct
+import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +88,43 @@ def _native(path: PathLike) -> bytes:
     return os.fsencode(path)
 
 
+class _QuietStderr:
+    """File descriptor 2 sent to /dev/null while libsndfile works on a file.
+
+    libmpg123 (libsndfile's MP3 decoder) prints notes such as "Illegal Audio-MPEG-Header"
+    and "Trying to resync..." on the C stderr for damaged files, several lines per file,
+    with no switch to turn them off; the reason we report is one line. Reference counted,
+    so threads decoding at once neither serialise nor restore the descriptor early.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = -1
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                sys.stderr.flush()
+                self._saved = os.dup(2)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.close(devnull)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    os.dup2(self._saved, 2)
+                    os.close(self._saved)
+
+
+_quiet_decoder = _QuietStderr()
+
+
 def probe(path: PathLike) -> AudioInfo:
     """Read the header only; raise AudioError for anything that cannot be a usable file."""
     p = Path(path)
@@ -96,7 +136,8 @@ def probe(path: PathLike) -> AudioInfo:
     if oversized is not None:
         raise AudioError(f"absurd header: {oversized}", p)
     try:
-        info = sf.info(_native(p))
+        with _quiet_decoder():
+            info = sf.info(_native(p))
     except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"not audio or unreadable by libsndfile ({_sf_reason(exc)})", p) from None
     if not 1 <= info.channels <= MAX_CHANNELS:
@@ -358,10 +399,13 @@ def _native_blocks(
     check_finite = info.subtype in _FLOAT_SUBTYPES
     read = 0
     heard = False
-    with sf.SoundFile(_native(path)) as f:
+    with _quiet_decoder():
+        f = sf.SoundFile(_native(path))
+    with f:
         while True:
             try:
-                block = f.read(block_frames, dtype="float32", always_2d=True)
+                with _quiet_decoder():
+                    block = f.read(block_frames, dtype="float32", always_2d=True)
             except sf.SoundFileError as exc:
                 raise AudioError(
                     f"truncated or corrupt: decoding failed after {read} of {info.frames} "
