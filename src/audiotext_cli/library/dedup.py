@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # numpy at run time only: the CLI imports DEFAULT_THRESHOLD
 DEFAULT_THRESHOLD = 0.95
 LOSSLESS = frozenset({"WAV", "WAVEX", "FLAC", "AIFF", "RF64", "W64", "CAF"})
 # the keys of a group member (the dedup CSV columns after group and kind)
-MEMBER_FIELDS = ("id", "path", "keeper", "similarity", "same_content", "duration",
+MEMBER_FIELDS = ("id", "path", "keeper", "similarity", "same_content", "sha256", "duration",
                  "sample_rate", "format", "size")  # fmt: skip
 
 
@@ -122,6 +122,7 @@ def find_duplicates(
                         "keeper": i == keeper,
                         "similarity": float(vectors[i] @ vectors[keeper]),
                         "same_content": rows[i].get("sha256") == rows[keeper].get("sha256"),
+                        "sha256": rows[i].get("sha256"),
                         "duration": rows[i].get("duration"),
                         "sample_rate": rows[i].get("sample_rate"),
                         "format": rows[i].get("format"),

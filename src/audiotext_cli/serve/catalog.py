@@ -150,6 +150,29 @@ class Catalog:
             for h in hits[offset:depth]
         ]
 
+    def tagged(self, labels: tuple[str, ...], top: int, positions: np.ndarray) -> list[dict]:
+        """`tag --format jsonl` rows for the rows at `positions`: their `top` labels by
+        cosine between the index's stored vector and the model's text vector of each
+        label (the store's vectors for flat/HNSW/IVF-Flat indexes; IVF-PQ without a flat
+        copy: its reconstructions)."""
+        from audiotext_cli.index.filtered import _reconstruct
+        from audiotext_cli.library.tag import tag_records, top_labels
+
+        if self.index.meta["kind"] != "audio":
+            raise AudiotextError("tags need an audio index; this one holds captions")
+        dim = int(self.index.meta["dim"])
+        with self._lock:
+            text = self._label_vectors(labels)
+            audio = np.zeros((0, dim), np.float32)
+            if len(positions):
+                audio = _reconstruct(self.index.index, positions)[:, :dim]
+        rows = [self.index.rows[i] for i in positions]
+        return tag_records(top_labels(rows, audio, text, list(labels), top))
+
+    @lru_cache(maxsize=4)  # noqa: B019 (the UCS default list: embedded once, not per page)
+    def _label_vectors(self, labels: tuple[str, ...]) -> np.ndarray:
+        return self.model.embed_texts(list(labels)).mean
+
     def subset(self, criteria: Criteria) -> np.ndarray:
         """Row positions matching `criteria` (cached: paging through one filtered search
         evaluates its filter once)."""
