@@ -297,6 +297,19 @@ def test_api_where_error_quotes_what_was_sent(client):
     assert response.json() == {"error": "--where: unexpected end in 'duration <'"}
 
 
+def test_api_rerank_weight_is_the_cli_option(built, client):
+    args = ["search", "door slam", "--index", built[0] / "idx", "--rerank", "--format", "jsonl"]
+    for weight in (0.3, 1.0):
+        params = {"q": "door slam", "rerank": "true", "rerank_weight": weight}
+        web = client.get("/api/search", params=params).json()["results"]
+        cli = run(*args, "--rerank-weight", weight).stdout.splitlines()
+        assert web == [json.loads(line) for line in cli]
+    best = web[0]["text_score"]  # weight 1: the score is the BM25 share alone
+    assert [r["score"] for r in web] == pytest.approx([r["text_score"] / best for r in web])
+    too_heavy = client.get("/api/search", params={"q": "x", "rerank": "true", "rerank_weight": 2})
+    assert too_heavy.status_code == 400
+
+
 def test_api_tag_rows_are_the_cli_tag_rows(built, client, tmp_path):
     """`POST /api/tag` pages through the filtered rows in index order, each row as
     `tag --format jsonl` prints it."""

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 from audiotext_cli.audio.io import load_audio, probe
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudioError, AudiotextError
+from audiotext_cli.index.search import RERANK_WEIGHT
 from audiotext_cli.serve.catalog import MAX_DEPTH, MAX_K, Catalog, Criteria, NotServable
 from audiotext_cli.serve.guard import COOKIE, LOOPBACK_NAMES, Guard
 from audiotext_cli.serve.peaks import peaks
@@ -112,10 +113,11 @@ def create_app(
         chosen: Criteria,
         started: float,
         rerank_text: str | None = None,
+        rerank_weight: float = RERANK_WEIGHT,
         **echo: Any,
     ) -> dict:
         k, offset = page
-        rows = catalog.ranked(query, k, offset, chosen, rerank_text)
+        rows = catalog.ranked(query, k, offset, chosen, rerank_text, rerank_weight)
         total = len(catalog.subset(chosen)) if chosen.active else len(catalog.index)
         return {
             "query": echo,
@@ -145,12 +147,13 @@ def create_app(
         page=Depends(paging),
         chosen=Depends(criteria),
         rerank: bool = False,
+        rerank_weight: float = Query(RERANK_WEIGHT, ge=0, le=1),
     ):
         started = time.perf_counter()
         if not q.strip():
             raise ApiError(400, "empty query")
         query = catalog.embed_text(q)
-        return answer(query, page, chosen, started, q if rerank else None, q=q)
+        return answer(query, page, chosen, started, q if rerank else None, rerank_weight, q=q)
 
     @app.get("/api/similar/{item_id:path}")
     def similar(item_id: str, page=Depends(paging), chosen=Depends(criteria)):

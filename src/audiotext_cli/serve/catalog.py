@@ -21,7 +21,7 @@ import numpy as np
 from audiotext_cli.embedder import Embedder, Embeddings, embed_audio_query
 from audiotext_cli.errors import AudiotextError
 from audiotext_cli.index.faiss_index import FaissIndex
-from audiotext_cli.index.search import model_for, open_index, row_table
+from audiotext_cli.index.search import RERANK_WEIGHT, model_for, open_index, row_table
 
 MAX_K = 200  # results one request may ask for
 MAX_DEPTH = 2000  # offset + k: paging stops here (a listener never scrolls further)
@@ -129,11 +129,13 @@ class Catalog:
         offset: int = 0,
         criteria: Criteria | None = None,
         rerank_text: str | None = None,
+        rerank_weight: float = RERANK_WEIGHT,
     ) -> list[dict[str, Any]]:
         """Hits offset+1 .. offset+k as `search --format json` rows, among the rows
         `criteria` selects (applied before top-k, so k come back when k match);
-        `rerank_text`: blend in BM25 on these words, as `search --rerank` does."""
-        from audiotext_cli.index.search import RERANK_POOL, RERANK_WEIGHT, result_row
+        `rerank_text`: blend in BM25 on these words with `rerank_weight`, as
+        `search --rerank [--rerank-weight W]` does."""
+        from audiotext_cli.index.search import RERANK_POOL, result_row
 
         subset = self.subset(criteria) if criteria and criteria.active else None
         depth = offset + k
@@ -142,7 +144,7 @@ class Catalog:
                 from audiotext_cli.index.rerank import blend
 
                 index = self.index
-                rows = blend(index, query, rerank_text, depth, subset, RERANK_WEIGHT, RERANK_POOL)
+                rows = blend(index, query, rerank_text, depth, subset, rerank_weight, RERANK_POOL)
                 return rows[offset:depth]
             hits = self.index.search(query, depth, subset=subset)[0]
         return [
