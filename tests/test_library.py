@@ -186,6 +186,8 @@ def test_bad_query_exits_2(built):
     tmp, _ = built
     result = run("search", "x", "--index", tmp / "idx", "--where", "duration<", code=2)
     assert "--where" in result.stderr and "Traceback" not in result.stderr
+    store = run("search", "x", "--index", tmp / "emb", code=1).stderr  # the step before
+    assert "embedding store" in store and "index build" in store and len(store.splitlines()) == 1
 
 
 def test_dedup_finds_planted_duplicates_only(built):
