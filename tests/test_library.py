@@ -335,8 +335,14 @@ def test_api_tag_rows_are_the_cli_tag_rows(built, client, tmp_path):
     assert ucs["labels"] == len(set(ucs_labels()))
 
 
-def test_api_tag_refuses_bad_requests(client):
+def test_api_tag_refuses_bad_requests(client, tmp_path):
     for body in ({"labels": [" ", "#x"]}, {"labels": ["dog"], "top": 0}, {"labels": "dog"}):
         response = client.post("/api/tag", json=body)
         assert response.status_code == 400, (body, response.text)
         assert "\n" not in response.json()["error"]
+    (tmp_path / "captions.txt").write_text("a dog barks\nrain on a roof\n")
+    run("embed", "text", tmp_path / "captions.txt", "--model", "m.ckpt", "--out", tmp_path / "t")
+    run("index", "build", tmp_path / "t", "--out", tmp_path / "tidx")
+    captions = TestClient(create_app(tmp_path / "tidx"), base_url="http://127.0.0.1")
+    response = captions.post("/api/tag", json={"labels": ["dog"]})
+    assert response.status_code == 400 and "audio index" in response.json()["error"]
