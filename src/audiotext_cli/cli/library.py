@@ -41,7 +41,7 @@ def dedup_cmd(
             "duration",
             "size",
             "sha256",
-        ],  # fmt: skip
+        ],
         [
             [
                 r["group"],
