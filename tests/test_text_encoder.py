@@ -143,29 +143,55 @@ def test_short_calls_use_a_small_tile_only_where_it_gives_the_same_rows(
     import audiotext_cli.text.minilm as module
 
     minilm = any_precision
-    tiles: list[int] = []
+    plans: list[list[int]] = []
     real = MiniLM._encode_packed
 
-    def spy(self: MiniLM, seqs: list[list[int]], tile: int):
-        tiles.append(tile)
-        return real(self, seqs, tile)
+    def spy(self: MiniLM, seqs: list[list[int]], plan: list[int]):
+        plans.append(plan)
+        return real(self, seqs, plan)
 
     monkeypatch.setattr(MiniLM, "_encode_packed", spy)
     crowd = [f"rain {'and wind ' * i}" for i in range(1, 30)]
     query = "a dog barking"
     in_batch = minilm.encode([*crowd, query])[-1]
-    allowed = module._exact_small_tiles(minilm, torch.get_num_threads())
-    tiles.clear()
+    allowed = module._exact_tiles(minilm, torch.get_num_threads(), module.SMALL_TILES)
+    plans.clear()
     np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
-    assert tiles == [min(allowed, default=module.ENCODE_TILE)]
+    assert plans == [[min(allowed, default=module.ENCODE_TILE)]]
     monkeypatch.setattr(module, "SMALL_TILES", ())
-    module._exact_small_tiles.cache_clear()
+    module._exact_tiles.cache_clear()
     try:
-        tiles.clear()
+        plans.clear()
         np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
-        assert tiles == [module.ENCODE_TILE]
+        assert plans == [[module.ENCODE_TILE]]
     finally:
-        module._exact_small_tiles.cache_clear()
+        module._exact_tiles.cache_clear()
+
+
+def test_long_calls_use_large_tiles_only_where_they_give_the_same_rows(
+    any_precision: MiniLM, monkeypatch
+) -> None:
+    # a long pass runs in the largest exact LARGE_TILES, then 128-row tiles for the rest;
+    # with no large tile allowed every row is the same, bit for bit
+    import audiotext_cli.text.minilm as module
+
+    minilm = any_precision
+    texts = _captions(300)
+    tokens = sum(len(e.ids) for e in minilm.tokenizer.encode_batch(texts))
+    allowed = module._exact_tiles(minilm, torch.get_num_threads(), module.LARGE_TILES)
+    large = max(allowed, default=module.ENCODE_TILE)
+    plan = minilm._tile_plan(tokens)
+    assert sum(plan) - module.ENCODE_TILE < tokens <= sum(plan)
+    assert plan[: tokens // large] == [large] * (tokens // large)
+    assert set(plan[tokens // large :]) <= {module.ENCODE_TILE}
+    together = minilm.encode(texts)
+    monkeypatch.setattr(module, "LARGE_TILES", ())
+    module._exact_tiles.cache_clear()
+    try:
+        assert set(minilm._tile_plan(tokens)) == {module.ENCODE_TILE}
+        np.testing.assert_array_equal(minilm.encode(texts), together)
+    finally:
+        module._exact_tiles.cache_clear()
 
 
 def test_tile_probe_refuses_row_counts_whose_gemm_differs(minilm: MiniLM, monkeypatch) -> None:
@@ -176,15 +202,17 @@ def test_tile_probe_refuses_row_counts_whose_gemm_differs(minilm: MiniLM, monkey
 
     def skewed(x, w, b=None):
         y = linear(x, w, b)
-        return y + 1e-6 if x.shape[0] == 32 else y
+        return y + 1e-2 if x.shape[0] in (32, 512) else y
 
     monkeypatch.setattr(module.F, "linear", skewed)
-    module._exact_small_tiles.cache_clear()
+    module._exact_tiles.cache_clear()
     try:
-        assert 32 not in module._exact_small_tiles(minilm, torch.get_num_threads())
+        threads = torch.get_num_threads()
+        assert module._exact_tiles(minilm, threads, (16, 32)) in ((16,), ())
+        assert module._exact_tiles(minilm, threads, (256, 512)) in ((256,), ())
     finally:
         monkeypatch.undo()
-        module._exact_small_tiles.cache_clear()
+        module._exact_tiles.cache_clear()
 
 
 def test_empty_input(minilm: MiniLM) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,22 +143,22 @@ class _Layer(nn.Module):
         x = self.attn_norm(x + _linear(a, self.attn_out))
         return self.ffn_norm(x + _linear(F.gelu(_linear(x, self.ffn_in)), self.ffn_out))
 
-    def packed(self, x: Tensor, groups: list[tuple[int, int, int]], tile: int) -> Tensor:
-        """The same block on packed rows: (T, D) tokens of many unpadded texts, T a multiple
-        of `tile`; `groups` lists (first row, texts, length) runs of equal length.
+    def packed(self, x: Tensor, groups: list[tuple[int, int, int]], tiles: list[slice]) -> Tensor:
+        """The same block on packed rows: (T, D) tokens of many unpadded texts, cut into
+        `tiles` (row ranges covering T); `groups` lists (first row, texts, length) runs of
+        equal length.
 
-        Every row-wise op (linears, LayerNorm, GELU) runs on (tile, .) tiles whose row
-        results do not depend on the tile size (`MiniLM._tile_for`), so a token's result
+        Every row-wise op (linears, LayerNorm, GELU) runs per tile, on row counts whose row
+        results do not depend on the count (`MiniLM._tile_plan`), so a token's result
         never depends on which texts share its tiles; attention runs per run of
         equal-length texts, which needs no mask because nothing is padded.
         """
-        tiles = range(0, len(x), tile)
         w, b = self.qkv_weight, self.qkv_bias
         # addmm is what F.linear runs on 2-D input (same bits); writing each tile in place
         # saves a cat of the whole pass, measured ~6 % in bf16
         qkv = x.new_empty((len(x), len(w)), dtype=w.dtype)
         for t in tiles:
-            torch.addmm(b, x[t : t + tile].to(w.dtype), w.t(), out=qkv[t : t + tile])
+            torch.addmm(b, x[t].to(w.dtype), w.t(), out=qkv[t])
         a = x.new_empty(x.shape, dtype=w.dtype)
         for first, count, length in groups:
             rows = qkv[first : first + count * length].view(count, length, 3, HEADS, -1)
@@ -166,10 +167,8 @@ class _Layer(nn.Module):
             heads = a[first : first + count * length].view(count, length, HEADS, -1)
             heads.copy_(out.transpose(1, 2))  # one copy, not reshape's plus an assignment
         for t in tiles:
-            h = self.attn_norm(x[t : t + tile] + _linear(a[t : t + tile], self.attn_out))
-            x[t : t + tile] = self.ffn_norm(
-                h + _linear(F.gelu(_linear(h, self.ffn_in)), self.ffn_out)
-            )
+            h = self.attn_norm(x[t] + _linear(a[t], self.attn_out))
+            x[t] = self.ffn_norm(h + _linear(F.gelu(_linear(h, self.ffn_in)), self.ffn_out))
         return x
 
     def prepare(self, dtype: torch.dtype) -> None:
@@ -268,11 +267,12 @@ class MiniLM(nn.Module):
         Cached features must not depend on which texts shared a batch when the cache was
         filled (training amplifies last-bit differences into a different model), and both
         padding and a GEMM's row count change float sums in the last bits (~1e-7). So texts
-        are packed unpadded, sorted by token length, into tiles of ENCODE_TILE token rows
-        (`_Layer.packed`; a short call, such as one query, into a smaller tile that gives
-        the same rows, `_tile_for`): a row's result depends on its text only, and no
-        compute goes to padding or copies whatever mix of lengths a call brings (only the
-        last tile of a call is part empty).
+        are packed unpadded, sorted by token length, into tiles that give each row what
+        ENCODE_TILE-row tiles give (`_Layer.packed`, `_tile_plan`: one small tile for a
+        short call such as a query, large tiles for long calls where the platform's GEMM
+        allows): a row's result depends on its text only, and no compute goes to padding
+        or copies whatever mix of lengths a call brings (only the last tile of a pass is
+        part empty).
         """
         return self.encode_ids([e.ids for e in self.tokenizer.encode_batch(list(texts))])
 
@@ -293,27 +293,34 @@ class MiniLM(nn.Module):
                 tokens += len(encoded[order[stop]])
                 stop += 1
             rows = order[start:stop]
-            tile = self._tile_for(tokens)
-            out[rows] = self._encode_packed([encoded[i] for i in rows], tile).numpy()
+            plan = self._tile_plan(tokens)
+            out[rows] = self._encode_packed([encoded[i] for i in rows], plan).numpy()
             start = stop
         self.train(was_training)
         return out
 
-    def _tile_for(self, tokens: int) -> int:
-        """Token rows per GEMM for a pass of `tokens` tokens: ENCODE_TILE, or the smallest
-        of SMALL_TILES that holds the whole pass where the platform's GEMM gives each row
-        the same bits at that row count (`_exact_small_tiles`), so a lone short query
-        costs a fraction of a full tile and still equals its row in any batch."""
-        if tokens >= ENCODE_TILE:
-            return ENCODE_TILE
-        fits = [t for t in _exact_small_tiles(self, torch.get_num_threads()) if t >= tokens]
-        return min(fits, default=ENCODE_TILE)
+    def _tile_plan(self, tokens: int) -> list[int]:
+        """Row counts of the GEMM tiles of a pass of `tokens` tokens, each one that gives
+        every row the bits an ENCODE_TILE-row GEMM gives on this platform (`_exact_tiles`).
+        A short pass: the smallest of SMALL_TILES that holds it, so a lone query costs a
+        fraction of a full tile. A long one: as many of the largest LARGE_TILES as fit,
+        then ENCODE_TILE tiles (fewer, larger ops: every op is a sync point of the threads,
+        which costs most when other processes hold the cores)."""
+        threads = torch.get_num_threads()
+        if tokens < ENCODE_TILE:
+            fits = [t for t in _exact_tiles(self, threads, SMALL_TILES) if t >= tokens]
+            return [min(fits, default=ENCODE_TILE)]
+        large = max(_exact_tiles(self, threads, LARGE_TILES), default=ENCODE_TILE)
+        plan = [large] * (tokens // large)
+        return plan + [ENCODE_TILE] * -(-(tokens - large * len(plan)) // ENCODE_TILE)
 
-    def _encode_packed(self, seqs: list[list[int]], tile: int) -> Tensor:
-        """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed`."""
+    def _encode_packed(self, seqs: list[list[int]], plan: list[int]) -> Tensor:
+        """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed` in
+        tiles of `plan`'s row counts."""
         lengths = [len(s) for s in seqs]
-        total = sum(lengths)
-        padded = -(-total // tile) * tile
+        total, padded = sum(lengths), sum(plan)
+        starts = itertools.accumulate(plan, initial=0)
+        tiles = [slice(a, b) for a, b in itertools.pairwise(starts)]
         ids = torch.zeros(padded, dtype=torch.long)
         ids[:total] = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
         positions = torch.zeros(padded, dtype=torch.long)
@@ -321,8 +328,7 @@ class MiniLM(nn.Module):
         ids, positions = ids.to(self.device), positions.to(self.device)
         emb = self.embeddings
         x = torch.empty(padded, HIDDEN, device=self.device)
-        for t in range(0, padded, tile):
-            rows = slice(t, t + tile)
+        for rows in tiles:
             word = emb.word(ids[rows]) + emb.position(positions[rows])
             x[rows] = emb.norm(word + emb.token_type.weight[0])
         groups, first = [], 0
@@ -331,7 +337,7 @@ class MiniLM(nn.Module):
             groups.append((first, count, length))
             first += count * length
         for layer in self.layers:
-            x = layer.packed(x, groups, tile)
+            x = layer.packed(x, groups, tiles)
         pooled = torch.empty(len(seqs), HIDDEN, device=self.device)
         first = 0
         for i, n in enumerate(lengths):  # one text at a time: same shapes whatever the batch
@@ -349,10 +355,12 @@ def load_minilm(device: str = "cpu", precision: str = DEFAULT_PRECISION) -> Mini
 
 
 @functools.cache
-def _exact_small_tiles(model: MiniLM, threads: int) -> tuple[int, ...]:
-    """The SMALL_TILES whose GEMM rows equal ENCODE_TILE's bit for bit, for every weight shape
-    of the encoder, at this thread count (measured once: BLAS libraries switch kernels or
-    split the reduction by row count and threads, e.g. K=1536 at 2 threads from 64 rows)."""
+def _exact_tiles(model: MiniLM, threads: int, candidates: tuple[int, ...]) -> tuple[int, ...]:
+    """The `candidates` row counts whose GEMM rows equal ENCODE_TILE-row tiles' bit for bit,
+    for every weight shape of the encoder, at this thread count and the model's precision
+    (measured once per set, so a lone query never pays for probing large tiles: BLAS
+    libraries switch kernels or split the reduction by row count and threads, e.g. K=1536
+    at 2 threads from 64 rows)."""
     del threads  # the cache key: the answer holds for one thread count only
     layer = model.layers[0]
     gen = torch.Generator().manual_seed(0)
@@ -362,13 +370,15 @@ def _exact_small_tiles(model: MiniLM, threads: int) -> tuple[int, ...]:
         (layer.ffn_in.weight, layer.ffn_in.bias),
         (layer.ffn_out.weight, layer.ffn_out.bias),
     ]
+    rows = max((ENCODE_TILE, *candidates))
     full = []
     for w, b in probes:
-        x = torch.randn(ENCODE_TILE, w.shape[1], generator=gen).to(w.device, w.dtype)
-        full.append((x, w, b, F.linear(x, w, b)))
+        x = torch.randn(rows, w.shape[1], generator=gen).to(w.device, w.dtype)
+        tiled = torch.cat([F.linear(tile, w, b) for tile in x.split(ENCODE_TILE)])
+        full.append((x, w, b, tiled))
     return tuple(
         t
-        for t in SMALL_TILES
+        for t in candidates
         if all(torch.equal(F.linear(x[:t], w, b), y[:t]) for x, w, b, y in full)
     )
 
@@ -396,10 +406,12 @@ def _load_tokenizer(path: Path) -> Tokenizer:
 
 ENCODE_TILE = 128
 """Token rows per GEMM in `encode`: the row count can change a GEMM's last bits, so every
-pass uses this count unless `_exact_small_tiles` shows a smaller one gives the same rows."""
+pass uses this count unless `_exact_tiles` shows another one gives the same rows."""
 SMALL_TILES = (16, 32, 64)
 """Row counts a pass shorter than ENCODE_TILE may use instead (a search query is ~5 tokens:
 a 128-row tile spends 25x its compute)."""
+LARGE_TILES = (256, 512)
+"""Row counts a longer pass may use instead: fewer ops, so fewer thread syncs per token."""
 ENCODE_CHUNK = 16384
 """Tokens per packed pass of `encode`: bounds activations at ~100 MB, whatever n."""
 FEATURES_VERSIONS = {"fp32": f"tile{ENCODE_TILE}", "bf16": f"tile{ENCODE_TILE}-bf16"}
