@@ -293,6 +293,32 @@ def test_a_student_plugs_in_as_an_audio_tower(tmp_path):
     np.testing.assert_array_equal(one.mean[0], emb.mean[2])
 
 
+def test_head_passes_give_each_clip_its_row_alone_bit_for_bit(tmp_path):
+    """More clips of one block count than a head pass holds, several counts, a clip long
+    enough for a pass of fewer rows, and the log-variances of a probabilistic head."""
+    from audiotext_cli.models.config import ModelConfig
+    from audiotext_cli.models.inference import HEAD_ROWS, TrainedEmbedder, head_rows
+    from audiotext_cli.models.model import AudioTextModel
+
+    name = f"student:{_student(tmp_path)}"
+    torch.manual_seed(0)
+    cfg = ModelConfig(audio_tower=name, sample_rate=16000, embed_dim=8, probabilistic=True)
+    embedder = TrainedEmbedder(AudioTextModel(cfg), "m", "s", tower=load_tower(name))
+    rng = np.random.default_rng(1)
+    lengths = [int(n) for n in rng.integers(4000, 40000, 2 * HEAD_ROWS + 3)] + [160000 * 20]
+    waves = [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
+    blocks = embedder.tower_blocks(waves)
+    counts = [len(b) for b in blocks]
+    assert max(counts.count(k) for k in set(counts)) > HEAD_ROWS and len(set(counts)) >= 3
+    assert head_rows(counts[-1]) < HEAD_ROWS
+    together = embedder.embed_blocks(blocks)
+    for i in (0, 1, HEAD_ROWS + 1, len(waves) - 1):
+        alone = embedder.embed_blocks([blocks[i]])
+        np.testing.assert_array_equal(alone.mean[0], together.mean[i])
+        np.testing.assert_array_equal(alone.logvar[0], together.logvar[i])
+        np.testing.assert_array_equal(alone.tower[0], together.tower[i])
+
+
 runner = CliRunner()
 
 

@@ -2,9 +2,10 @@
 
 A CNN model embeds fixed windows and pools them (`models/pooling.py`). A tower model runs
 the frozen tower (its block embeddings come from the per-file feature cache when the file's
-content hash is known) and then its pooling + head, one clip at a time: a batch of one
-every time is what makes a clip's row identical alone or in any batch. A model whose tower
-tail was fine-tuned runs the tower with that tail (`towers.aisfx`), under its own cache key.
+content hash is known) and then its pooling + head, in passes of a fixed number of clips
+of one block count (`head_rows`): what makes a clip's row identical alone or in any batch.
+A model whose tower tail was fine-tuned runs the tower with that tail (`towers.aisfx`),
+under its own cache key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from audiotext_cli.models.model import AudioTextModel
 from audiotext_cli.models.pooling import pool_clips, pool_features
 from audiotext_cli.towers import Tower, load_tower, pool_blocks
 from audiotext_cli.towers.cache import FeatureCache
+
+HEAD_ROWS = 32  # clips per head pass (`TrainedEmbedder.embed_blocks`)
+HEAD_BLOCKS = 4096  # blocks per head pass at most: a long clip runs with fewer rows
+
+
+def head_rows(n_blocks: int) -> int:
+    """Clips per head pass for clips of `n_blocks` blocks: a function of the count only."""
+    return max(1, min(HEAD_ROWS, HEAD_BLOCKS // n_blocks))
 
 
 class TrainedEmbedder:
@@ -106,22 +115,36 @@ class TrainedEmbedder:
 
     @torch.inference_mode()
     def embed_blocks(self, per_clip: Sequence[np.ndarray]) -> Embeddings:
-        """Tower block embeddings per clip -> joint embeddings, one clip per forward, with
-        the tower's own clip embeddings (unit-norm block means) beside them."""
+        """Tower block embeddings per clip -> joint embeddings, with the tower's own clip
+        embeddings (unit-norm block means) beside them.
+
+        Clips with the same block count K run together in passes of exactly `head_rows(K)`
+        clips (rows past the last clip zero, dropped): a clip's row then depends only on
+        its own blocks, alone or in any batch, bit for bit, and a library of short clips
+        costs a few passes, not one forward per clip."""
         if not per_clip:
             return self._empty()
         device = next(self.model.parameters()).device
-        means, logvars = [], []
         tower = np.stack([pool_blocks(b) for b in per_clip])
         tower /= np.maximum(np.linalg.norm(tower, axis=1, keepdims=True), 1e-12)
-        for blocks in per_clip:
-            x = torch.from_numpy(np.ascontiguousarray(blocks, np.float32))[None].to(device)
-            emb = self.model.encode_audio(x, torch.tensor([len(blocks)], device=device))
-            means.append(emb.mean.float().cpu().numpy())
-            if emb.logvar is not None:
-                logvars.append(emb.logvar.float().cpu().numpy())
-        logvar = np.concatenate(logvars) if logvars else None
-        return Embeddings(np.concatenate(means), logvar, tower)
+        by_count: dict[int, list[int]] = {}
+        for i, blocks in enumerate(per_clip):
+            by_count.setdefault(len(blocks), []).append(i)
+        mean = np.empty((len(per_clip), self.dim), np.float32)
+        logvar = np.empty_like(mean) if self.probabilistic else None
+        for k, clips in by_count.items():
+            rows = head_rows(k)
+            counts = torch.full((rows,), k, device=device)
+            for start in range(0, len(clips), rows):
+                chunk = clips[start : start + rows]
+                x = np.zeros((rows, k, tower.shape[1]), np.float32)
+                for j, i in enumerate(chunk):
+                    x[j] = per_clip[i]
+                emb = self.model.encode_audio(torch.from_numpy(x).to(device), counts)
+                mean[chunk] = emb.mean[: len(chunk)].float().cpu().numpy()
+                if logvar is not None and emb.logvar is not None:
+                    logvar[chunk] = emb.logvar[: len(chunk)].float().cpu().numpy()
+        return Embeddings(mean, logvar, tower)
 
     @property
     def tower_dim(self) -> int:
