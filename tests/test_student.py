@@ -26,10 +26,11 @@ from audiotext_cli.towers.student import (
     StudentTower,
     block_ranges,
     load_student,
+    num_student_frames,
     pool_steps,
     save_student,
 )
-from audiotext_cli.towers.student_passes import bucket_of, fold_batchnorm
+from audiotext_cli.towers.student_passes import bucket_of, fold_batchnorm, pass_rows
 from audiotext_cli.train.distill import (
     DistillConfig,
     DistillData,
@@ -92,9 +93,13 @@ def test_shapes_any_length_and_teacher_space(tmp_path):
 
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
 def test_rows_do_not_depend_on_the_batch(tmp_path, precision):
-    """Bit for bit, for clips of every bucket and of none (LENGTHS span 2..501 frames)."""
+    """Bit for bit, for clips of every bucket and of none (LENGTHS span 2..501 frames),
+    and for more clips of one bucket than a pass holds."""
     tower = StudentTower(_student(tmp_path), precision=precision)
-    waves = _waves()
+    rng = np.random.default_rng(3)
+    same_bucket = [int(n) for n in rng.integers(16000, 19000, pass_rows(64) + 3)]
+    assert {bucket_of(num_student_frames(n)) for n in same_bucket} == {64}
+    waves = _waves() + [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in same_bucket]
     together = tower.embed_blocks(waves)
     alone = [tower.embed_blocks([w])[0] for w in waves]
     reordered = tower.embed_blocks(waves[::-1])[::-1]
@@ -164,7 +169,7 @@ def test_fold_batchnorm_removes_every_batchnorm_and_keeps_the_function():
 
 @pytest.mark.parametrize(
     ("frames", "bucket"),
-    [(1, 32), (32, 32), (33, 64), (128, 128), (129, 256), (256, 256), (257, None)],
+    [(1, 32), (32, 32), (33, 48), (49, 64), (128, 128), (129, 192), (256, 256), (257, None)],
 )
 def test_bucket_of_is_the_smallest_that_holds_the_clip(frames, bucket):
     assert bucket_of(frames) == bucket
