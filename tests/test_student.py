@@ -15,13 +15,17 @@ import torch
 from typer.testing import CliRunner
 
 from audio_fixtures import write_noise, write_sine
+from audiotext_cli.audio.features import LogMel
 from audiotext_cli.audio.sfx_frontend import SfxLogMel, block_starts, blocks_of, n_frames
 from audiotext_cli.cli import app
 from audiotext_cli.errors import CheckpointError, ConfigUsageError
 from audiotext_cli.towers import load_tower, tower_spec
 from audiotext_cli.towers.student import (
+    FRAME_PASS,
+    FRONTEND,
     SAMPLE_RATE,
     StudentConfig,
+    StudentFrontend,
     StudentNet,
     StudentTower,
     block_ranges,
@@ -105,6 +109,23 @@ def test_rows_do_not_depend_on_the_batch(tmp_path, precision):
     reordered = tower.embed_blocks(waves[::-1])[::-1]
     for a, b, c in zip(together, alone, reordered, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c)
+
+
+def test_frontend_is_logmel_and_a_clips_frames_do_not_depend_on_the_batch():
+    """Framed rfft = `LogMel(FRONTEND)` (a clip under one FFT zero-padded to it), and the
+    shared fixed-size passes give each clip alone its rows, bit for bit, including clips
+    that straddle a pass boundary or span several (the 40 s one)."""
+    frontend = StudentFrontend()
+    waves = [*_waves(), (0.1 * np.random.default_rng(2).standard_normal(640000)).astype("f4")]
+    assert sum(num_student_frames(len(w)) for w in waves) > 2 * FRAME_PASS
+    with torch.inference_mode():
+        together = frontend.many(waves)
+        for wave, mel in zip(waves, together, strict=True):
+            assert torch.equal(frontend(torch.from_numpy(wave)), mel)
+            assert mel.shape == (num_student_frames(len(wave)), FRONTEND.n_mels)
+            padded = np.pad(wave, (0, max(0, FRONTEND.n_fft - len(wave))))
+            want = LogMel(FRONTEND)(torch.from_numpy(padded)[None])[0].T
+            torch.testing.assert_close(mel, want, rtol=0, atol=2e-5)
 
 
 def test_padded_training_batch_equals_each_clip_alone(tmp_path):
