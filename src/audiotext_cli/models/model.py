@@ -97,11 +97,15 @@ class AudioTextModel(nn.Module):
     ) -> Tensor:
         """(B, W) zero-padded waveform windows -> (B, C) pooled audio-encoder features,
         before the head (what a linear probe of the audio backbone reads). `frames`: the
-        CNN runs on that many leading log-mel frames only (`audio_encoder.frames_needed`
-        of the windows' valid frames: the same features for less work)."""
-        logmel = self.logmel(windows)
-        if frames is not None:
-            logmel = logmel[..., :frames]
+        front end and the CNN run on that many leading log-mel frames only
+        (`audio_encoder.frames_needed` of the windows' valid frames: the same features for
+        less work); those frames' samples end `n_fft / 2` past the last frame's centre."""
+        if frames is None:
+            logmel = self.logmel(windows)
+        else:
+            cfg = self.frontend_cfg
+            samples = min(windows.shape[-1], (frames - 1) * cfg.hop_length + cfg.n_fft // 2)
+            logmel = self.logmel(windows[:, :samples])[..., :frames]
         return self.audio_encoder(logmel, valid_frames(valid_samples, self.frontend_cfg))
 
     def encode_windows(
