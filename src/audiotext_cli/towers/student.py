@@ -180,11 +180,12 @@ FRAME_PASS = 1024  # log-mel frames per front-end pass (20 s of audio)
 def clip_frames(wave: np.ndarray) -> np.ndarray:
     """(T, n_fft) view of a clip's centred, reflect-padded FFT frames (a clip shorter than
     one FFT is zero-padded to it first); T = `num_student_frames(len(wave))`."""
-    n_fft = FRONTEND.n_fft
+    n_fft, half = FRONTEND.n_fft, FRONTEND.n_fft // 2
     wave = np.asarray(wave, dtype=np.float32)
     if wave.shape[-1] < n_fft:
-        wave = np.pad(wave, (0, n_fft - wave.shape[-1]))
-    padded = np.pad(wave, n_fft // 2, mode="reflect")
+        wave = np.concatenate([wave, np.zeros(n_fft - wave.shape[-1], np.float32)])
+    # reflect padding (np.pad's "reflect", at a tenth of its cost per call)
+    padded = np.concatenate([wave[half:0:-1], wave, wave[-2 : -half - 2 : -1]])
     return np.lib.stride_tricks.sliding_window_view(padded, n_fft)[:: FRONTEND.hop_length]
 
 
