@@ -38,7 +38,7 @@ def default_model() -> Path | None:
     """The demo's model when `make demo` has built it (the model a new user serves)."""
     from audiotext_cli.paths import home
 
-    best = home() / "demo" / "v4" / "clap" / "best"
+    best = home() / "demo" / "v5" / "clap" / "best"
     return best if (best / "config.json").exists() else None
 
 

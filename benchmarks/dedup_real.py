@@ -61,7 +61,7 @@ def plant(wave: np.ndarray, sr: int, folder: Path) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(home() / "demo" / "v4" / "clap" / "best"))
+    parser.add_argument("--model", default=str(home() / "demo" / "v5" / "clap" / "best"))
     parser.add_argument("--corpus", default=str(home() / "corpus"))
     args = parser.parse_args()
     from audiotext_cli.models import load_embedder

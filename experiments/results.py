@@ -2,6 +2,7 @@
 
     python experiments/results.py [--seeds 0 1 2] [--epochs 10] [--ft-epochs 4]
                                   [--only baseline|ablation|all]
+    python experiments/results.py --only student --student STUDENT [STUDENT ...]
 
 Every run trains on the training sources, selects its epoch on the validation split carved
 from them, and is scored once on the cross-source evaluation split. Runs are resumable: a
@@ -389,6 +390,49 @@ def tower_tables(args, data) -> None:
     )
 
 
+def student_variant(folder: Path) -> Variant:
+    """The aisfx heads recipe on a distilled student tower (`audiotext distill`)."""
+    return Variant(
+        f"clap-student-{folder.name}",
+        f"CLAP heads on the student {folder.name}",
+        "clap-aisfx",
+        [f"model.audio_tower=student:{folder.resolve()}", "model.sample_rate=16000"],
+        epochs=TOWER.epochs,
+    )
+
+
+def student_tables(args, data) -> None:
+    """Distilled students against their teacher, with the same heads recipe (issue 19)."""
+    students = [student_variant(folder) for folder in args.student]
+    variants = [TOWER, *students]
+    results, seeds = run_all(variants, args, data)
+
+    def t2a(name: str) -> float:
+        return float(np.mean([r["text_to_audio"]["R@10"] for r in results[name]]))
+
+    ratios = "; ".join(
+        f"{v.label}: {100 * t2a(v.name) / t2a(TOWER.name):.0f} % of the teacher's t2a R@10"
+        for v in students
+        if results[v.name] and results[TOWER.name]
+    )
+    first = results[TOWER.name][0]
+    write_section(
+        DOC,
+        "student",
+        "## Distilled student tower against its teacher (issue 19)\n\n"
+        + table(variants, results, False, seeds, args.seeds)
+        + f"\n\n{ratios}. Every row: the clap-aisfx heads recipe (60 epochs, batch 512, "
+        + "sources by n^0.5, epoch chosen on validation) on the tower's cached block "
+        + "features; the students are `audiotext distill` checkpoints (docs/models.md says "
+        + "what audio each was distilled on).\n\nText->audio R@10 by level-1 category:\n\n"
+        + category_table(variants, results)
+        + f"\n\nMean ± sd over seeds {args.seeds} (×100). Evaluation: {first['n_audio']} "
+        + f"clips from sources never used in training. Command: `{command_line()}`  \n"
+        + f"Machine: {machine()}",
+        HEADER,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -398,7 +442,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--ft-epochs", type=int, default=4)
-    ap.add_argument("--only", choices=["baseline", "ablation", "tower", "all"], default="all")
+    ap.add_argument(
+        "--only", choices=["baseline", "ablation", "tower", "student", "all"], default="all"
+    )
+    ap.add_argument("--student", type=Path, nargs="+", default=[], help="for --only student")
     ap.add_argument(
         "--report-only",
         action="store_true",
@@ -414,6 +461,9 @@ def main() -> None:
     data = {s: read_manifest(args.corpus / f"{s}.jsonl") for s in ("train", "val", "eval")}
     if args.only == "tower":
         tower_tables(args, data)
+        return
+    if args.only == "student":
+        student_tables(args, data)
         return
     baselines = [BASELINE, BALANCED, TOWER]
     variants = baselines if args.only == "baseline" else [*ABLATION, BALANCED, TOWER]

@@ -27,7 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--autoplay-policy=no-user-gesture-required", "--mute-audio"]  # fmt: skip
 DEMO_INDEX = Path(os.environ.get("AUDIOTEXT_HOME", Path.home() / ".cache/audiotext"))
-DEMO_INDEX = DEMO_INDEX / "demo" / "v4" / "library.idx"
+DEMO_INDEX = DEMO_INDEX / "demo" / "v5" / "library.idx"
 
 
 def free_port() -> int:

@@ -55,11 +55,23 @@ def run_with_kills(
 
 
 def _timed(argv: list[str]) -> float:
-    """Run `argv` uninterrupted (the reference run) and return its wall time: kill delays are
-    drawn inside it, so a kill lands during the job rather than after it."""
+    """Run `argv` uninterrupted and return its wall time. Kill delays are drawn inside a warm
+    run's time (caches filled by the reference run), so a kill lands during the job rather
+    than after it: a cold run's time overshoots and no kill lands (rounds then repeat)."""
     start = time.perf_counter()
     subprocess.run(argv, env=ENV, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def _kill_round(
+    argv: list[str], kills: int, rng: random.Random, seconds: float
+) -> tuple[int, float]:
+    """One round of `run_with_kills` with delays within 0.3-0.9 of `seconds`; returns the
+    kills that landed and the time to use next (this round's, if it finished unkilled:
+    the machine's load changes, and a delay past the job's end never lands)."""
+    start = time.perf_counter()
+    landed = run_with_kills(argv, kills, rng, (0.3 * seconds, 0.9 * seconds))
+    return landed, seconds if landed else min(seconds, time.perf_counter() - start)
 
 
 def _py(code: str) -> list[str]:
@@ -192,16 +204,14 @@ def train_faults(work: Path, kills: int, rng: random.Random) -> dict:
     ENV.update(env_home)
     cli = [sys.executable, "-m", "audiotext_cli"]
     extra = ["--set", "train.epochs=4"]
-    seconds = _timed(cli + tiny_train_args(corpus, work / "ref", *extra))
+    _timed(cli + tiny_train_args(corpus, work / "ref", *extra))
+    seconds = _timed(cli + tiny_train_args(corpus, work / "warm", "--resume", *extra))
     landed, diffs = 0, []
     while landed < kills or not diffs:  # rounds into a fresh run folder until kills landed
         run = work / f"run{len(diffs) // 2}"
-        landed += run_with_kills(
-            cli + tiny_train_args(corpus, run, "--resume", *extra),
-            kills - landed,
-            rng,
-            (0.3 * seconds, 0.9 * seconds),
-        )
+        argv = cli + tiny_train_args(corpus, run, "--resume", *extra)
+        got, seconds = _kill_round(argv, kills - landed, rng, seconds)
+        landed += got
         for name in ("last", "best"):
             a = load_file(str(work / "ref" / name / "model.safetensors"))
             b = load_file(str(run / name / "model.safetensors"))
@@ -359,7 +369,8 @@ def curate_faults(work: Path, kills: int, rng: random.Random) -> dict:
         "0.0",
     ]
     cli = [sys.executable, "-m", "audiotext_cli"]
-    seconds = _timed(cli + args + ["--out", str(work / "cur-ref.jsonl")])
+    _timed(cli + args + ["--out", str(work / "cur-ref.jsonl")])
+    seconds = _timed(cli + args + ["--out", str(work / "cur-warm.jsonl")])
     reference = (work / "cur-ref.jsonl").read_bytes()
     landed, same, rounds = 0, True, 0
     while landed < kills or not rounds:  # rounds into a fresh output until kills landed
@@ -367,7 +378,8 @@ def curate_faults(work: Path, kills: int, rng: random.Random) -> dict:
         out = work / "cur.jsonl"
         out.unlink(missing_ok=True)
         argv = cli + args + ["--out", str(out)]
-        landed += run_with_kills(argv, kills - landed, rng, (0.3 * seconds, 0.9 * seconds))
+        got, seconds = _kill_round(argv, kills - landed, rng, seconds)
+        landed += got
         same = same and out.read_bytes() == reference
     return {"kills": landed, "identical_output": same}
 

@@ -5,6 +5,7 @@ exports and tags."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from audiotext_cli.cli import app
@@ -19,8 +21,9 @@ from audiotext_cli.index import search as search_module
 from audiotext_cli.index.query import parse_filter, parse_where, row_text
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.library.dedup import find_duplicates, pair_scores
-from audiotext_cli.library.tag import tag_store
+from audiotext_cli.library.tag import tag_records, tag_store
 from audiotext_cli.library.ucs import parse_ucs_name, ucs_labels, ucs_list
+from audiotext_cli.serve import create_app
 from library_fixtures import PLANTED, SpectralEmbedder, write_library
 
 runner = CliRunner()
@@ -183,6 +186,8 @@ def test_bad_query_exits_2(built):
     tmp, _ = built
     result = run("search", "x", "--index", tmp / "idx", "--where", "duration<", code=2)
     assert "--where" in result.stderr and "Traceback" not in result.stderr
+    store = run("search", "x", "--index", tmp / "emb", code=1).stderr  # the step before
+    assert "embedding store" in store and "index build" in store and len(store.splitlines()) == 1
 
 
 def test_dedup_finds_planted_duplicates_only(built):
@@ -260,3 +265,84 @@ def test_wav_chunk_readers_survive_broken_chunks(tmp_path):
     cut.write_bytes(cut.read_bytes() + _chunk(b"iXML", b"<a/>" * 10)[:12])
     assert read_wav_chunks(cut) == ({"title": "t"}, ["iXML chunk truncated"])
     assert read_wav_chunks(tmp_path / "missing.wav")[1][0].startswith("metadata not read")
+
+
+def test_dedup_csv_has_the_content_hash_and_opens_in_pandas(library, tmp_path):
+    """Names with a comma, quotes and a newline survive the CSV; every format has sha256."""
+    pd = pytest.importorskip("pandas")
+    root, files = library
+    (tmp_path / "lib").mkdir()
+    odd = tmp_path / "lib" / 'take "1", yard\ndog.wav'
+    shutil.copy(files["bwf"], odd)
+    shutil.copy(files["dup_flac"], tmp_path / "lib" / "dog.flac")
+    run("embed", "folder", tmp_path / "lib", "--model", "m.ckpt", "--out", tmp_path / "emb",
+        "--workers", "0")  # fmt: skip
+    frame = pd.read_csv(io.StringIO(run("dedup", tmp_path / "emb", "--format", "csv").stdout))
+    assert set(frame["path"]) == {str(odd), str(tmp_path / "lib" / "dog.flac")}
+    sha = {p: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in frame["path"]}
+    assert list(frame["sha256"]) == [sha[p] for p in frame["path"]]
+    [line] = run("dedup", tmp_path / "emb", "--format", "jsonl").stdout.splitlines()[:1]
+    assert json.loads(line)["sha256"] == sha[json.loads(line)["path"]]
+    table = run("dedup", tmp_path / "emb").stdout
+    assert sha[str(odd)][:12] in table and sha[str(odd)] not in table
+
+
+@pytest.fixture
+def client(built) -> TestClient:
+    return TestClient(create_app(built[0] / "idx"), base_url="http://127.0.0.1")
+
+
+def test_api_where_error_quotes_what_was_sent(client):
+    params = {"q": "x", "where": "duration <", "duration_min": 0.1}
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 400
+    assert response.json() == {"error": "--where: unexpected end in 'duration <'"}
+
+
+def test_api_rerank_weight_is_the_cli_option(built, client):
+    args = ["search", "door slam", "--index", built[0] / "idx", "--rerank", "--format", "jsonl"]
+    for weight in (0.3, 1.0):
+        params = {"q": "door slam", "rerank": "true", "rerank_weight": weight}
+        web = client.get("/api/search", params=params).json()["results"]
+        cli = run(*args, "--rerank-weight", weight).stdout.splitlines()
+        assert web == [json.loads(line) for line in cli]
+    best = web[0]["text_score"]  # weight 1: the score is the BM25 share alone
+    assert [r["score"] for r in web] == pytest.approx([r["text_score"] / best for r in web])
+    too_heavy = client.get("/api/search", params={"q": "x", "rerank": "true", "rerank_weight": 2})
+    assert too_heavy.status_code == 400
+
+
+def test_api_tag_rows_are_the_cli_tag_rows(built, client, tmp_path):
+    """`POST /api/tag` pages through the filtered rows in index order, each row as
+    `tag --format jsonl` prints it."""
+    labels = tmp_path / "labels.txt"
+    labels.write_text("dog\n\ndoor\nrain\n# a comment\n")
+    out = run("tag", built[0] / "emb", "--labels", labels, "--top", "2", "--format", "jsonl")
+    cli = [json.loads(line) for line in out.stdout.splitlines()]
+    body = {"labels": ["dog", "door", " rain", "dog"], "top": 2}
+    answer = client.post("/api/tag", params={"k": 50}, json=body).json()
+    assert answer["results"] == cli and answer["labels"] == 3 and answer["matching"] == 13
+    index_order = [r["id"] for r in search_module.open_index(built[0] / "idx").rows]
+    assert [r["id"] for r in answer["results"]][::2] == index_order
+    wav = client.post("/api/tag", params={"k": 2, "offset": 1, "where": "format=wav"}, json=body)
+    wavs = [i for i in index_order if i.endswith(".wav")]
+    assert [r["id"] for r in wav.json()["results"]] == [w for w in wavs[1:3] for _ in "ab"]
+    assert wav.json()["matching"] == len(wavs) and wav.json()["more"] is True
+    ucs = client.post("/api/tag", params={"k": 1}).json()  # no body: the UCS list, top 3
+    first = [r for r in tag_records(tag_store(built[0] / "emb")) if r["id"] == index_order[0]]
+    assert [{**r, "score": pytest.approx(r["score"], abs=1e-6)} for r in first] == ucs["results"]
+    assert len(first) == 3  # a page of one row: its product rounds apart in the last bits
+    assert ucs["labels"] == len(set(ucs_labels()))
+
+
+def test_api_tag_refuses_bad_requests(client, tmp_path):
+    for body in ({"labels": [" ", "#x"]}, {"labels": ["dog"], "top": 0}, {"labels": "dog"}):
+        response = client.post("/api/tag", json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert "\n" not in response.json()["error"]
+    (tmp_path / "captions.txt").write_text("a dog barks\nrain on a roof\n")
+    run("embed", "text", tmp_path / "captions.txt", "--model", "m.ckpt", "--out", tmp_path / "t")
+    run("index", "build", tmp_path / "t", "--out", tmp_path / "tidx")
+    captions = TestClient(create_app(tmp_path / "tidx"), base_url="http://127.0.0.1")
+    response = captions.post("/api/tag", json={"labels": ["dog"]})
+    assert response.status_code == 400 and "audio index" in response.json()["error"]

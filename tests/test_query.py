@@ -74,6 +74,14 @@ def test_bad_where_is_one_query_error(expr):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("expr", ["duration<5x", "rate>=fast", "sr=44.1kz", "size!=big"])
+def test_a_word_against_a_numeric_field_is_an_error(expr):
+    """Not a silent empty result: `duration<1min` would otherwise match no row."""
+    with pytest.raises(QueryError, match="is a number"):
+        parse_where(expr)
+    assert parse_where("take<5x and duration~0.8 and rate>=48khz").root is not None
+
+
 @pytest.mark.parametrize("expr", ["-", "a,", '"ab', "dog,,cat"])
 def test_bad_filter_is_one_query_error(expr):
     with pytest.raises(QueryError):
@@ -184,7 +192,7 @@ WHERES = [
     "duration<5", "duration=5", "duration!=5", "duration>=2.5s and rate=44.1k",
     "not duration<1 or take>1", "take<10", "take=2", "take!=abc", "take~2", "duration~.5",
     "loop=true", "loop!=false", "tags=dog", "tags!=dog", "tag~o", "date>=2020-01-01",
-    "name~bark", "folder=dog", "(rate=22050 or take=x2) and not tags=cat", "duration<abc",
+    "name~bark", "folder=dog", "(rate=22050 or take=x2) and not tags=cat", "take<abc",
 ]  # fmt: skip
 FILTERS = ["dog", "dog bark -cat", "ba,me -rain", '"dog bark"', '-"cat meow"', "wav 1"]
 

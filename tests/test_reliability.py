@@ -24,7 +24,7 @@ from audiotext_cli.cli import app
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudioError, CheckpointError, EmbeddingFileError, IndexFileError
 from audiotext_cli.index.faiss_index import FaissIndex, add, build_index, choose_index
-from audiotext_cli.index.folder import embed_captions, embed_folder
+from audiotext_cli.index.folder import MIN_FILES_FOR_WORKERS, embed_captions, embed_folder
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.integrity import IntegrityError, load_checked, save_checked
 from audiotext_cli.locks import LockedError, writer_lock
@@ -455,6 +455,21 @@ def test_a_damaged_mp3_is_one_line_not_the_decoders_notes(tmp_path):
     lines = err.splitlines()
     assert len(lines) == 2 and "truncated" in lines[0], err
     assert lines[1] == "stderr still works"
+    for i in range(MIN_FILES_FOR_WORKERS):  # decoder worker processes: the same silence
+        write_sine(tmp_path / "lib" / f"t{i:02d}.wav", 200 + 10 * i, 0.2)
+    (tmp_path / "lib" / "cut.mp3").write_bytes(path.read_bytes())
+    code = (
+        "import sys; from fake_embedder import FakeEmbedder\n"
+        "from audiotext_cli.index.folder import embed_folder\n"
+        "r = embed_folder(FakeEmbedder(), sys.argv[1], sys.argv[2], workers=2)\n"
+        "print(r.embedded, r.failed, file=sys.stderr)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    err = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "lib"), str(tmp_path / "lib.emb")],
+        capture_output=True, text=True, check=True, env=env,
+    ).stderr  # fmt: skip
+    assert err.splitlines() == [f"{MIN_FILES_FOR_WORKERS} 1"], err
 
 
 def test_a_wav_whose_fmt_claims_2gb_does_not_allocate_it(tmp_path):

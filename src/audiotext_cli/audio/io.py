@@ -94,23 +94,38 @@ class _QuietStderr:
     libmpg123 (libsndfile's MP3 decoder) prints notes such as "Illegal Audio-MPEG-Header"
     and "Trying to resync..." on the C stderr for damaged files, several lines per file,
     with no switch to turn them off; the reason we report is one line. Reference counted,
-    so threads decoding at once neither serialise nor restore the descriptor early.
+    so threads decoding at once neither serialise nor restore the descriptor early. A
+    decoder worker process calls `forever()` once: then each use costs nothing.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users = 0
         self._saved = -1
+        self._devnull = -1
+        self._forever = False
+
+    def _to_devnull(self) -> None:
+        if self._devnull < 0:
+            self._devnull = os.open(os.devnull, os.O_WRONLY)
+        sys.stderr.flush()
+        os.dup2(self._devnull, 2)
+
+    def forever(self) -> None:
+        """For a process whose stderr carries nothing of ours (a decoder worker)."""
+        with self._lock:
+            self._to_devnull()
+            self._forever = True
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
+        if self._forever:
+            yield
+            return
         with self._lock:
             if self._users == 0:
-                sys.stderr.flush()
                 self._saved = os.dup(2)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, 2)
-                os.close(devnull)
+                self._to_devnull()
             self._users += 1
         try:
             yield
@@ -123,6 +138,7 @@ class _QuietStderr:
 
 
 _quiet_decoder = _QuietStderr()
+quiet_decoder_forever = _quiet_decoder.forever
 
 
 def probe(path: PathLike) -> AudioInfo:

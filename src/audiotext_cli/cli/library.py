@@ -30,7 +30,18 @@ def dedup_cmd(
     groups = find_duplicates(source, threshold)
     records = [{"group": g["group"], "kind": g["kind"]} | m for g in groups for m in g["members"]]
     table = _output.Table(
-        ["group", "kind", "keep", "similarity", "path", "format", "rate", "duration", "size"],
+        [
+            "group",
+            "kind",
+            "keep",
+            "similarity",
+            "path",
+            "format",
+            "rate",
+            "duration",
+            "size",
+            "sha256",
+        ],
         [
             [
                 r["group"],
@@ -42,6 +53,7 @@ def dedup_cmd(
                 r["sample_rate"],
                 r["duration"],
                 r["size"],
+                (r["sha256"] or "")[:12],  # the table's short form; other formats: all 64
             ]
             for r in records
         ],  # fmt: skip
@@ -79,15 +91,11 @@ def tag_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Zero-shot tags per file from the store model's text embeddings of the labels."""
-    from audiotext_cli.library.tag import read_labels, tag_store
+    from audiotext_cli.library.tag import read_labels, tag_records, tag_store
 
     fmt = output_format(fmt, as_json)
     tagged = tag_store(store, read_labels(labels), top, write)
-    records = [
-        {"id": t["id"], "path": t["path"], "rank": n, "label": tag["label"], "score": tag["score"]}
-        for t in tagged
-        for n, tag in enumerate(t["tags"], 1)
-    ]
+    records = tag_records(tagged)
     table = _output.Table(
         ["id", "tags"],
         [

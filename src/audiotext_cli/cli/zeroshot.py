@@ -118,7 +118,11 @@ def zeroshot_command(
         )
         for lv, rep in report["levels"].items()
     ]
-    _output.emit(fmt, report, tables)
+    records = [
+        {"level": int(lv)} | r for lv, rep in report["levels"].items() for r in rep["per_class"]
+    ]
+    header = ["level", "class", "n", "recall", "predicted", "most_confused_with", "confused_share"]
+    _output.emit(fmt, report, tables, records, header)  # rows keyed as in the JSON document
     for rep in report["levels"].values():
         if "confusion_png" in rep and fmt is not _output.Format.json:
             _output.info(f"confusion matrix: {rep['confusion_png']}")

@@ -163,7 +163,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def _die_with_parent() -> None:
     """Worker initializer: the kernel kills this process when the job dies (Linux
-    PR_SET_PDEATHSIG); if the parent is already gone, exit now."""
+    PR_SET_PDEATHSIG); if the parent is already gone, exit now. The worker's C stderr goes
+    to /dev/null: what it has to say comes back in its results."""
     parent = int(os.environ.get("AUDIOTEXT_JOB_PID", "0"))
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -172,6 +173,9 @@ def _die_with_parent() -> None:
         pass
     if parent and os.getppid() != parent:
         os._exit(1)
+    from audiotext_cli.audio.io import quiet_decoder_forever
+
+    quiet_decoder_forever()  # libmpg123's notes on damaged MP3s; the job reports one line
 
 
 def _decode_chunk(chunk: list[tuple[str, str | None]], sr: int) -> list[dict[str, Any]]:

@@ -148,6 +148,9 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "!=": operator.ne,
     "~": lambda a, b: str(b) in str(a),
 }
+# row fields that are always numbers: comparing one with a word is a typo (`duration<5x`,
+# `rate>=fast`), which would otherwise silently match no row
+NUMERIC_FIELDS = frozenset({"duration", "sample_rate", "channels", "size"})
 _UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "hz": 1.0, "k": 1e3, "khz": 1e3}
 _NUMBER = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(ms|s|khz|hz|k)?", re.IGNORECASE)
 _WHERE_TOKEN = re.compile(
@@ -319,6 +322,9 @@ class _WhereParser:
         value_kind, value = self._take()
         if value_kind not in ("word", "str"):
             self._fail(f"expected a value after {text}{op}")
+        numeric = ALIASES.get(text.lower(), text.lower()) in NUMERIC_FIELDS
+        if numeric and op != "~" and _number(value) is None:
+            self._fail(f"{text} is a number, {value!r} is not (units: ms, s, hz, k, khz)")
         return _Cond(text, op, value)
 
 

@@ -48,7 +48,10 @@ def open_index(index_dir: str | Path) -> FaissIndex:
     folder = Path(index_dir).resolve()
     meta = folder / "index.json"
     if not meta.exists():
-        raise IndexFileError("not an index folder (no index.json)", folder)
+        hint = ""
+        if (folder / "meta.json").exists():  # `embed folder`'s output, one step short
+            hint = f"; it is an embedding store: `audiotext index build {index_dir} --out IDX`"
+        raise IndexFileError(f"not an index folder (no index.json){hint}", folder)
     return _cached_index(str(folder), meta.stat().st_mtime_ns)
 
 

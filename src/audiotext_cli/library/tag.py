@@ -23,11 +23,16 @@ def read_labels(path: str | Path | None) -> list[str]:
         from audiotext_cli.library.ucs import ucs_labels
 
         return list(dict.fromkeys(ucs_labels()))
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    labels = list(dict.fromkeys(s.strip() for s in lines if s.strip() and not s.startswith("#")))
+    labels = clean_labels(Path(path).read_text(encoding="utf-8").splitlines())
     if not labels:
         raise UsageError("no labels in the file", path)
     return labels
+
+
+def clean_labels(lines: list[str]) -> list[str]:
+    """Labels stripped, in order, without blanks, '#' comments and repeats (a file's lines,
+    or the labels a web client sends)."""
+    return list(dict.fromkeys(s.strip() for s in lines if s.strip() and not s.startswith("#")))
 
 
 def tag_store(
@@ -48,18 +53,7 @@ def tag_store(
     model = load_model(store.meta["model_source"])
     store.check_same_model({"model_id": model.model_id})
     ids, emb, rows = store.load()
-    text = model.embed_texts(labels).mean
-    scores = emb.mean @ text.T
-    top = min(top, len(labels))
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :top]
-    out = [
-        {
-            "id": row["id"],
-            "path": row.get("path"),
-            "tags": [{"label": labels[j], "score": float(scores[i, j])} for j in order[i]],
-        }
-        for i, row in enumerate(rows)
-    ]
+    out = top_labels(rows, emb.mean, model.embed_texts(labels).mean, labels, top)
     if write and rows:
         tagged = [
             row | {"tags": [t["label"] for t in o["tags"]],
@@ -68,3 +62,35 @@ def tag_store(
         ]  # fmt: skip
         store.append(tagged, emb)  # every array, the tower's too: the store keeps its width
     return out
+
+
+def top_labels(
+    rows: list[dict[str, Any]],
+    audio: np.ndarray,
+    text: np.ndarray,
+    labels: list[str],
+    top: int,
+) -> list[dict[str, Any]]:
+    """Each row's `top` labels by cosine between its audio vector (a row of `audio`) and
+    the labels' text vectors (rows of `text`): `tag_store`'s result, and the web API's."""
+    scores = np.asarray(audio, np.float32) @ np.asarray(text, np.float32).T
+    top = min(top, len(labels))
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :top]
+    return [
+        {
+            "id": row["id"],
+            "path": row.get("path"),
+            "tags": [{"label": labels[j], "score": float(scores[i, j])} for j in order[i]],
+        }
+        for i, row in enumerate(rows)
+    ]
+
+
+def tag_records(tagged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One {id, path, rank, label, score} per file and kept label: the rows of
+    `tag --format jsonl|csv` and of the web API's `POST /api/tag`."""
+    return [
+        {"id": t["id"], "path": t["path"], "rank": n, "label": x["label"], "score": x["score"]}
+        for t in tagged
+        for n, x in enumerate(t["tags"], 1)
+    ]

@@ -11,24 +11,29 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import numpy as np
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from audiotext_cli.audio.io import load_audio, probe
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudioError, AudiotextError
+from audiotext_cli.index.search import RERANK_WEIGHT
 from audiotext_cli.serve.catalog import MAX_DEPTH, MAX_K, Catalog, Criteria, NotServable
 from audiotext_cli.serve.guard import COOKIE, LOOPBACK_NAMES, Guard
 from audiotext_cli.serve.peaks import peaks
 
 STATIC = Path(__file__).parent / "static"
 MAX_QUERY_CHARS = 500
+MAX_LABELS = 2000  # labels one tag request may send (the UCS list has 752)
+MAX_TOP_LABELS = 50
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,16 @@ class Limits:
 
     upload_bytes: int = 50 << 20
     upload_seconds: float = 120.0
+
+
+class TagRequest(BaseModel):
+    """`POST /api/tag`'s body: the labels (default: the UCS categories) and how many to keep
+    per file."""
+
+    labels: list[Annotated[str, StringConstraints(max_length=MAX_QUERY_CHARS)]] | None = Field(
+        None, max_length=MAX_LABELS
+    )
+    top: int = Field(3, ge=1, le=MAX_TOP_LABELS)
 
 
 class ApiError(Exception):
@@ -62,8 +77,11 @@ def criteria(
     where: str | None = Query(None, max_length=MAX_QUERY_CHARS),
 ) -> Criteria:
     """The page's filter fields as one `--where` condition, plus the text filter and the
-    folder prefix; a raw `where` is ANDed in."""
-    parts = [f"({where})"] if where and where.strip() else []
+    folder prefix; a raw `where` is ANDed in, parsed alone first so that an error quotes
+    what the client sent, not the combined condition."""
+    from audiotext_cli.index.query import parse_where
+
+    parts = [f"({parse_where(where).expr})"] if where and where.strip() else []
     if duration_min is not None:
         parts.append(f"duration>={duration_min!r}")
     if duration_max is not None:
@@ -95,10 +113,11 @@ def create_app(
         chosen: Criteria,
         started: float,
         rerank_text: str | None = None,
+        rerank_weight: float = RERANK_WEIGHT,
         **echo: Any,
     ) -> dict:
         k, offset = page
-        rows = catalog.ranked(query, k, offset, chosen, rerank_text)
+        rows = catalog.ranked(query, k, offset, chosen, rerank_text, rerank_weight)
         total = len(catalog.subset(chosen)) if chosen.active else len(catalog.index)
         return {
             "query": echo,
@@ -128,12 +147,13 @@ def create_app(
         page=Depends(paging),
         chosen=Depends(criteria),
         rerank: bool = False,
+        rerank_weight: float = Query(RERANK_WEIGHT, ge=0, le=1),
     ):
         started = time.perf_counter()
         if not q.strip():
             raise ApiError(400, "empty query")
         query = catalog.embed_text(q)
-        return answer(query, page, chosen, started, q if rerank else None, q=q)
+        return answer(query, page, chosen, started, q if rerank else None, rerank_weight, q=q)
 
     @app.get("/api/similar/{item_id:path}")
     def similar(item_id: str, page=Depends(paging), chosen=Depends(criteria)):
@@ -151,6 +171,30 @@ def create_app(
             wave = await run_in_threadpool(_decode, upload, catalog.model.sample_rate, limits)
         query = await run_in_threadpool(catalog.embed_wave, wave)
         return answer(query, page, chosen, started, upload=name or "upload")
+
+    @app.post("/api/tag")
+    def tag(body: TagRequest | None = None, page=Depends(paging), chosen=Depends(criteria)) -> dict:
+        """Zero-shot tags of the files the filters select, in index order, a page at a
+        time: the rows of `tag --format jsonl`."""
+        from audiotext_cli.library.tag import clean_labels, read_labels
+
+        started = time.perf_counter()
+        body = body or TagRequest()
+        labels = read_labels(None) if body.labels is None else clean_labels(body.labels)
+        if not labels:
+            raise ApiError(400, "no labels: send at least one non-blank label")
+        k, offset = page
+        selected = catalog.subset(chosen) if chosen.active else np.arange(len(catalog.index))
+        return {
+            "labels": len(labels),
+            "top": min(body.top, len(labels)),
+            "k": k,
+            "offset": offset,
+            "results": catalog.tagged(tuple(labels), body.top, selected[offset : offset + k]),
+            "matching": len(selected),
+            "more": offset + k < min(MAX_DEPTH, len(selected)),
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
 
     @app.get("/api/audio/{item_id:path}")
     def audio(item_id: str, download: bool = False) -> FileResponse:

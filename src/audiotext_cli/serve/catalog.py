@@ -21,7 +21,7 @@ import numpy as np
 from audiotext_cli.embedder import Embedder, Embeddings, embed_audio_query
 from audiotext_cli.errors import AudiotextError
 from audiotext_cli.index.faiss_index import FaissIndex
-from audiotext_cli.index.search import model_for, open_index, row_table
+from audiotext_cli.index.search import RERANK_WEIGHT, model_for, open_index, row_table
 
 MAX_K = 200  # results one request may ask for
 MAX_DEPTH = 2000  # offset + k: paging stops here (a listener never scrolls further)
@@ -129,11 +129,13 @@ class Catalog:
         offset: int = 0,
         criteria: Criteria | None = None,
         rerank_text: str | None = None,
+        rerank_weight: float = RERANK_WEIGHT,
     ) -> list[dict[str, Any]]:
         """Hits offset+1 .. offset+k as `search --format json` rows, among the rows
         `criteria` selects (applied before top-k, so k come back when k match);
-        `rerank_text`: blend in BM25 on these words, as `search --rerank` does."""
-        from audiotext_cli.index.search import RERANK_POOL, RERANK_WEIGHT, result_row
+        `rerank_text`: blend in BM25 on these words with `rerank_weight`, as
+        `search --rerank [--rerank-weight W]` does."""
+        from audiotext_cli.index.search import RERANK_POOL, result_row
 
         subset = self.subset(criteria) if criteria and criteria.active else None
         depth = offset + k
@@ -142,13 +144,36 @@ class Catalog:
                 from audiotext_cli.index.rerank import blend
 
                 index = self.index
-                rows = blend(index, query, rerank_text, depth, subset, RERANK_WEIGHT, RERANK_POOL)
+                rows = blend(index, query, rerank_text, depth, subset, rerank_weight, RERANK_POOL)
                 return rows[offset:depth]
             hits = self.index.search(query, depth, subset=subset)[0]
         return [
             result_row(self.index.rows[self.row_of[h.id]], h.rank, h.score)
             for h in hits[offset:depth]
         ]
+
+    def tagged(self, labels: tuple[str, ...], top: int, positions: np.ndarray) -> list[dict]:
+        """`tag --format jsonl` rows for the rows at `positions`: their `top` labels by
+        cosine between the index's stored vector and the model's text vector of each
+        label (the store's vectors for flat/HNSW/IVF-Flat indexes; IVF-PQ without a flat
+        copy: its reconstructions)."""
+        from audiotext_cli.index.filtered import _reconstruct
+        from audiotext_cli.library.tag import tag_records, top_labels
+
+        if self.index.meta["kind"] != "audio":
+            raise AudiotextError("tags need an audio index; this one holds captions")
+        dim = int(self.index.meta["dim"])
+        with self._lock:
+            text = self._label_vectors(labels)
+            audio = np.zeros((0, dim), np.float32)
+            if len(positions):
+                audio = _reconstruct(self.index.index, positions)[:, :dim]
+        rows = [self.index.rows[i] for i in positions]
+        return tag_records(top_labels(rows, audio, text, list(labels), top))
+
+    @lru_cache(maxsize=4)  # noqa: B019 (the UCS default list: embedded once, not per page)
+    def _label_vectors(self, labels: tuple[str, ...]) -> np.ndarray:
+        return self.model.embed_texts(list(labels)).mean
 
     def subset(self, criteria: Criteria) -> np.ndarray:
         """Row positions matching `criteria` (cached: paging through one filtered search
