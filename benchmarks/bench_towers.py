@@ -12,8 +12,9 @@ For each tower, in one run, in x real time (seconds of audio per wall second):
   run (fp32 sgemm, and bf16 for a tower that runs in bf16).
 
 Weights do not change the work, so the CNN row uses an untrained model of the `demo`
-preset when no CNN checkpoint is given; the tower rows need trained heads (defaults: the
-results runs under $AUDIOTEXT_HOME). Feature caches go to a temporary folder, never the
+preset when no CNN checkpoint is given (and the student row an untrained default-size
+student when its default run is missing); the aisfx row needs a trained model (default:
+its results run under $AUDIOTEXT_HOME). Feature caches go to a temporary folder, never the
 shared one. torch is imported inside the functions, never at the top: spawned decoder
 workers re-import this module, and must not pay for torch (as `audiotext` does not).
 
@@ -119,8 +120,7 @@ class Subject:
                 for w in waves:
                     self.tower.logmel_blocks(w)
             else:
-                for w in waves:
-                    self.tower.frontend(torch.from_numpy(w))
+                self.tower.frontend.many(waves)
 
     def network(self, waves: list[np.ndarray]) -> None:
         """Front end + network (the tower's blocks; the CNN's window embeddings)."""
@@ -147,26 +147,44 @@ class Subject:
         fresh_cache(self.embedder, root)
 
 
-def load_subject(name: str, ckpt: str | None) -> Subject | str:
-    """The tower's embedder, or why it is skipped."""
+def load_subject(name: str, ckpt: str | None, tmp: Path) -> Subject | str:
+    """The tower's embedder, or why it is skipped. Without a checkpoint the CNN, and the
+    student when its default run is missing, are untrained (the same work: speed only)."""
     from audiotext_cli.models.inference import load_embedder
 
     if name == "cnn" and ckpt is None:
-        import torch
+        return untrained_subject(name, tmp)
+    default = {"aisfx": "clap-aisfx-s0", "student": "clap-student-d8-s0"}.get(name)
+    path = Path(ckpt) if ckpt else RUNS / str(default) / "best"
+    if (path / "config.json").is_file():
+        return Subject(name, load_embedder(path), str(path))
+    if name == "student" and ckpt is None:
+        return untrained_subject(name, tmp)
+    return f"no checkpoint at {path}"
 
-        from audiotext_cli.models.config import load_preset
-        from audiotext_cli.models.inference import TrainedEmbedder
-        from audiotext_cli.models.model import AudioTextModel
 
-        torch.manual_seed(0)
+def untrained_subject(name: str, tmp: Path) -> Subject:
+    """An untrained model of the `demo` preset (cnn), or with heads on an untrained
+    default-size student saved under `tmp` (student)."""
+    import torch
+
+    from audiotext_cli.models.config import ModelConfig, load_preset
+    from audiotext_cli.models.inference import TrainedEmbedder
+    from audiotext_cli.models.model import AudioTextModel
+
+    torch.manual_seed(0)
+    if name == "cnn":
         model = AudioTextModel(load_preset("demo")[0])
         embedder = TrainedEmbedder(model, "cnn-untrained", "preset demo")
         return Subject(name, embedder, "preset demo, untrained weights (speed only)")
-    default = {"aisfx": "clap-aisfx-s0", "student": "clap-student-d8-s0"}.get(name)
-    path = Path(ckpt) if ckpt else RUNS / str(default) / "best"
-    if not (path / "config.json").is_file():
-        return f"no checkpoint at {path}"
-    return Subject(name, load_embedder(path), str(path))
+    from audiotext_cli.towers import load_tower
+    from audiotext_cli.towers.student import StudentConfig, StudentNet, save_student
+
+    folder = save_student(tmp / "student", StudentNet(StudentConfig()).eval(), {"teacher": "aisfx"})
+    tower = f"student:{folder}"
+    model = AudioTextModel(ModelConfig(audio_tower=tower, sample_rate=16000))
+    embedder = TrainedEmbedder(model, "student-untrained", str(folder), tower=load_tower(tower))
+    return Subject(name, embedder, "default student, untrained weights and heads (speed only)")
 
 
 def folder_seconds(
@@ -234,7 +252,7 @@ def main() -> None:
         long = tmp / "long" / "long.wav"
         write_wave(long, args.files * args.seconds, 0)
         for name in args.towers:
-            subject = load_subject(name, getattr(args, name))
+            subject = load_subject(name, getattr(args, name), tmp)
             if isinstance(subject, str):
                 skipped[name] = subject
                 continue

@@ -30,6 +30,7 @@ from audiotext_cli.audio.io import (
     iter_blocks,
     iter_file_windows,
     load_audio,
+    load_audio_info,
     probe,
     resample,
     verify,
@@ -111,6 +112,24 @@ def test_streamed_windows_equal_windowed_load(
     np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), want_w)
     np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), want_v)
     assert want_v.tolist() == [W] * 5 + [round(21.3 * TARGET_SR) - 5 * W]
+
+
+@pytest.mark.parametrize("seconds", [0.0005, 0.013, 0.6, 1.5, 2.4])
+@pytest.mark.parametrize("sr", [44100, 48000, 22050, 8000])
+def test_a_one_block_file_resamples_as_a_stream_would(tmp_path, seconds: float, sr: int):
+    path = write_noise(tmp_path / "clip.wav", seconds=seconds, sr=sr, channels=1, seed=7)
+    streamed = list(iter_blocks(path, block_seconds=0.0001))  # blocks of a few frames: a stream
+    np.testing.assert_array_equal(load_audio(path), np.concatenate(streamed))
+
+
+def test_load_audio_info_probes_once_and_gives_load_audios_samples(long_stereo: str, monkeypatch):
+    import audiotext_cli.audio.io as audio_io
+
+    calls = []
+    monkeypatch.setattr(audio_io, "probe", lambda p: calls.append(p) or probe(p))
+    wave, info = load_audio_info(long_stereo)
+    assert len(calls) == 1 and info == probe(long_stereo)
+    np.testing.assert_array_equal(wave, load_audio(long_stereo))
 
 
 def test_deterministic(long_stereo: str):

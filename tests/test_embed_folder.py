@@ -61,6 +61,19 @@ def test_batch_equals_single_and_direct_embedding(tmp_path):
     assert all(r["duration"] == pytest.approx(0.25) and len(r["sha256"]) == 64 for r in rows)
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_short_files_fill_a_model_call_up_to_batch_seconds_in_input_order(tmp_path, workers):
+    files = make_tones(tmp_path / "audio", 20)  # 0.25 s each
+    for batch_seconds, calls in ((0.0, [4] * 5), (2.0, [8, 8, 4])):
+        fake = FakeEmbedder()
+        out = tmp_path / f"emb-{batch_seconds}"
+        kwargs = {"batch_size": 4, "batch_seconds": batch_seconds, "workers": workers}
+        assert embed_folder(fake, tmp_path / "audio", out, **kwargs).embedded == 20
+        assert fake.batches == calls
+        ids = [r["id"] for r in EmbeddingStore.open(out).rows()]
+        assert ids == [f.relative_to(tmp_path / "audio").as_posix() for f in sorted(files)]
+
+
 def test_bad_files_are_reported_and_the_run_goes_on(tmp_path):
     good, bad = make_mixed_folder(tmp_path / "mixed")
     for i in range(4):

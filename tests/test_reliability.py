@@ -682,6 +682,25 @@ def _enospc(*args, **kwargs):
     raise OSError(28, "No space left on device")
 
 
+def test_write_bytes_atomic_makes_the_folder_keeps_the_mode_and_leaves_no_half_file(
+    tmp_path, monkeypatch
+):
+    from audiotext_cli.atomic import write_bytes_atomic
+
+    target = tmp_path / "ab" / "entry.safetensors"  # its folder does not exist yet
+    write_bytes_atomic(target, b"first")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.read_bytes() == b"first" and target.stat().st_mode & 0o777 == 0o666 & ~mask
+    monkeypatch.setattr(os, "replace", _enospc)  # the disk fills at the rename
+    with pytest.raises(OSError, match="No space"):
+        write_bytes_atomic(target, b"second")
+    monkeypatch.undo()
+    assert target.read_bytes() == b"first" and os.listdir(target.parent) == ["entry.safetensors"]
+    write_bytes_atomic(target, b"second")
+    assert target.read_bytes() == b"second" and os.listdir(target.parent) == ["entry.safetensors"]
+
+
 def test_full_disk_is_one_error_and_leaves_the_previous_artifacts(tmp_path, monkeypatch):
     from audiotext_cli import atomic
     from audiotext_cli.index import faiss_index

@@ -15,21 +15,26 @@ import torch
 from typer.testing import CliRunner
 
 from audio_fixtures import write_noise, write_sine
+from audiotext_cli.audio.features import LogMel
 from audiotext_cli.audio.sfx_frontend import SfxLogMel, block_starts, blocks_of, n_frames
 from audiotext_cli.cli import app
 from audiotext_cli.errors import CheckpointError, ConfigUsageError
 from audiotext_cli.towers import load_tower, tower_spec
 from audiotext_cli.towers.student import (
+    FRAME_PASS,
+    FRONTEND,
     SAMPLE_RATE,
     StudentConfig,
+    StudentFrontend,
     StudentNet,
     StudentTower,
     block_ranges,
     load_student,
+    num_student_frames,
     pool_steps,
     save_student,
 )
-from audiotext_cli.towers.student_passes import bucket_of, fold_batchnorm
+from audiotext_cli.towers.student_passes import bucket_of, fold_batchnorm, pass_rows
 from audiotext_cli.train.distill import (
     DistillConfig,
     DistillData,
@@ -92,14 +97,35 @@ def test_shapes_any_length_and_teacher_space(tmp_path):
 
 @pytest.mark.parametrize("precision", ["bf16", "fp32"])
 def test_rows_do_not_depend_on_the_batch(tmp_path, precision):
-    """Bit for bit, for clips of every bucket and of none (LENGTHS span 2..501 frames)."""
+    """Bit for bit, for clips of every bucket and of none (LENGTHS span 2..501 frames),
+    and for more clips of one bucket than a pass holds."""
     tower = StudentTower(_student(tmp_path), precision=precision)
-    waves = _waves()
+    rng = np.random.default_rng(3)
+    same_bucket = [int(n) for n in rng.integers(16000, 19000, pass_rows(64) + 3)]
+    assert {bucket_of(num_student_frames(n)) for n in same_bucket} == {64}
+    waves = _waves() + [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in same_bucket]
     together = tower.embed_blocks(waves)
     alone = [tower.embed_blocks([w])[0] for w in waves]
     reordered = tower.embed_blocks(waves[::-1])[::-1]
     for a, b, c in zip(together, alone, reordered, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c)
+
+
+def test_frontend_is_logmel_and_a_clips_frames_do_not_depend_on_the_batch():
+    """Framed rfft = `LogMel(FRONTEND)` (a clip under one FFT zero-padded to it), and the
+    shared fixed-size passes give each clip alone its rows, bit for bit, including clips
+    that straddle a pass boundary or span several (the 40 s one)."""
+    frontend = StudentFrontend()
+    waves = [*_waves(), (0.1 * np.random.default_rng(2).standard_normal(640000)).astype("f4")]
+    assert sum(num_student_frames(len(w)) for w in waves) > 2 * FRAME_PASS
+    with torch.inference_mode():
+        together = frontend.many(waves)
+        for wave, mel in zip(waves, together, strict=True):
+            assert torch.equal(frontend(torch.from_numpy(wave)), mel)
+            assert mel.shape == (num_student_frames(len(wave)), FRONTEND.n_mels)
+            padded = np.pad(wave, (0, max(0, FRONTEND.n_fft - len(wave))))
+            want = LogMel(FRONTEND)(torch.from_numpy(padded)[None])[0].T
+            torch.testing.assert_close(mel, want, rtol=0, atol=2e-5)
 
 
 def test_padded_training_batch_equals_each_clip_alone(tmp_path):
@@ -164,7 +190,7 @@ def test_fold_batchnorm_removes_every_batchnorm_and_keeps_the_function():
 
 @pytest.mark.parametrize(
     ("frames", "bucket"),
-    [(1, 32), (32, 32), (33, 64), (128, 128), (129, 256), (256, 256), (257, None)],
+    [(1, 32), (32, 32), (33, 48), (49, 64), (128, 128), (129, 192), (256, 256), (257, None)],
 )
 def test_bucket_of_is_the_smallest_that_holds_the_clip(frames, bucket):
     assert bucket_of(frames) == bucket
@@ -291,6 +317,32 @@ def test_a_student_plugs_in_as_an_audio_tower(tmp_path):
     assert emb.mean.shape == (4, 8) and emb.tower.shape == (4, 16)
     one = embedder.embed_waveforms(_waves()[2:3])
     np.testing.assert_array_equal(one.mean[0], emb.mean[2])
+
+
+def test_head_passes_give_each_clip_its_row_alone_bit_for_bit(tmp_path):
+    """More clips of one block count than a head pass holds, several counts, a clip long
+    enough for a pass of fewer rows, and the log-variances of a probabilistic head."""
+    from audiotext_cli.models.config import ModelConfig
+    from audiotext_cli.models.inference import HEAD_ROWS, TrainedEmbedder, head_rows
+    from audiotext_cli.models.model import AudioTextModel
+
+    name = f"student:{_student(tmp_path)}"
+    torch.manual_seed(0)
+    cfg = ModelConfig(audio_tower=name, sample_rate=16000, embed_dim=8, probabilistic=True)
+    embedder = TrainedEmbedder(AudioTextModel(cfg), "m", "s", tower=load_tower(name))
+    rng = np.random.default_rng(1)
+    lengths = [int(n) for n in rng.integers(4000, 40000, 2 * HEAD_ROWS + 3)] + [160000 * 20]
+    waves = [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
+    blocks = embedder.tower_blocks(waves)
+    counts = [len(b) for b in blocks]
+    assert max(counts.count(k) for k in set(counts)) > HEAD_ROWS and len(set(counts)) >= 3
+    assert head_rows(counts[-1]) < HEAD_ROWS
+    together = embedder.embed_blocks(blocks)
+    for i in (0, 1, HEAD_ROWS + 1, len(waves) - 1):
+        alone = embedder.embed_blocks([blocks[i]])
+        np.testing.assert_array_equal(alone.mean[0], together.mean[i])
+        np.testing.assert_array_equal(alone.logvar[0], together.logvar[i])
+        np.testing.assert_array_equal(alone.tower[0], together.tower[i])
 
 
 runner = CliRunner()

@@ -126,6 +126,32 @@ def test_embedder_is_deterministic_alone_or_batched(trained: Path, tmp_path: Pat
     np.testing.assert_allclose(first[0], alone[2], atol=1e-4)
 
 
+@pytest.mark.parametrize("seconds", [0.05, 0.6, 1.0, 1.5, 2.4, 2.9])
+def test_cnn_on_a_cropped_window_pools_what_the_whole_window_gives(seconds: float) -> None:
+    """`frames_needed`: front end and CNN on a short clip's leading frames give its whole
+    padded window's features (to float rounding); one token less of reach does not."""
+    from audiotext_cli.audio.features import num_frames, valid_frames
+    from audiotext_cli.models.audio_encoder import PATCH_FRAMES, frames_needed
+    from audiotext_cli.models.model import AudioTextModel
+
+    torch.manual_seed(0)
+    model = AudioTextModel(load_preset("demo")[0]).eval()
+    n = round(seconds * 16000)
+    window = torch.zeros(1, model.window_samples)
+    window[0, :n] = 0.1 * torch.from_numpy(np.random.default_rng(n).standard_normal(n))
+    valid = torch.tensor([n])
+    total = num_frames(model.window_samples, model.frontend_cfg)
+    crop = frames_needed(int(valid_frames(valid, model.frontend_cfg)), total)
+    assert crop < total  # 2.9 s: 145 valid frames of 201, cropped at 192
+    with torch.inference_mode():
+        whole = model.audio_features(window, valid)
+        cropped = model.audio_features(window, valid, crop)
+        short = model.audio_features(window, valid, crop - PATCH_FRAMES)
+    scale = whole.abs().max()
+    assert (cropped - whole).abs().max() <= 1e-5 * scale
+    assert (short - whole).abs().max() > 1e-3 * scale
+
+
 def test_broken_checkpoints_are_one_line_errors(trained: Path, tmp_path: Path, corpus) -> None:
     from audiotext_cli.errors import CheckpointError
     from audiotext_cli.models.checkpoint import load_model

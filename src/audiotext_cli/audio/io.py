@@ -210,11 +210,28 @@ def iter_blocks(
     Checks that need the whole file (truncation, silence) raise after the last block.
     """
     _check_rate(sr)
-    info = probe(path)
-    native = _native_blocks(path, info, _block_frames(info, block_seconds), allow_silent)
+    yield from _blocks_at(path, probe(path), sr, block_seconds, allow_silent)
+
+
+def _blocks_at(
+    path: PathLike, info: AudioInfo, sr: int, block_seconds: float, allow_silent: bool
+) -> Iterator[np.ndarray]:
+    """`iter_blocks` of a file already probed as `info`. A file of one block is resampled
+    in one call: soxr gives the stream's samples bit for bit (tested), and a short clip
+    costs 40 % less than through a stream of its own."""
+    frames = _block_frames(info, block_seconds)
+    native = _native_blocks(path, info, frames, allow_silent)
     if info.sample_rate == sr:
         yield from native
         return
+    if info.frames <= frames:  # one block, unless an MP3's length estimate hides another
+        held = list(native)
+        if len(held) == 1:
+            out = soxr.resample(held[0], info.sample_rate, sr, quality=RESAMPLE_QUALITY)
+            if out.size:
+                yield out
+            return
+        native = iter(held)
     stream = soxr.ResampleStream(info.sample_rate, sr, 1, dtype="float32", quality=RESAMPLE_QUALITY)
     for block in native:
         out = stream.resample_chunk(block)
@@ -227,10 +244,20 @@ def iter_blocks(
 
 def load_audio(path: PathLike, sr: int = TARGET_SR, *, allow_silent: bool = False) -> np.ndarray:
     """The whole file as mono float32 at `sr` (same samples as concatenating `iter_blocks`)."""
-    blocks = list(iter_blocks(path, sr, allow_silent=allow_silent))
+    return load_audio_info(path, sr, allow_silent=allow_silent)[0]
+
+
+def load_audio_info(
+    path: PathLike, sr: int = TARGET_SR, *, allow_silent: bool = False
+) -> tuple[np.ndarray, AudioInfo]:
+    """`load_audio` and the header it probed: one probe per file, where a caller needs both
+    (`embed folder` records rate, channels and format; a probe is three opens)."""
+    _check_rate(sr)
+    info = probe(path)
+    blocks = list(_blocks_at(path, info, sr, BLOCK_SECONDS, allow_silent))
     if not blocks:
         raise _too_short(path, sr)
-    return np.concatenate(blocks)
+    return (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)), info
 
 
 def resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -25,6 +25,7 @@ import os
 import signal
 import stat
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ from audiotext_cli.locks import writer_lock
 
 # Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
 MIN_FILES_FOR_WORKERS = 16
+CHUNK_FILES = 16  # files per decoder task (see `_chunks`)
+CHUNK_BYTES = 4 << 20
+BATCH_SECONDS = 120.0  # audio per model call, at least (see `embed_folder`)
 AUDIO_GLOBS = ("*.wav", "*.flac", "*.ogg", "*.mp3", "*.opus", "*.aif", "*.aiff")
 
 
@@ -174,9 +178,16 @@ def _die_with_parent() -> None:
     quiet_decoder_forever()  # libmpg123's notes on damaged MP3s; the job reports one line
 
 
+def _decode_chunk(chunk: list[tuple[str, str | None]], sr: int) -> list[dict[str, Any]]:
+    """Worker: `_decode` each (path, known sha256) of a chunk, in order. One task per chunk
+    of short files, not per file: a 1.5 s clip decodes in about a millisecond, about what
+    a process-pool round trip costs."""
+    return [_decode(path, sr, sha) for path, sha in chunk]
+
+
 def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
-    """Worker: hash, and decode unless the content is unchanged. Never raises for bad audio."""
-    from audiotext_cli.audio.io import load_audio, probe
+    """Hash, and decode unless the content is unchanged. Never raises for bad audio."""
+    from audiotext_cli.audio.io import load_audio_info
     from audiotext_cli.library.metadata import read_metadata
 
     result: dict[str, Any] = {"path": path}
@@ -184,8 +195,7 @@ def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
         result["sha256"] = file_sha256(path)
         if result["sha256"] == known_sha:
             return result | {"status": "unchanged"}
-        wave = load_audio(path, sr)
-        info = probe(path)
+        wave, info = load_audio_info(path, sr)
     except (AudiotextError, OSError) as exc:
         reason = exc.reason if isinstance(exc, AudiotextError) else str(exc)
         return result | {"status": "failed", "reason": reason}
@@ -235,14 +245,28 @@ def embed_folder(
     shard: tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
     commit_every: int = 256,
+    batch_seconds: float = BATCH_SECONDS,
 ) -> EmbedReport:
-    """Embed every matching audio file under `root` into the store at `out`, resumably."""
+    """Embed every matching audio file under `root` into the store at `out`, resumably.
+
+    A model call takes at least `batch_size` files, and more while they hold under
+    `batch_seconds` of audio: short clips then fill the towers' fixed-shape passes (and
+    share per-call costs) as one long file does, and memory stays at about that much
+    audio (or `batch_size` long files)."""
     root, out = Path(root).resolve(), Path(out)
     files, unusable = scan_files(root, include, exclude, shard, skip_dirs=[out])
     store = EmbeddingStore.create(out, store_meta(embedder, "audio"))
     with writer_lock(out, what="embedding store"):
         return _embed_files(
-            embedder, root, store, files, unusable, batch_size, workers, progress, commit_every
+            embedder,
+            root,
+            store,
+            files,
+            unusable,
+            (batch_size, batch_seconds),
+            workers,
+            progress,
+            commit_every,
         )
 
 
@@ -252,11 +276,12 @@ def _embed_files(
     store: EmbeddingStore,
     files: list[Path],
     unusable: list[tuple[Path, str]],
-    batch_size: int,
+    batch: tuple[int, float],
     workers: int,
     progress: ProgressFn | None,
     commit_every: int,
 ) -> EmbedReport:
+    batch_size, batch_seconds = batch
     done = store.done_keys()
     report = EmbedReport()
     todo: list[tuple[Path, os.stat_result, str | None]] = []
@@ -292,7 +317,7 @@ def _embed_files(
             vectors.append(emb.take(keep))
             rows.extend(good)
             report.embedded += len(good)
-            meter.tick(len(pending), sum(item["duration"] for item in good))
+            meter.tick(len(pending), _seconds(good))
             pending.clear()
 
     def commit() -> None:
@@ -307,7 +332,7 @@ def _embed_files(
         failed.clear()
 
     stats = {str(path): stat for path, stat, _ in todo}
-    for result in _decoded(todo, embedder.sample_rate, workers, batch_size):
+    for result in _decoded(todo, embedder.sample_rate, workers):
         stat = stats[result["path"]]
         result |= {"size": stat.st_size, "mtime": stat.st_mtime}
         if result["status"] == "failed":
@@ -320,7 +345,7 @@ def _embed_files(
             meter.tick(1, 0.0)
             continue
         pending.append(result)
-        if len(pending) >= batch_size:
+        if len(pending) >= batch_size and _seconds(pending) >= batch_seconds:
             embed_pending()
         if len(rows) + len(pending) >= commit_every:
             commit()
@@ -328,10 +353,30 @@ def _embed_files(
     return report
 
 
+def _chunks(
+    todo: list[tuple[Path, os.stat_result, str | None]],
+) -> Iterator[list[tuple[str, str | None]]]:
+    """Consecutive runs of `todo` as decoder tasks: up to CHUNK_FILES files and CHUNK_BYTES
+    of file bytes (a larger file goes alone), so short files share a round trip and long
+    ones do not pile up in one worker's memory."""
+    chunk: list[tuple[str, str | None]] = []
+    held = 0
+    for path, st, sha in todo:
+        if chunk and (len(chunk) >= CHUNK_FILES or held + st.st_size > CHUNK_BYTES):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append((str(path), sha))
+        held += st.st_size
+    if chunk:
+        yield chunk
+
+
 def _decoded(
-    todo: list[tuple[Path, os.stat_result, str | None]], sr: int, workers: int, batch_size: int
+    todo: list[tuple[Path, os.stat_result, str | None]], sr: int, workers: int
 ) -> Iterator[dict[str, Any]]:
-    """Decode results in input order, with a bounded number of files in flight."""
+    """Decode results in input order, with a bounded number of chunks in flight: about
+    three per worker (one decoding, the next ones queued), so the workers keep decoding
+    while this process runs the model."""
     if not todo:
         return
     if workers > 0 and len(todo) >= MIN_FILES_FOR_WORKERS:
@@ -344,15 +389,19 @@ def _decoded(
         )
     else:
         executor = _InlineExecutor()
-    window = max(2 * batch_size, 4 * max(workers, 1))
+    window = 3 * max(workers, 1)
     with executor:
-        queue: list[Future] = []
-        for path, _, sha in todo:
-            queue.append(executor.submit(_decode, str(path), sr, sha))
+        queue: deque[Future] = deque()
+        for chunk in _chunks(todo):
+            queue.append(executor.submit(_decode_chunk, chunk, sr))
             if len(queue) >= window:
-                yield queue.pop(0).result()
-        for future in queue:
-            yield future.result()
+                yield from queue.popleft().result()
+        while queue:
+            yield from queue.popleft().result()
+
+
+def _seconds(items: list[dict[str, Any]]) -> float:
+    return sum(item["duration"] for item in items)
 
 
 def _stat_of(item: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,21 @@ from torch import Tensor, nn
 from audiotext_cli.models.config import AudioEncoderConfig
 
 PATCH_FRAMES = 16  # time downsampling of four 2x2 pools: one output token per 16 frames
+# Frames past a token's last frame that reach it: two 3x3 convs and a 2x2 pool per stage,
+# 2 * (1 + 2 + 4 + 8) = 30 frames, i.e. 2 tokens (`frames_needed`).
+REACH_TOKENS = 2
+
+
+def frames_needed(valid_frames: int, total: int) -> int:
+    """Leading log-mel frames of a window that determine its pooled features exactly: its
+    valid tokens and the receptive field's reach past them, at most the whole window.
+
+    A 1.5 s clip's 4 s window needs 112 of its 201 frames: cropped there, the CNN pools
+    the same tokens from the same inputs (equal to float rounding, ~1e-9: other shapes,
+    other kernels), at about half the work. The crop is a function of the window's own
+    valid frames, so a window gives the same row alone or in any batch."""
+    tokens = max(1, -(-valid_frames // PATCH_FRAMES))
+    return min(total, (tokens + REACH_TOKENS) * PATCH_FRAMES)
 
 
 class _Stage(nn.Module):

@@ -2,9 +2,10 @@
 
 A CNN model embeds fixed windows and pools them (`models/pooling.py`). A tower model runs
 the frozen tower (its block embeddings come from the per-file feature cache when the file's
-content hash is known) and then its pooling + head, one clip at a time: a batch of one
-every time is what makes a clip's row identical alone or in any batch. A model whose tower
-tail was fine-tuned runs the tower with that tail (`towers.aisfx`), under its own cache key.
+content hash is known) and then its pooling + head, in passes of a fixed number of clips
+of one block count (`head_rows`): what makes a clip's row identical alone or in any batch.
+A model whose tower tail was fine-tuned runs the tower with that tail (`towers.aisfx`),
+under its own cache key.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from audiotext_cli.audio.features import num_frames, valid_frames
 from audiotext_cli.audio.io import frame_windows
 from audiotext_cli.embedder import Embeddings
+from audiotext_cli.models.audio_encoder import frames_needed
 from audiotext_cli.models.checkpoint import load_model
 from audiotext_cli.models.model import AudioTextModel
 from audiotext_cli.models.pooling import pool_clips, pool_features
 from audiotext_cli.towers import Tower, load_tower, pool_blocks
 from audiotext_cli.towers.cache import FeatureCache
+
+HEAD_ROWS = 32  # clips per head pass (`TrainedEmbedder.embed_blocks`)
+HEAD_BLOCKS = 4096  # blocks per head pass at most: a long clip runs with fewer rows
+
+
+def head_rows(n_blocks: int) -> int:
+    """Clips per head pass for clips of `n_blocks` blocks: a function of the count only."""
+    return max(1, min(HEAD_ROWS, HEAD_BLOCKS // n_blocks))
 
 
 class TrainedEmbedder:
@@ -52,25 +63,37 @@ class TrainedEmbedder:
 
     @torch.inference_mode()
     def _per_window(
-        self, waves: Sequence[np.ndarray], encode: Callable[[Tensor, Tensor], list[Tensor | None]]
+        self,
+        waves: Sequence[np.ndarray],
+        encode: Callable[[Tensor, Tensor, int], list[Tensor | None]],
     ) -> tuple[list[np.ndarray | None], np.ndarray, list[int]]:
-        """`encode` on the windows of all waveforms, `window_batch` at a time: its outputs
-        concatenated over windows, the pooling weights and each waveform's window offsets."""
+        """`encode(windows, valid samples, frames)` on the windows of all waveforms: its
+        outputs in window order, the pooling weights and each waveform's window offsets.
+
+        Windows run `window_batch` at a time among those that need the same number of
+        log-mel frames (`frames_needed`: a short clip's padded window is cropped to what
+        its valid tokens see), so the work follows the audio, not the window count."""
         framed = [frame_windows(w, self.sample_rate, self.model.cfg.window_seconds) for w in waves]
         windows = np.concatenate([f[0] for f in framed])
         valid = np.concatenate([f[1] for f in framed])
+        cfg = self.model.frontend_cfg
+        total = num_frames(windows.shape[1], cfg)
+        need = np.array([frames_needed(int(n), total) for n in valid_frames(valid, cfg)])
         device = next(self.model.parameters()).device
-        parts: list[list[np.ndarray]] = []
-        for i in range(0, len(windows), self.window_batch):
-            w = torch.from_numpy(windows[i : i + self.window_batch]).to(device)
-            v = torch.from_numpy(valid[i : i + self.window_batch]).to(device)
-            outs = encode(w, v)
-            parts = parts or [[] for _ in outs]
-            for part, t in zip(parts, outs, strict=True):
-                if t is not None:
-                    part.append(t.float().cpu().numpy())
+        outputs: list[np.ndarray | None] = []
+        for frames in np.unique(need):
+            same = np.flatnonzero(need == frames)
+            for start in range(0, len(same), self.window_batch):
+                rows = same[start : start + self.window_batch]
+                w = torch.from_numpy(windows[rows]).to(device)
+                v = torch.from_numpy(valid[rows]).to(device)
+                outs = encode(w, v, int(frames))
+                outputs = outputs or [_rows_like(t, len(windows)) for t in outs]
+                for out, t in zip(outputs, outs, strict=True):
+                    if out is not None and t is not None:
+                        out[rows] = t.float().cpu().numpy()
         offsets = np.cumsum([0] + [len(f[0]) for f in framed]).tolist()
-        return [np.concatenate(p) if p else None for p in parts], valid.astype(np.float64), offsets
+        return outputs, valid.astype(np.float64), offsets
 
     @property
     def caches_content(self) -> bool:
@@ -87,8 +110,8 @@ class TrainedEmbedder:
         if self.tower is not None:
             return self.embed_blocks(self.tower_blocks(waves, content_keys))
 
-        def encode(w: Tensor, v: Tensor) -> list[Tensor | None]:
-            emb = self.model.encode_windows(w, v)
+        def encode(w: Tensor, v: Tensor, frames: int) -> list[Tensor | None]:
+            emb = self.model.encode_windows(w, v, frames)
             return [emb.mean, emb.logvar]
 
         (mean, logvar), weights, offsets = self._per_window(waves, encode)
@@ -106,22 +129,36 @@ class TrainedEmbedder:
 
     @torch.inference_mode()
     def embed_blocks(self, per_clip: Sequence[np.ndarray]) -> Embeddings:
-        """Tower block embeddings per clip -> joint embeddings, one clip per forward, with
-        the tower's own clip embeddings (unit-norm block means) beside them."""
+        """Tower block embeddings per clip -> joint embeddings, with the tower's own clip
+        embeddings (unit-norm block means) beside them.
+
+        Clips with the same block count K run together in passes of exactly `head_rows(K)`
+        clips (rows past the last clip zero, dropped): a clip's row then depends only on
+        its own blocks, alone or in any batch, bit for bit, and a library of short clips
+        costs a few passes, not one forward per clip."""
         if not per_clip:
             return self._empty()
         device = next(self.model.parameters()).device
-        means, logvars = [], []
         tower = np.stack([pool_blocks(b) for b in per_clip])
         tower /= np.maximum(np.linalg.norm(tower, axis=1, keepdims=True), 1e-12)
-        for blocks in per_clip:
-            x = torch.from_numpy(np.ascontiguousarray(blocks, np.float32))[None].to(device)
-            emb = self.model.encode_audio(x, torch.tensor([len(blocks)], device=device))
-            means.append(emb.mean.float().cpu().numpy())
-            if emb.logvar is not None:
-                logvars.append(emb.logvar.float().cpu().numpy())
-        logvar = np.concatenate(logvars) if logvars else None
-        return Embeddings(np.concatenate(means), logvar, tower)
+        by_count: dict[int, list[int]] = {}
+        for i, blocks in enumerate(per_clip):
+            by_count.setdefault(len(blocks), []).append(i)
+        mean = np.empty((len(per_clip), self.dim), np.float32)
+        logvar = np.empty_like(mean) if self.probabilistic else None
+        for k, clips in by_count.items():
+            rows = head_rows(k)
+            counts = torch.full((rows,), k, device=device)
+            for start in range(0, len(clips), rows):
+                chunk = clips[start : start + rows]
+                x = np.zeros((rows, k, tower.shape[1]), np.float32)
+                for j, i in enumerate(chunk):
+                    x[j] = per_clip[i]
+                emb = self.model.encode_audio(torch.from_numpy(x).to(device), counts)
+                mean[chunk] = emb.mean[: len(chunk)].float().cpu().numpy()
+                if logvar is not None and emb.logvar is not None:
+                    logvar[chunk] = emb.logvar[: len(chunk)].float().cpu().numpy()
+        return Embeddings(mean, logvar, tower)
 
     @property
     def tower_dim(self) -> int:
@@ -135,7 +172,6 @@ class TrainedEmbedder:
         if self.features is not None:
             (blocks,) = self.features.blocks_for([path])
             return torch.from_numpy(blocks)[None].to(device), torch.tensor([len(blocks)])
-        from audiotext_cli.audio.features import valid_frames
         from audiotext_cli.audio.io import load_audio
 
         wave = load_audio(path, self.sample_rate)
@@ -151,7 +187,7 @@ class TrainedEmbedder:
         if self.tower is not None:
             return np.stack([pool_blocks(b) for b in self.tower.embed_blocks(waves)])
         (feats,), weights, offsets = self._per_window(
-            waves, lambda w, v: [self.model.audio_features(w, v)]
+            waves, lambda w, v, frames: [self.model.audio_features(w, v, frames)]
         )
         return pool_features(feats, weights, offsets)
 
@@ -220,6 +256,11 @@ class TrainedEmbedder:
             np.zeros((0, self.dim), np.float32) if self.probabilistic else None,
             np.zeros((0, self.tower_dim), np.float32) if audio and self.tower_dim else None,
         )
+
+
+def _rows_like(t: Tensor | None, n: int) -> np.ndarray | None:
+    """An (n, ...) float32 array for `n` windows of outputs shaped like `t`'s rows."""
+    return None if t is None else np.empty((n, *t.shape[1:]), np.float32)
 
 
 def load_embedder(path: str | Path, device: str = "cpu") -> TrainedEmbedder:

@@ -92,16 +92,27 @@ class AudioTextModel(nn.Module):
         """How many of those units hold real audio, from `encode_audio`'s `n_valid`."""
         return n_valid if self.uses_tower else (n_valid + PATCH_FRAMES - 1) // PATCH_FRAMES
 
-    def audio_features(self, windows: Tensor, valid_samples: Tensor) -> Tensor:
+    def audio_features(
+        self, windows: Tensor, valid_samples: Tensor, frames: int | None = None
+    ) -> Tensor:
         """(B, W) zero-padded waveform windows -> (B, C) pooled audio-encoder features,
-        before the head (what a linear probe of the audio backbone reads)."""
-        return self.audio_encoder(
-            self.logmel(windows), valid_frames(valid_samples, self.frontend_cfg)
-        )
+        before the head (what a linear probe of the audio backbone reads). `frames`: the
+        front end and the CNN run on that many leading log-mel frames only
+        (`audio_encoder.frames_needed` of the windows' valid frames: the same features for
+        less work); those frames' samples end `n_fft / 2` past the last frame's centre."""
+        if frames is None:
+            logmel = self.logmel(windows)
+        else:
+            cfg = self.frontend_cfg
+            samples = min(windows.shape[-1], (frames - 1) * cfg.hop_length + cfg.n_fft // 2)
+            logmel = self.logmel(windows[:, :samples])[..., :frames]
+        return self.audio_encoder(logmel, valid_frames(valid_samples, self.frontend_cfg))
 
-    def encode_windows(self, windows: Tensor, valid_samples: Tensor) -> Embedding:
+    def encode_windows(
+        self, windows: Tensor, valid_samples: Tensor, frames: int | None = None
+    ) -> Embedding:
         """(B, W) zero-padded waveform windows -> window embeddings."""
-        return self.audio_head(self.audio_features(windows, valid_samples))
+        return self.audio_head(self.audio_features(windows, valid_samples, frames))
 
     def encode_text(self, text_features: Tensor) -> Embedding:
         """(B, text_dim) frozen MiniLM features -> text embeddings."""

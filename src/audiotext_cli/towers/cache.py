@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
-from audiotext_cli.atomic import write_atomic
+from audiotext_cli.atomic import write_bytes_atomic
 from audiotext_cli.audio.io import load_audio
 from audiotext_cli.hashing import file_sha256
 from audiotext_cli.paths import cache_dir
@@ -53,7 +53,7 @@ class FeatureCache:
     def write(self, sha: str, blocks: np.ndarray) -> None:
         tensors = {"blocks": torch.from_numpy(np.ascontiguousarray(blocks, np.float32))}
         meta = {"tower": self.tower.tower_id, "sha256": sha}
-        write_atomic(self._entry(sha), lambda p: save_file(tensors, str(p), metadata=meta))
+        write_bytes_atomic(self._entry(sha), save(tensors, metadata=meta))
 
     def blocks_for(
         self,
