@@ -470,6 +470,11 @@ def test_a_damaged_mp3_is_one_line_not_the_decoders_notes(tmp_path):
         capture_output=True, text=True, check=True, env=env,
     ).stderr  # fmt: skip
     assert err.splitlines() == [f"{MIN_FILES_FOR_WORKERS} 1"], err
+    closed = "import os, sys; os.close(2); from audiotext_cli.audio.io import verify\n"
+    closed += "print(verify(sys.argv[1]).frames)\n"  # `2>&-`: a good file still decodes
+    wav = tmp_path / "lib" / "t00.wav"
+    out = subprocess.run([sys.executable, "-c", closed, str(wav)], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == str(sf.info(wav).frames), out
 
 
 def test_a_wav_whose_fmt_claims_2gb_does_not_allocate_it(tmp_path):

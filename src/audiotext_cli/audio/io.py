@@ -22,7 +22,7 @@ import struct
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,8 @@ class _QuietStderr:
     def _to_devnull(self) -> None:
         if self._devnull < 0:
             self._devnull = os.open(os.devnull, os.O_WRONLY)
-        sys.stderr.flush()
+        with suppress(AttributeError, OSError, ValueError):  # no, closed or broken sys.stderr
+            sys.stderr.flush()
         os.dup2(self._devnull, 2)
 
     def forever(self) -> None:
@@ -119,22 +120,36 @@ class _QuietStderr:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        if self._forever:
+        if not self._enter():
             yield
             return
-        with self._lock:
-            if self._users == 0:
-                self._saved = os.dup(2)
-                self._to_devnull()
-            self._users += 1
         try:
             yield
         finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    os.dup2(self._saved, 2)
-                    os.close(self._saved)
+            self._exit()
+
+    def _enter(self) -> bool:
+        """Silence descriptor 2 for one more user; False when it is silenced for good."""
+        with self._lock:
+            if self._forever:
+                return False
+            if self._users == 0:
+                try:
+                    self._saved = os.dup(2)
+                except OSError:  # descriptor 2 closed (`2>&-`): park /dev/null there for
+                    self._to_devnull()  # good, or the next file opened would become fd 2
+                    self._forever = True
+                    return False
+                self._to_devnull()
+            self._users += 1
+            return True
+
+    def _exit(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                os.dup2(self._saved, 2)
+                os.close(self._saved)
 
 
 _quiet_decoder = _QuietStderr()
