@@ -206,14 +206,17 @@ def train_faults(work: Path, kills: int, rng: random.Random) -> dict:
     extra = ["--set", "train.epochs=4"]
     _timed(cli + tiny_train_args(corpus, work / "ref", *extra))
     seconds = _timed(cli + tiny_train_args(corpus, work / "warm", "--resume", *extra))
-    landed, diffs = 0, []
-    while landed < kills or not diffs:  # rounds into a fresh run folder until kills landed
-        run = work / f"run{len(diffs) // 2}"
+    reference = {
+        name: load_file(str(work / "ref" / name / "model.safetensors")) for name in ("last", "best")
+    }
+    landed, diffs, rounds = 0, [], 0
+    while landed < kills or not rounds:  # rounds into a fresh run folder until kills landed
+        run = work / f"run{rounds}"
+        rounds += 1
         argv = cli + tiny_train_args(corpus, run, "--resume", *extra)
         got, seconds = _kill_round(argv, kills - landed, rng, seconds)
         landed += got
-        for name in ("last", "best"):
-            a = load_file(str(work / "ref" / name / "model.safetensors"))
+        for name, a in reference.items():
             b = load_file(str(run / name / "model.safetensors"))
             diffs.append(max(float((a[k].float() - b[k].float()).abs().max()) for k in a))
     del torch
