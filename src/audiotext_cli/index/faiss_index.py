@@ -485,6 +485,11 @@ def build_index(
     return built
 
 
+def kmeans_sample_size(n: int, nlist: int) -> int:
+    """Vectors the coarse k-means trains on: 64 per list (at least 16,384), at most all n."""
+    return min(n, max(64 * nlist, 256 * 64))
+
+
 def _trained(spec: IndexSpec, vectors: np.ndarray) -> Any:
     faiss = _faiss()
     index = faiss.index_factory(
@@ -495,7 +500,7 @@ def _trained(spec: IndexSpec, vectors: np.ndarray) -> Any:
     if not index.is_trained:
         _ivf(index).cp.niter = KMEANS_ITERATIONS
         rng = np.random.default_rng(0)
-        size = min(len(vectors), max(64 * spec.params["nlist"], 256 * 64))
+        size = kmeans_sample_size(len(vectors), spec.params["nlist"])
         sample = vectors[np.sort(rng.choice(len(vectors), size, replace=False))]
         index.train(sample)
     return index
