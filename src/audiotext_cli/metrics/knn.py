@@ -10,6 +10,8 @@ not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -103,6 +105,12 @@ def _group_order(group: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> np.n
 PROBE_COLUMNS = 512
 """Columns of a diagonal block whose k-th best seeds each row's bar (costs n * this)."""
 
+CHUNK_ENTRIES = 1 << 18
+"""Entries of the row chunks `TopK.offer_both` compares at a time: 1 MiB of S, within L2."""
+
+DENSE_FRACTION = 16
+"""`offer_both` compares a chunk with both bars when over 1/this of it passes the lower."""
+
 
 class TopK:
     """Running best-k lists of n rows, nearest first, ties broken by the smaller id.
@@ -167,6 +175,38 @@ class TopK:
         else:
             self.merge(r + row0, c + col0, values)
 
+    def offer_both(self, S: np.ndarray, row0: int, col0: int, mask: np.ndarray) -> None:
+        """`offer(S, row0, col0)` then `offer(S, row0, col0, transposed=True)`, in one pass.
+
+        An entry must reach its row's bar or its column's, so each chunk of S's rows (in
+        cache while it is read) is compared once, with the lower of the two (the column
+        bars capped at the chunk's lowest row bar), and the few entries through are then
+        tested against each bar exactly. A chunk with an outlying low row bar lets too
+        many through; it is compared with both bars instead. The row ranges must not
+        overlap (an off-diagonal block), so neither merge moves the other's bars and the
+        result is the two offers'.
+        """
+        width = S.shape[1]
+        row_bar = self.threshold(slice(row0, row0 + len(S)))
+        col_bar = self.threshold(slice(col0, col0 + width))
+        step = max(1, CHUNK_ENTRIES // width)
+        found = []
+        for lo in range(0, len(S), step):
+            part, bar = S[lo : lo + step], row_bar[lo : lo + step, None]
+            hits = mask[: part.size].reshape(part.shape)
+            np.greater_equal(part, np.minimum(col_bar, bar.min()), out=hits)
+            flat = np.flatnonzero(hits)
+            if len(flat) * DENSE_FRACTION > part.size:  # the exact union of the two sides
+                on_row = np.greater_equal(part, bar)
+                np.logical_or(np.greater_equal(part, col_bar, out=hits), on_row, out=hits)
+                flat = np.flatnonzero(hits)
+            found.append(flat + lo * width)
+        r, c = np.divmod(np.concatenate(found), width)
+        values = S[r, c]
+        on_row, on_col = values >= row_bar[r], values >= col_bar[c]  # before either merge
+        self.merge(r[on_row] + row0, c[on_row] + col0, values[on_row])
+        self.merge(c[on_col] + col0, r[on_col] + row0, values[on_col])
+
 
 def top_k(
     X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
@@ -186,30 +226,50 @@ def top_k(
     n = len(L)
     k = min(k, n)
     best = TopK(n, k)
-    buffer = np.empty(min(block, n) ** 2, dtype=np.float32)
-    mask = np.empty(buffer.shape, dtype=bool)
-    starts = list(range(0, n, block))
-
-    def product(i: int, j: int) -> np.ndarray:
-        a, b = L[i : i + block], R[j : j + block]
-        return np.matmul(a, b.T, out=buffer[: len(a) * len(b)].reshape(len(a), len(b)))
-
-    for i in starts:
-        S = product(i, i)
-        # seed: the k best (and ties) of the first columns, then the rest against that bar
-        probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
-        kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
-        best.offer(probe, i, i, mask, floor=kth)
-        best.offer(rest, i, i + probe.shape[1], mask)
-    for pos, i in enumerate(starts):
-        for j in starts[pos + 1 :]:
-            S = product(i, j)
-            best.offer(S, i, j, mask)
-            best.offer(S, i, j, mask, transposed=True)
+    mask = np.empty(min(block, n) ** 2, dtype=bool)
+    starts = range(0, n, block)
+    diagonal = [(i, i) for i in starts]
+    pairs = diagonal + [(i, j) for pos, i in enumerate(starts) for j in starts[pos + 1 :]]
+    for (i, j), S in _products_ahead(L, R, pairs, block):
+        if i == j:  # seed: the k best (and ties) of the first columns, then the rest
+            probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
+            kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
+            best.offer(probe, i, i, mask, floor=kth)
+            best.offer(rest, i, i + probe.shape[1], mask)
+        else:
+            best.offer_both(S, i, j, mask)
     scores = best.scores
     if metric == "euclidean":
         scores = np.maximum(-2 * scores, 0)
     return best.ids, scores
+
+
+def _products_ahead(
+    L: np.ndarray, R: np.ndarray, pairs: list[tuple[int, int]], block: int
+) -> Iterator[tuple[tuple[int, int], np.ndarray]]:
+    """Yield each pair's block L[i:] R[j:]' while the next pair's is multiplied on a thread.
+
+    The GEMM (BLAS threads, GIL released) and the caller's filtering of the previous block
+    (single-threaded numpy) then share the cores instead of taking turns. Each product is
+    the same BLAS call the sequential loop makes, so the results are bit for bit the same.
+    Two reused buffers (first-touch memory is slow): one being filled, one being read.
+    """
+    side = min(block, len(L))
+    buffers = [np.empty(side * side, dtype=np.float32) for _ in range(min(2, len(pairs)))]
+
+    def product(t: int) -> np.ndarray:
+        i, j = pairs[t]
+        a, b = L[i : i + block], R[j : j + block]
+        out = buffers[t % len(buffers)][: len(a) * len(b)].reshape(len(a), len(b))
+        return np.matmul(a, b.T, out=out)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="knn-gemm") as pool:
+        pending = pool.submit(product, 0)
+        for t, pair in enumerate(pairs):
+            S = pending.result()
+            if t + 1 < len(pairs):  # the caller is done with block t - 1, whose buffer this is
+                pending = pool.submit(product, t + 1)
+            yield pair, S
 
 
 def _self_dropped(ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
