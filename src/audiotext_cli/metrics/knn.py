@@ -183,8 +183,8 @@ class TopK:
         bars capped at the chunk's lowest row bar), and the few entries through are then
         tested against each bar exactly. A chunk with an outlying low row bar lets too
         many through; it is compared with both bars instead. The row ranges must not
-        overlap (an off-diagonal block), so neither merge moves the other's bars and the
-        result is the two offers'.
+        overlap (an off-diagonal block), so neither side's merge moves the other's bars
+        and the result is the two offers'.
         """
         width = S.shape[1]
         row_bar = self.threshold(slice(row0, row0 + len(S)))
@@ -203,9 +203,12 @@ class TopK:
             found.append(flat + lo * width)
         r, c = np.divmod(np.concatenate(found), width)
         values = S[r, c]
-        on_row, on_col = values >= row_bar[r], values >= col_bar[c]  # before either merge
-        self.merge(r[on_row] + row0, c[on_row] + col0, values[on_row])
-        self.merge(c[on_col] + col0, r[on_col] + row0, values[on_col])
+        on_row, on_col = values >= row_bar[r], values >= col_bar[c]
+        self.merge(  # one merge: the two sides' rows are disjoint
+            np.concatenate([r[on_row] + row0, c[on_col] + col0]),
+            np.concatenate([c[on_row] + col0, r[on_col] + row0]),
+            np.concatenate([values[on_row], values[on_col]]),
+        )
 
 
 def top_k(
@@ -216,11 +219,12 @@ def top_k(
     Returns (indices (n, k) int64, scores (n, k) float32): squared distances for euclidean,
     inner products for cosine (on l2-normalised rows) and "ip" (raw rows, platonic-rep's
     kernel). Exact, and near the GEMM floor: the similarity matrix is symmetric, so only
-    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), each into
-    one reused buffer (first-touch memory is slow), and each block feeds the lists of both
-    its row block and, transposed, its column block. Diagonal blocks go first so every
-    row starts with a k-th best score, after which a block hands over only the few
-    entries that reach it (a vectorised compare), not a per-block sort.
+    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), the next
+    block on a thread while this one is filtered (`_products_ahead`), and each block feeds
+    the lists of both its row block and, transposed, its column block. Diagonal blocks go
+    first so every row starts with a k-th best score, after which a block hands over only
+    the few entries that reach it (one vectorised compare per entry,
+    `TopK.offer_both`), not a per-block sort.
     """
     L, R = _sides(X, metric)
     n = len(L)
