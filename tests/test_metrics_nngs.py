@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from audiotext_cli.errors import ConfigError
 from audiotext_cli.metrics.knn import TopK, _sides, knn_graph, resolve_k, top_k
@@ -244,33 +245,38 @@ def test_top_k_scores_and_ties_equal_brute_force_on_integer_data(metric):
 
 
 def _sequential_top_k(X: np.ndarray, k: int, metric: str, block: int):
-    """The plain loop `top_k` replaced: each block multiplied, then offered from both sides."""
+    """Reference: every block multiplied in turn (one BLAS thread) and offered from both sides."""
     L, R = _sides(X, metric)
     best, mask = TopK(len(L), k), np.empty(block * block, dtype=bool)
-    for i in range(0, len(L), block):
-        for j in range(i, len(L), block):
-            S = L[i : i + block] @ R[j : j + block].T
-            if i == j:
-                kth = -np.partition(-S[:, :512], k - 1, axis=1)[:, k - 1]
-                best.offer(S[:, :512], i, i, mask, floor=kth)
-                best.offer(S[:, 512:], i, i + 512, mask)
-            else:
-                best.offer(S, i, j, mask)
-                best.offer(S, i, j, mask, transposed=True)
+    with threadpool_limits(1, user_api="blas"):
+        for i in range(0, len(L), block):
+            for j in range(i, len(L), block):
+                S = L[i : i + block] @ R[j : j + block].T
+                if i == j:
+                    kth = -np.partition(-S[:, :512], k - 1, axis=1)[:, k - 1]
+                    best.offer(S[:, :512], i, i, mask, floor=kth)
+                    best.offer(S[:, 512:], i, i + 512, mask)
+                else:
+                    best.offer(S, i, j, mask)
+                    best.offer(S, i, j, mask, transposed=True)
     return best.ids, best.scores
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_top_k_is_the_sequential_loop_bit_for_bit(metric):
-    # the pipelined GEMMs and one-pass filtering must not change a bit of the result
-    # (float data, so every score depends on the GEMM calls being the same)
+def test_top_k_workers_equal_the_sequential_loop_bit_for_bit(metric):
+    # float data, so every score depends on the GEMM calls: however many worker threads
+    # share the blocks (and in whatever order they merge), the lists must be those of the
+    # plain loop, to the bit; duplicated rows give exact ties, 2300 is not a multiple of 600
     X = np.random.default_rng(6).standard_normal((2300, 24)).astype(np.float32)
-    X[1000:1100] = X[:100]  # exact duplicates: tied scores
+    X[1000:1100] = X[:100]
+    X[2000:2050] = X[1000:1050]
     want_ids, want_scores = _sequential_top_k(X, 9, metric, 600)
-    ids, scores = top_k(X, 9, metric, block=600)
-    np.testing.assert_array_equal(ids, want_ids)
     want = np.maximum(-2 * want_scores, 0) if metric == "euclidean" else want_scores
-    np.testing.assert_array_equal(scores.view(np.int32), want.view(np.int32))
+    for threads in (1, 2, 3):  # the workers follow the BLAS thread count
+        with threadpool_limits(threads, user_api="blas"):
+            ids, scores = top_k(X, 9, metric, block=600)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(scores.view(np.int32), want.view(np.int32))
 
 
 def test_offer_both_equals_the_two_offers_bit_for_bit():

@@ -1,20 +1,21 @@
 """Exact k-nearest-neighbour graphs, the shared input of NNGS, mutual kNN and CKNNA.
 
 Search is exact and blocked: numpy sgemm over (block x block) tiles of the symmetric
-similarity matrix, with a running top-k, so memory stays O(block^2 + n * k + n * d) and
-never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled one does
-not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
+similarity matrix, with a running top-k, so memory stays O(workers * block^2 + n * k +
+n * d) and never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled
+one does not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
 /work/shared/reference/perf-anchors.md), so the GEMM is numpy's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from audiotext_cli.errors import ConfigError
 
@@ -116,16 +117,21 @@ class TopK:
     """Running best-k lists of n rows, nearest first, ties broken by the smaller id.
 
     `merge` takes candidate (row, id, score) triples; `threshold` is each row's k-th best
-    score so far, so a block only has to hand over the entries that reach it.
+    score so far, so a block only has to hand over the entries that reach it. Merges are
+    serialised by a lock, so threads may offer blocks at once: a bar read while another
+    thread merges is at worst low, which only lets more candidates through, and the lists
+    end as the unique best k under (score, id) whatever the order of the merges.
     """
 
     def __init__(self, n: int, k: int) -> None:
         self.k = k
         self.scores = np.full((n, k), -np.inf, dtype=np.float32)
         self.ids = np.full((n, k), -1, dtype=np.int64)
+        self._lock = threading.Lock()
 
     def threshold(self, rows: slice | np.ndarray) -> np.ndarray:
-        return self.scores[rows, -1]
+        """A copy of the rows' k-th best scores (a snapshot, whatever merges come later)."""
+        return self.scores[rows, -1].copy()
 
     def merge(self, rows: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> None:
         """Fold candidate triples into the lists; each (row, id) pair must be new."""
@@ -137,14 +143,15 @@ class TopK:
         uniq = np.flatnonzero(present) + first
         local = (np.cumsum(present) - 1)[rows - first]
         group = np.concatenate([np.repeat(np.arange(len(uniq)), k), local])
-        all_ids = np.concatenate([self.ids[uniq].ravel(), ids])
-        all_scores = np.concatenate([self.scores[uniq].ravel(), scores])
-        order = _group_order(group, all_scores, all_ids)
         counts = np.bincount(group, minlength=len(uniq))
         start = np.cumsum(counts) - counts
-        keep = order[(start[:, None] + np.arange(k)).ravel()]
-        self.scores[uniq] = all_scores[keep].reshape(-1, k)
-        self.ids[uniq] = all_ids[keep].reshape(-1, k)
+        with self._lock:  # read, rank and write back these rows' lists as one step
+            all_ids = np.concatenate([self.ids[uniq].ravel(), ids])
+            all_scores = np.concatenate([self.scores[uniq].ravel(), scores])
+            order = _group_order(group, all_scores, all_ids)
+            keep = order[(start[:, None] + np.arange(k)).ravel()]
+            self.scores[uniq] = all_scores[keep].reshape(-1, k)
+            self.ids[uniq] = all_ids[keep].reshape(-1, k)
 
     def offer(
         self,
@@ -219,61 +226,60 @@ def top_k(
     Returns (indices (n, k) int64, scores (n, k) float32): squared distances for euclidean,
     inner products for cosine (on l2-normalised rows) and "ip" (raw rows, platonic-rep's
     kernel). Exact, and near the GEMM floor: the similarity matrix is symmetric, so only
-    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), the next
-    block on a thread while this one is filtered (`_products_ahead`), and each block feeds
-    the lists of both its row block and, transposed, its column block. Diagonal blocks go
-    first so every row starts with a k-th best score, after which a block hands over only
-    the few entries that reach it (one vectorised compare per entry,
-    `TopK.offer_both`), not a per-block sort.
+    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), and each
+    block feeds the lists of both its row block and, transposed, its column block.
+    Diagonal blocks go first so every row starts with a k-th best score, after which a
+    block hands over only the few entries that reach it (one vectorised compare per
+    entry, `TopK.offer_both`), not a per-block sort.
+
+    Blocks are shared among as many worker threads as BLAS would use, each multiplying
+    and filtering whole blocks with one BLAS thread, so one core filters (single-threaded
+    numpy) while the others multiply instead of all waiting for it. Every block is the
+    same one-thread sgemm whatever the number of workers, so the result does not depend
+    on it (nor on the merge order, see `TopK`). Memory: a reused block-sized float32 buffer
+    and bool mask per worker (first-touch memory is slow), the (n, k) lists and the rows.
     """
     L, R = _sides(X, metric)
     n = len(L)
     k = min(k, n)
     best = TopK(n, k)
-    mask = np.empty(min(block, n) ** 2, dtype=bool)
-    starts = range(0, n, block)
-    diagonal = [(i, i) for i in starts]
-    pairs = diagonal + [(i, j) for pos, i in enumerate(starts) for j in starts[pos + 1 :]]
-    for (i, j), S in _products_ahead(L, R, pairs, block):
+    side = min(block, n)
+    scratch = threading.local()
+
+    def run(pair: tuple[int, int]) -> None:
+        i, j = pair
+        if not hasattr(scratch, "buffer"):  # this worker's first block
+            scratch.buffer = np.empty(side * side, dtype=np.float32)
+            scratch.mask = np.empty(side * side, dtype=bool)
+        a, b = L[i : i + block], R[j : j + block]
+        S = np.matmul(a, b.T, out=scratch.buffer[: len(a) * len(b)].reshape(len(a), len(b)))
         if i == j:  # seed: the k best (and ties) of the first columns, then the rest
             probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
             kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
-            best.offer(probe, i, i, mask, floor=kth)
-            best.offer(rest, i, i + probe.shape[1], mask)
+            best.offer(probe, i, i, scratch.mask, floor=kth)
+            best.offer(rest, i, i + probe.shape[1], scratch.mask)
         else:
-            best.offer_both(S, i, j, mask)
+            best.offer_both(S, i, j, scratch.mask)
+
+    starts = range(0, n, block)
+    diagonal = [(i, i) for i in starts]
+    others = [(i, j) for pos, i in enumerate(starts) for j in starts[pos + 1 :]]
+    workers = min(_blas_threads(), len(diagonal) + len(others))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        for pairs in (diagonal, others):  # every diagonal block first: all rows get a bar
+            for _ in pool.map(run, pairs):
+                pass
     scores = best.scores
     if metric == "euclidean":
         scores = np.maximum(-2 * scores, 0)
     return best.ids, scores
 
 
-def _products_ahead(
-    L: np.ndarray, R: np.ndarray, pairs: list[tuple[int, int]], block: int
-) -> Iterator[tuple[tuple[int, int], np.ndarray]]:
-    """Yield each pair's block L[i:] R[j:]' while the next pair's is multiplied on a thread.
-
-    The GEMM (BLAS threads, GIL released) and the caller's filtering of the previous block
-    (single-threaded numpy) then share the cores instead of taking turns. Each product is
-    the same BLAS call the sequential loop makes, so the results are bit for bit the same.
-    Two reused buffers (first-touch memory is slow): one being filled, one being read.
-    """
-    side = min(block, len(L))
-    buffers = [np.empty(side * side, dtype=np.float32) for _ in range(min(2, len(pairs)))]
-
-    def product(t: int) -> np.ndarray:
-        i, j = pairs[t]
-        a, b = L[i : i + block], R[j : j + block]
-        out = buffers[t % len(buffers)][: len(a) * len(b)].reshape(len(a), len(b))
-        return np.matmul(a, b.T, out=out)
-
-    with ThreadPoolExecutor(1, thread_name_prefix="knn-gemm") as pool:
-        pending = pool.submit(product, 0)
-        for t, pair in enumerate(pairs):
-            S = pending.result()
-            if t + 1 < len(pairs):  # the caller is done with block t - 1, whose buffer this is
-                pending = pool.submit(product, t + 1)
-            yield pair, S
+def _blas_threads() -> int:
+    """The threads numpy's BLAS would use now (cores, OPENBLAS_NUM_THREADS, any limit)."""
+    return max(
+        (lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1
+    )
 
 
 def _self_dropped(ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
