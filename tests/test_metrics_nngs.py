@@ -12,9 +12,10 @@ import math
 import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from audiotext_cli.errors import ConfigError
-from audiotext_cli.metrics.knn import knn_graph, resolve_k
+from audiotext_cli.metrics.knn import TopK, _sides, knn_graph, resolve_k, top_k
 from audiotext_cli.metrics.mutual import mutual_knn
 from audiotext_cli.metrics.nngs import (
     nngs,
@@ -214,6 +215,92 @@ def test_exact_ties_go_to_the_smaller_id_whatever_the_blocks():
     want = _brute_force_graph(X, 6, "euclidean")
     for block in (5, 13, 60):
         np.testing.assert_array_equal(knn_graph(X, 6, "euclidean", block=block), want)
+
+
+def _brute_force_top_k(X: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Reference `top_k` (self included): all float64 scores, sorted by (score desc, id)."""
+    Z = np.asarray(X, dtype=np.float64)
+    sim = -((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1) if metric == "euclidean" else Z @ Z.T
+    idx = np.argsort(-sim, axis=1, kind="stable")[:, :k]
+    score = np.take_along_axis(sim, idx, axis=1)
+    return idx, (-score if metric == "euclidean" else score).astype(np.float32)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "ip"])
+def test_top_k_scores_and_ties_equal_brute_force_on_integer_data(metric):
+    # small integers with mean 0 (rows and their negatives; euclidean rows are centred):
+    # every float32 product is exact, so scores must match to the bit, and repeated values
+    # and rows give many exact ties (which go to the smaller id); zero rows score 0 against
+    # everyone under "ip", so their low bars send chunks down the dense path
+    rng = np.random.default_rng(4)
+    half = rng.integers(-2, 3, (250, 6)).astype(np.float32)
+    half[rng.choice(250, 30, replace=False)] = half[rng.choice(250, 30)]
+    half[::47] = 0
+    X = np.concatenate([half, -half])
+    want_ids, want_scores = _brute_force_top_k(X, 13, metric)
+    for block in (37, 128, 499, 4096):  # ragged last blocks, n not a multiple of the block
+        ids, scores = top_k(X, 13, metric, block=block)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(scores, want_scores)
+
+
+def _sequential_top_k(X: np.ndarray, k: int, metric: str, block: int):
+    """Reference: every block multiplied in turn (one BLAS thread) and offered from both sides."""
+    L, R = _sides(X, metric)
+    best, mask = TopK(len(L), k), np.empty(block * block, dtype=bool)
+    with threadpool_limits(1, user_api="blas"):
+        for i in range(0, len(L), block):
+            for j in range(i, len(L), block):
+                S = L[i : i + block] @ R[j : j + block].T
+                if i == j:
+                    kth = -np.partition(-S[:, :512], k - 1, axis=1)[:, k - 1]
+                    best.offer(S[:, :512], i, i, mask, floor=kth)
+                    best.offer(S[:, 512:], i, i + 512, mask)
+                else:
+                    best.offer(S, i, j, mask)
+                    best.offer(S, i, j, mask, transposed=True)
+    return best.ids, best.scores
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_top_k_workers_equal_the_sequential_loop_bit_for_bit(metric):
+    # float data, so every score depends on the GEMM calls: however many worker threads
+    # share the blocks (and in whatever order they merge), the lists must be those of the
+    # plain loop, to the bit; duplicated rows give exact ties, 2300 is not a multiple of 600
+    X = np.random.default_rng(6).standard_normal((2300, 24)).astype(np.float32)
+    X[1000:1100] = X[:100]
+    X[2000:2050] = X[1000:1050]
+    want_ids, want_scores = _sequential_top_k(X, 9, metric, 600)
+    want = np.maximum(-2 * want_scores, 0) if metric == "euclidean" else want_scores
+    for threads in (1, 2, 3):  # the workers follow the BLAS thread count
+        with threadpool_limits(threads, user_api="blas"):
+            ids, scores = top_k(X, 9, metric, block=600)
+        np.testing.assert_array_equal(ids, want_ids)
+        np.testing.assert_array_equal(scores.view(np.int32), want.view(np.int32))
+
+
+def test_offer_both_equals_the_two_offers_bit_for_bit():
+    # a block seen from its rows and, transposed, from its columns: the one-pass version
+    # must leave exactly the lists the two plain offers leave. Lists start full with larger
+    # ids at score 1 (rows) and 2 (columns), so ties at the bar decide (the smaller id
+    # wins) and entries between the two bars count; a few part-filled lists (bar -inf)
+    # send the first chunk of rows down the dense path and let some columns through whole
+    rng = np.random.default_rng(8)
+    S = rng.choice(np.float32([0, 1, 2, 3]), (300, 2000), p=[0.995, 0.002, 0.002, 0.001])
+    part = np.concatenate([np.arange(10, 30), np.arange(1000, 1050)])
+    full = np.setdiff1d(np.concatenate([np.arange(300), np.arange(400, 2400)]), part)
+    rows = np.concatenate([np.repeat(full, 7), part])
+    scores = np.concatenate([np.where(full < 400, 1, 2).repeat(7), np.zeros(len(part))])
+    plain, fused = TopK(2400, 7), TopK(2400, 7)
+    for best in (plain, fused):
+        best.merge(rows, 2400 + np.arange(len(rows)), scores.astype(np.float32))
+    mask = np.empty(S.size, dtype=bool)
+    plain.offer(S, 0, 400, mask)
+    plain.offer(S, 0, 400, mask, transposed=True)
+    fused.offer_both(S, 0, 400, mask)
+    np.testing.assert_array_equal(fused.ids, plain.ids)
+    np.testing.assert_array_equal(fused.scores, plain.scores)
+    assert (plain.ids < 2400).any() and (plain.ids >= 2400).any()  # both kinds kept
 
 
 def test_duplicates_are_neighbours_but_self_is_not():

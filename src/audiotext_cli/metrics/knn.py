@@ -1,18 +1,21 @@
 """Exact k-nearest-neighbour graphs, the shared input of NNGS, mutual kNN and CKNNA.
 
 Search is exact and blocked: numpy sgemm over (block x block) tiles of the symmetric
-similarity matrix, with a running top-k, so memory stays O(block^2 + n * k + n * d) and
-never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled one does
-not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
+similarity matrix, with a running top-k, so memory stays O(workers * block^2 + n * k +
+n * d) and never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled
+one does not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
 /work/shared/reference/perf-anchors.md), so the GEMM is numpy's.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from audiotext_cli.errors import ConfigError
 
@@ -100,24 +103,40 @@ def _group_order(group: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> np.n
     return order
 
 
+BLOCK = 2048
+"""Rows of a GEMM block. Diagonal blocks, multiplied whole, are then 2 % of the work at
+n = 100k (4 % with 4096), a worker's buffers take 20 MiB (80), and one-thread sgemm runs
+at the same rate (127-131 GFLOP per CPU-second here on 2048 and on 4096 squares)."""
+
 PROBE_COLUMNS = 512
 """Columns of a diagonal block whose k-th best seeds each row's bar (costs n * this)."""
+
+CHUNK_ENTRIES = 1 << 18
+"""Entries of the row chunks `TopK.offer_both` compares at a time: 1 MiB of S, within L2."""
+
+DENSE_FRACTION = 16
+"""`offer_both` compares a chunk with both bars when over 1/this of it passes the lower."""
 
 
 class TopK:
     """Running best-k lists of n rows, nearest first, ties broken by the smaller id.
 
     `merge` takes candidate (row, id, score) triples; `threshold` is each row's k-th best
-    score so far, so a block only has to hand over the entries that reach it.
+    score so far, so a block only has to hand over the entries that reach it. Merges are
+    serialised by a lock, so threads may offer blocks at once: a bar read while another
+    thread merges is at worst low, which only lets more candidates through, and the lists
+    end as the unique best k under (score, id) whatever the order of the merges.
     """
 
     def __init__(self, n: int, k: int) -> None:
         self.k = k
         self.scores = np.full((n, k), -np.inf, dtype=np.float32)
         self.ids = np.full((n, k), -1, dtype=np.int64)
+        self._lock = threading.Lock()
 
     def threshold(self, rows: slice | np.ndarray) -> np.ndarray:
-        return self.scores[rows, -1]
+        """A copy of the rows' k-th best scores (a snapshot, whatever merges come later)."""
+        return self.scores[rows, -1].copy()
 
     def merge(self, rows: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> None:
         """Fold candidate triples into the lists; each (row, id) pair must be new."""
@@ -129,14 +148,15 @@ class TopK:
         uniq = np.flatnonzero(present) + first
         local = (np.cumsum(present) - 1)[rows - first]
         group = np.concatenate([np.repeat(np.arange(len(uniq)), k), local])
-        all_ids = np.concatenate([self.ids[uniq].ravel(), ids])
-        all_scores = np.concatenate([self.scores[uniq].ravel(), scores])
-        order = _group_order(group, all_scores, all_ids)
         counts = np.bincount(group, minlength=len(uniq))
         start = np.cumsum(counts) - counts
-        keep = order[(start[:, None] + np.arange(k)).ravel()]
-        self.scores[uniq] = all_scores[keep].reshape(-1, k)
-        self.ids[uniq] = all_ids[keep].reshape(-1, k)
+        with self._lock:  # read, rank and write back these rows' lists as one step
+            all_ids = np.concatenate([self.ids[uniq].ravel(), ids])
+            all_scores = np.concatenate([self.scores[uniq].ravel(), scores])
+            order = _group_order(group, all_scores, all_ids)
+            keep = order[(start[:, None] + np.arange(k)).ravel()]
+            self.scores[uniq] = all_scores[keep].reshape(-1, k)
+            self.ids[uniq] = all_ids[keep].reshape(-1, k)
 
     def offer(
         self,
@@ -167,49 +187,104 @@ class TopK:
         else:
             self.merge(r + row0, c + col0, values)
 
+    def offer_both(self, S: np.ndarray, row0: int, col0: int, mask: np.ndarray) -> None:
+        """`offer(S, row0, col0)` then `offer(S, row0, col0, transposed=True)`, in one pass.
+
+        An entry must reach its row's bar or its column's, so each chunk of S's rows (in
+        cache while it is read) is compared once, with the lower of the two (the column
+        bars capped at the chunk's lowest row bar), and the few entries through are then
+        tested against each bar exactly. A chunk with an outlying low row bar lets too
+        many through; it is compared with both bars instead. The row ranges must not
+        overlap (an off-diagonal block), so neither side's merge moves the other's bars
+        and the result is the two offers'.
+        """
+        width = S.shape[1]
+        row_bar = self.threshold(slice(row0, row0 + len(S)))
+        col_bar = self.threshold(slice(col0, col0 + width))
+        step = max(1, CHUNK_ENTRIES // width)
+        found = []
+        for lo in range(0, len(S), step):
+            part, bar = S[lo : lo + step], row_bar[lo : lo + step, None]
+            hits = mask[: part.size].reshape(part.shape)
+            np.greater_equal(part, np.minimum(col_bar, bar.min()), out=hits)
+            flat = np.flatnonzero(hits)
+            if len(flat) * DENSE_FRACTION > part.size:  # the exact union of the two sides
+                on_row = np.greater_equal(part, bar)
+                np.logical_or(np.greater_equal(part, col_bar, out=hits), on_row, out=hits)
+                flat = np.flatnonzero(hits)
+            found.append(flat + lo * width)
+        r, c = np.divmod(np.concatenate(found), width)
+        values = S[r, c]
+        on_row, on_col = values >= row_bar[r], values >= col_bar[c]
+        self.merge(  # one merge: the two sides' rows are disjoint
+            np.concatenate([r[on_row] + row0, c[on_col] + col0]),
+            np.concatenate([c[on_row] + col0, r[on_col] + row0]),
+            np.concatenate([values[on_row], values[on_col]]),
+        )
+
 
 def top_k(
-    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
+    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = BLOCK
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's k nearest rows of X *including itself*, nearest first (ties: smaller id).
 
     Returns (indices (n, k) int64, scores (n, k) float32): squared distances for euclidean,
     inner products for cosine (on l2-normalised rows) and "ip" (raw rows, platonic-rep's
     kernel). Exact, and near the GEMM floor: the similarity matrix is symmetric, so only
-    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), each into
-    one reused buffer (first-touch memory is slow), and each block feeds the lists of both
-    its row block and, transposed, its column block. Diagonal blocks go first so every
-    row starts with a k-th best score, after which a block hands over only the few
-    entries that reach it (a vectorised compare), not a per-block sort.
+    blocks (i, j >= i) of `block` rows are multiplied (half the FLOPs of X X'), and each
+    block feeds the lists of both its row block and, transposed, its column block.
+    Diagonal blocks go first so every row starts with a k-th best score, after which a
+    block hands over only the few entries that reach it (one vectorised compare per
+    entry, `TopK.offer_both`), not a per-block sort.
+
+    Blocks are shared among as many worker threads as BLAS would use, each multiplying
+    and filtering whole blocks with one BLAS thread, so one core filters (single-threaded
+    numpy) while the others multiply instead of all waiting for it. Every block is the
+    same one-thread sgemm whatever the number of workers, so the result does not depend
+    on it (nor on the merge order, see `TopK`). Memory: a reused block-sized float32 buffer
+    and bool mask per worker (first-touch memory is slow), the (n, k) lists and the rows.
     """
     L, R = _sides(X, metric)
     n = len(L)
     k = min(k, n)
     best = TopK(n, k)
-    buffer = np.empty(min(block, n) ** 2, dtype=np.float32)
-    mask = np.empty(buffer.shape, dtype=bool)
-    starts = list(range(0, n, block))
+    side = min(block, n)
+    scratch = threading.local()
 
-    def product(i: int, j: int) -> np.ndarray:
+    def run(pair: tuple[int, int]) -> None:
+        i, j = pair
+        if not hasattr(scratch, "buffer"):  # this worker's first block
+            scratch.buffer = np.empty(side * side, dtype=np.float32)
+            scratch.mask = np.empty(side * side, dtype=bool)
         a, b = L[i : i + block], R[j : j + block]
-        return np.matmul(a, b.T, out=buffer[: len(a) * len(b)].reshape(len(a), len(b)))
+        S = np.matmul(a, b.T, out=scratch.buffer[: len(a) * len(b)].reshape(len(a), len(b)))
+        if i == j:  # seed: the k best (and ties) of the first columns, then the rest
+            probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
+            kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
+            best.offer(probe, i, i, scratch.mask, floor=kth)
+            best.offer(rest, i, i + probe.shape[1], scratch.mask)
+        else:
+            best.offer_both(S, i, j, scratch.mask)
 
-    for i in starts:
-        S = product(i, i)
-        # seed: the k best (and ties) of the first columns, then the rest against that bar
-        probe, rest = S[:, : max(k, PROBE_COLUMNS)], S[:, max(k, PROBE_COLUMNS) :]
-        kth = -np.partition(-probe, k - 1, axis=1)[:, k - 1] if probe.shape[1] >= k else None
-        best.offer(probe, i, i, mask, floor=kth)
-        best.offer(rest, i, i + probe.shape[1], mask)
-    for pos, i in enumerate(starts):
-        for j in starts[pos + 1 :]:
-            S = product(i, j)
-            best.offer(S, i, j, mask)
-            best.offer(S, i, j, mask, transposed=True)
+    starts = range(0, n, block)
+    diagonal = [(i, i) for i in starts]
+    others = [(i, j) for pos, i in enumerate(starts) for j in starts[pos + 1 :]]
+    workers = min(_blas_threads(), len(diagonal) + len(others))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        for pairs in (diagonal, others):  # every diagonal block first: all rows get a bar
+            for _ in pool.map(run, pairs):
+                pass
     scores = best.scores
     if metric == "euclidean":
         scores = np.maximum(-2 * scores, 0)
     return best.ids, scores
+
+
+def _blas_threads() -> int:
+    """The threads numpy's BLAS would use now (cores, OPENBLAS_NUM_THREADS, any limit)."""
+    return max(
+        (lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1
+    )
 
 
 def _self_dropped(ids: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -226,7 +301,7 @@ def drop_self(ids: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.nda
 
 
 def knn_graph_scored(
-    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096
+    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = BLOCK
 ) -> tuple[np.ndarray, np.ndarray]:
     """`knn_graph` plus the (n, k) float32 scores of the kept edges (see `top_k`)."""
     n = len(X)
@@ -237,7 +312,9 @@ def knn_graph_scored(
     return idx[keep].reshape(n, k), scores[keep].reshape(n, k)
 
 
-def knn_graph(X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = 4096) -> np.ndarray:
+def knn_graph(
+    X: np.ndarray, k: int, metric: Metric = "euclidean", block: int = BLOCK
+) -> np.ndarray:
     """(n, k) int64: row i holds the k nearest *other* rows of X, sorted nearest first.
 
     Self is excluded by index, not by distance, so an exact duplicate of row i is a
