@@ -2,9 +2,10 @@
 
 Search is exact and blocked: numpy sgemm over (block x block) tiles of the symmetric
 similarity matrix, with a running top-k, so memory stays O(workers * block^2 + n * k +
-n * d) and never O(n^2). numpy's OpenBLAS picks its AVX-512 kernel here, faiss's bundled
-one does not, and faiss's flat search below 128000 queries skips BLAS altogether (docs:
-/work/shared/reference/perf-anchors.md), so the GEMM is numpy's.
+n * d) and never O(n^2). numpy's OpenBLAS picks its AVX-512 (SkylakeX) kernel unless
+OPENBLAS_CORETYPE forces another (some VMs set Haswell: about half the sgemm rate), faiss's
+bundled one does not, and faiss's flat search below 128000 queries skips BLAS altogether
+(perf-anchors in the project's reference notes), so the GEMM is numpy's.
 """
 
 from __future__ import annotations
