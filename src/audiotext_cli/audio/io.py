@@ -305,7 +305,8 @@ def load_audio_info(
     path: PathLike, sr: int = TARGET_SR, *, allow_silent: bool = False
 ) -> tuple[np.ndarray, AudioInfo]:
     """`load_audio` and the header it probed: one probe per file, where a caller needs both
-    (`embed folder` records rate, channels and format; a probe is three opens)."""
+    (`embed folder` records rate, channels and format), and the file libsndfile opened for
+    the probe is the one decoded."""
     _check_rate(sr)
     info, handle = _probe_open(path)
     blocks = list(_blocks_at(path, info, handle, sr, BLOCK_SECONDS, allow_silent))
