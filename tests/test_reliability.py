@@ -456,22 +456,24 @@ def test_a_damaged_mp3_is_one_line_not_the_decoders_notes(tmp_path):
     lines = err.splitlines()
     assert len(lines) == 2 and "truncated" in lines[0], err
     assert lines[1] == "stderr still works"
-    for i in range(16):  # decoder worker processes: the same silence
+    for i in range(16):  # embed folder, in decoder worker processes or inline: the same
         write_sine(tmp_path / "lib" / f"t{i:02d}.wav", 200 + 10 * i, 0.2)
     (tmp_path / "lib" / "cut.mp3").write_bytes(path.read_bytes())
-    code = (
-        "import sys; from fake_embedder import FakeEmbedder\n"
-        "from audiotext_cli.index import folder\n"
-        "folder.INLINE_DECODE_SECONDS = 0.0  # every file in the pool\n"
-        "r = folder.embed_folder(FakeEmbedder(), sys.argv[1], sys.argv[2], workers=2)\n"
-        "print(r.embedded, r.failed, file=sys.stderr)\n"
-    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
-    err = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "lib"), str(tmp_path / "lib.emb")],
-        capture_output=True, text=True, check=True, env=env,
-    ).stderr  # fmt: skip
-    assert err.splitlines() == ["16 1"], err
+    for inline_seconds in (0.0, 1e9):  # every file in the pool; every file in the job
+        code = (
+            "import sys; from fake_embedder import FakeEmbedder\n"
+            "from audiotext_cli.index import folder\n"
+            f"folder.INLINE_DECODE_SECONDS = {inline_seconds}\n"
+            "r = folder.embed_folder(FakeEmbedder(), sys.argv[1], sys.argv[2], workers=2)\n"
+            "print(r.embedded, r.failed, file=sys.stderr)\n"
+        )
+        out = tmp_path / f"lib-{inline_seconds}.emb"
+        err = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "lib"), str(out)],
+            capture_output=True, text=True, check=True, env=env,
+        ).stderr  # fmt: skip
+        assert err.splitlines() == ["16 1"], err
     closed = "import os, sys; os.close(2); from audiotext_cli.audio.io import verify\n"
     closed += "print(verify(sys.argv[1]).frames)\n"  # `2>&-`: a good file still decodes
     wav = tmp_path / "lib" / "t00.wav"
