@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 from audio_fixtures import (
     noise,
@@ -23,9 +24,11 @@ from audio_fixtures import (
     write_zero_byte,
 )
 from audiotext_cli.audio.io import (
+    RESAMPLE_QUALITY,
     TARGET_SR,
     WINDOW_SECONDS,
     AudioInfo,
+    _resample_clip,
     frame_windows,
     iter_blocks,
     iter_file_windows,
@@ -120,13 +123,24 @@ def test_a_one_block_file_resamples_as_a_stream_would(tmp_path, seconds: float, 
     path = write_noise(tmp_path / "clip.wav", seconds=seconds, sr=sr, channels=1, seed=7)
     streamed = list(iter_blocks(path, block_seconds=0.0001))  # blocks of a few frames: a stream
     np.testing.assert_array_equal(load_audio(path), np.concatenate(streamed))
+    # the clip resampler is reused: a clip after others at the same rates, or after a
+    # failed call, is what a fresh one-shot resampler gives
+    native = sf.read(path, dtype="float32")[0]
+    want = soxr.resample(native, sr, TARGET_SR, quality=RESAMPLE_QUALITY)
+    for other in (0.3, 2.0):
+        load_audio(write_noise(tmp_path / f"o{other}.wav", seconds=other, sr=sr, seed=8))
+    with pytest.raises(ValueError):
+        _resample_clip(np.zeros((3, 3), np.float32), sr, TARGET_SR)
+    np.testing.assert_array_equal(load_audio(path), want)
+    np.testing.assert_array_equal(_resample_clip(native, sr, TARGET_SR), want)
 
 
 def test_load_audio_info_probes_once_and_gives_load_audios_samples(long_stereo: str, monkeypatch):
     import audiotext_cli.audio.io as audio_io
 
     calls = []
-    monkeypatch.setattr(audio_io, "probe", lambda p: calls.append(p) or probe(p))
+    probe_open = audio_io._probe_open
+    monkeypatch.setattr(audio_io, "_probe_open", lambda p: calls.append(p) or probe_open(p))
     wave, info = load_audio_info(long_stereo)
     assert len(calls) == 1 and info == probe(long_stereo)
     np.testing.assert_array_equal(wave, load_audio(long_stereo))

@@ -15,8 +15,9 @@ import pytest
 from audio_fixtures import make_mixed_folder, write_sine
 from audiotext_cli.audio.io import load_audio
 from audiotext_cli.errors import EmbeddingFileError
+from audiotext_cli.index import folder as folder_job
 from audiotext_cli.index.folder import (
-    MIN_FILES_FOR_WORKERS,
+    CHUNK_FILES,
     embed_captions,
     embed_folder,
     list_files,
@@ -62,7 +63,10 @@ def test_batch_equals_single_and_direct_embedding(tmp_path):
 
 
 @pytest.mark.parametrize("workers", [0, 2])
-def test_short_files_fill_a_model_call_up_to_batch_seconds_in_input_order(tmp_path, workers):
+def test_short_files_fill_a_model_call_up_to_batch_seconds_in_input_order(
+    tmp_path, monkeypatch, workers
+):
+    monkeypatch.setattr(folder_job, "INLINE_DECODE_SECONDS", 0.0)  # workers: the pool
     files = make_tones(tmp_path / "audio", 20)  # 0.25 s each
     for batch_seconds, calls in ((0.0, [4] * 5), (2.0, [8, 8, 4])):
         fake = FakeEmbedder()
@@ -74,12 +78,12 @@ def test_short_files_fill_a_model_call_up_to_batch_seconds_in_input_order(tmp_pa
         assert ids == [f.relative_to(tmp_path / "audio").as_posix() for f in sorted(files)]
 
 
-def test_bad_files_are_reported_and_the_run_goes_on(tmp_path):
+def test_bad_files_are_reported_and_the_run_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(folder_job, "INLINE_DECODE_SECONDS", 0.0)  # the decoder pool
     good, bad = make_mixed_folder(tmp_path / "mixed")
     for i in range(4):
         write_sine(tmp_path / "mixed" / f"extra{i}.wav", 300 + 100 * i, 0.2)
         good[f"extra{i}.wav"] = {}
-    assert len(good) + len(bad) >= MIN_FILES_FOR_WORKERS  # so the decoder pool is used
     progress = []
     report = embed_folder(
         FakeEmbedder(probabilistic=True),
@@ -99,6 +103,27 @@ def test_bad_files_are_reported_and_the_run_goes_on(tmp_path):
     assert store.load()[1].logvar is not None
     assert progress[-1].done == progress[-1].total == len(good) + len(bad)
     assert progress[-1].files_per_s > 0 and progress[-1].audio_hours_per_s > 0
+
+
+@pytest.mark.parametrize(("threshold", "inline"), [(0.0, 0), (1e-9, CHUNK_FILES), (1e9, 40)])
+def test_a_job_decodes_inline_until_the_rest_would_pay_for_workers(
+    tmp_path, monkeypatch, threshold, inline
+):
+    """Chunks decode in this process while the rest projects under the threshold at the
+    rate measured so far, then in the pool; the store is the same either way."""
+    files = make_tones(tmp_path / "audio", 40, seconds=0.1)
+    embed_folder(FakeEmbedder(), tmp_path / "audio", tmp_path / "ref", workers=0)
+    here: list[str] = []  # files decoded in this process (a worker decodes in its own)
+    decode = folder_job._decode
+    monkeypatch.setattr(folder_job, "_decode", lambda p, *a: here.append(p) or decode(p, *a))
+    monkeypatch.setattr(folder_job, "INLINE_DECODE_SECONDS", threshold)
+    report = embed_folder(FakeEmbedder(), tmp_path / "audio", tmp_path / "emb", workers=2)
+    assert report.embedded == len(files) and len(here) == inline
+    assert here == sorted(str(f) for f in files)[:inline]  # the first chunk, in order
+    ref, got = by_id(tmp_path / "ref"), by_id(tmp_path / "emb")
+    assert list(got) == list(ref)
+    for key in ref:
+        np.testing.assert_array_equal(got[key], ref[key])
 
 
 def test_incremental_rerun(tmp_path):

@@ -23,8 +23,9 @@ from audiotext_cli.audio.io import verify
 from audiotext_cli.cli import app
 from audiotext_cli.embedder import Embeddings
 from audiotext_cli.errors import AudioError, CheckpointError, EmbeddingFileError, IndexFileError
+from audiotext_cli.index import folder as folder_job
 from audiotext_cli.index.faiss_index import FaissIndex, add, build_index, choose_index
-from audiotext_cli.index.folder import MIN_FILES_FOR_WORKERS, embed_captions, embed_folder
+from audiotext_cli.index.folder import embed_captions, embed_folder
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.integrity import IntegrityError, load_checked, save_checked
 from audiotext_cli.locks import LockedError, writer_lock
@@ -455,21 +456,24 @@ def test_a_damaged_mp3_is_one_line_not_the_decoders_notes(tmp_path):
     lines = err.splitlines()
     assert len(lines) == 2 and "truncated" in lines[0], err
     assert lines[1] == "stderr still works"
-    for i in range(MIN_FILES_FOR_WORKERS):  # decoder worker processes: the same silence
+    for i in range(16):  # embed folder, in decoder worker processes or inline: the same
         write_sine(tmp_path / "lib" / f"t{i:02d}.wav", 200 + 10 * i, 0.2)
     (tmp_path / "lib" / "cut.mp3").write_bytes(path.read_bytes())
-    code = (
-        "import sys; from fake_embedder import FakeEmbedder\n"
-        "from audiotext_cli.index.folder import embed_folder\n"
-        "r = embed_folder(FakeEmbedder(), sys.argv[1], sys.argv[2], workers=2)\n"
-        "print(r.embedded, r.failed, file=sys.stderr)\n"
-    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
-    err = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "lib"), str(tmp_path / "lib.emb")],
-        capture_output=True, text=True, check=True, env=env,
-    ).stderr  # fmt: skip
-    assert err.splitlines() == [f"{MIN_FILES_FOR_WORKERS} 1"], err
+    for inline_seconds in (0.0, 1e9):  # every file in the pool; every file in the job
+        code = (
+            "import sys; from fake_embedder import FakeEmbedder\n"
+            "from audiotext_cli.index import folder\n"
+            f"folder.INLINE_DECODE_SECONDS = {inline_seconds}\n"
+            "r = folder.embed_folder(FakeEmbedder(), sys.argv[1], sys.argv[2], workers=2)\n"
+            "print(r.embedded, r.failed, file=sys.stderr)\n"
+        )
+        out = tmp_path / f"lib-{inline_seconds}.emb"
+        err = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "lib"), str(out)],
+            capture_output=True, text=True, check=True, env=env,
+        ).stderr  # fmt: skip
+        assert err.splitlines() == ["16 1"], err
     closed = "import os, sys; os.close(2); from audiotext_cli.audio.io import verify\n"
     closed += "print(verify(sys.argv[1]).frames)\n"  # `2>&-`: a good file still decodes
     wav = tmp_path / "lib" / "t00.wav"
@@ -500,10 +504,11 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
     assert int(grown_kib) < 100_000  # 2 GB would be 2,000,000+ KiB
 
 
-def test_upper_case_extensions_and_non_utf8_names_are_embedded(tmp_path):
+def test_upper_case_extensions_and_non_utf8_names_are_embedded(tmp_path, monkeypatch):
+    monkeypatch.setattr(folder_job, "INLINE_DECODE_SECONDS", 0.0)  # the decoder processes
     folder = tmp_path / "a"
     write_sine(folder / "UPPER.WAV", 440, 0.2)
-    for i in range(17):  # enough files for the decoder worker processes
+    for i in range(17):
         write_sine(folder / f"t{i}.wav", 300 + 20 * i, 0.1)
     odd = os.path.join(os.fsencode(folder), b"caf\xe9.wav")
     os.rename(folder / "t0.wav", odd)
@@ -559,9 +564,10 @@ def test_kill_9_of_embed_folder_leaves_no_decoder_workers(tmp_path):
         write_sine(tmp_path / "a" / f"t{i:02d}.wav", 200 + 10 * i, 0.1)
     code = f"""
 from fake_embedder import FakeEmbedder
-from audiotext_cli.index.folder import embed_folder
-embed_folder(FakeEmbedder(delay=0.3), {str(tmp_path / "a")!r}, {str(tmp_path / "e")!r},
-             batch_size=2, workers=2, commit_every=4)
+from audiotext_cli.index import folder
+folder.INLINE_DECODE_SECONDS = 0.0  # every file in the pool
+folder.embed_folder(FakeEmbedder(delay=0.3), {str(tmp_path / "a")!r}, {str(tmp_path / "e")!r},
+                    batch_size=2, workers=2, commit_every=4)
 """
     proc = _python(code)
     deadline = time.monotonic() + 60

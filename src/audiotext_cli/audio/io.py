@@ -158,6 +158,14 @@ quiet_decoder_forever = _quiet_decoder.forever
 
 def probe(path: PathLike) -> AudioInfo:
     """Read the header only; raise AudioError for anything that cannot be a usable file."""
+    info, handle = _probe_open(path)
+    handle.close()
+    return info
+
+
+def _probe_open(path: PathLike) -> tuple[AudioInfo, sf.SoundFile]:
+    """`probe`, and the file open in libsndfile (nothing read yet) for the caller to decode
+    from and close: a reader that probes first then opens the file once, not twice."""
     p = Path(path)
     size = _regular_size(p)
     if size == 0:
@@ -168,9 +176,19 @@ def probe(path: PathLike) -> AudioInfo:
         raise AudioError(f"absurd header: {oversized}", p)
     try:
         with _quiet_decoder():
-            info = sf.info(_native(p))
+            handle = sf.SoundFile(_native(p))
     except (sf.SoundFileError, RuntimeError) as exc:
         raise AudioError(f"not audio or unreadable by libsndfile ({_sf_reason(exc)})", p) from None
+    try:
+        return _checked_info(path, size, short, handle), handle
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _checked_info(path: PathLike, size: int, short: str | None, info: sf.SoundFile) -> AudioInfo:
+    """The header of an open file as AudioInfo, or AudioError for an unusable one."""
+    p = Path(path)
     if not 1 <= info.channels <= MAX_CHANNELS:
         raise AudioError(f"absurd header: {info.channels} channels (1..{MAX_CHANNELS})", p)
     if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
@@ -207,8 +225,8 @@ def verify(path: PathLike, *, allow_silent: bool = False) -> AudioInfo:
 
     Costs a full decode (about 10k x real time for WAV) but no resampling.
     """
-    info = probe(path)
-    for _ in _native_blocks(path, info, _block_frames(info, BLOCK_SECONDS), allow_silent):
+    info, handle = _probe_open(path)
+    for _ in _native_blocks(path, info, _block_frames(info, BLOCK_SECONDS), allow_silent, handle):
         pass
     return info
 
@@ -225,24 +243,29 @@ def iter_blocks(
     Checks that need the whole file (truncation, silence) raise after the last block.
     """
     _check_rate(sr)
-    yield from _blocks_at(path, probe(path), sr, block_seconds, allow_silent)
+    yield from _blocks_at(path, *_probe_open(path), sr, block_seconds, allow_silent)
 
 
 def _blocks_at(
-    path: PathLike, info: AudioInfo, sr: int, block_seconds: float, allow_silent: bool
+    path: PathLike,
+    info: AudioInfo,
+    handle: sf.SoundFile,
+    sr: int,
+    block_seconds: float,
+    allow_silent: bool,
 ) -> Iterator[np.ndarray]:
     """`iter_blocks` of a file already probed as `info`. A file of one block is resampled
     in one call: soxr gives the stream's samples bit for bit (tested), and a short clip
     costs 40 % less than through a stream of its own."""
     frames = _block_frames(info, block_seconds)
-    native = _native_blocks(path, info, frames, allow_silent)
+    native = _native_blocks(path, info, frames, allow_silent, handle)
     if info.sample_rate == sr:
         yield from native
         return
     if info.frames <= frames:  # one block, unless an MP3's length estimate hides another
         held = list(native)
         if len(held) == 1:
-            out = soxr.resample(held[0], info.sample_rate, sr, quality=RESAMPLE_QUALITY)
+            out = _resample_clip(held[0], info.sample_rate, sr)
             if out.size:
                 yield out
             return
@@ -257,6 +280,22 @@ def _blocks_at(
         yield tail
 
 
+_streams = threading.local()  # this thread's cleared soxr streams by (input, output) rate
+
+
+def _resample_clip(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """`soxr.resample` of a whole mono clip, through a stream kept per thread and rate pair
+    and cleared before each clip: the same samples (tested), without building a resampler
+    for every clip of a library (about 15 % of a 1.5 s clip's resampling)."""
+    by_rate = _streams.__dict__.setdefault("by_rate", {})
+    stream = by_rate.get((orig_sr, target_sr))
+    if stream is None:
+        stream = soxr.ResampleStream(orig_sr, target_sr, 1, "float32", RESAMPLE_QUALITY)
+        by_rate[orig_sr, target_sr] = stream
+    stream.clear()
+    return stream.resample_chunk(wave, last=True)
+
+
 def load_audio(path: PathLike, sr: int = TARGET_SR, *, allow_silent: bool = False) -> np.ndarray:
     """The whole file as mono float32 at `sr` (same samples as concatenating `iter_blocks`)."""
     return load_audio_info(path, sr, allow_silent=allow_silent)[0]
@@ -266,10 +305,11 @@ def load_audio_info(
     path: PathLike, sr: int = TARGET_SR, *, allow_silent: bool = False
 ) -> tuple[np.ndarray, AudioInfo]:
     """`load_audio` and the header it probed: one probe per file, where a caller needs both
-    (`embed folder` records rate, channels and format; a probe is three opens)."""
+    (`embed folder` records rate, channels and format), and the file libsndfile opened for
+    the probe is the one decoded."""
     _check_rate(sr)
-    info = probe(path)
-    blocks = list(_blocks_at(path, info, sr, BLOCK_SECONDS, allow_silent))
+    info, handle = _probe_open(path)
+    blocks = list(_blocks_at(path, info, handle, sr, BLOCK_SECONDS, allow_silent))
     if not blocks:
         raise _too_short(path, sr)
     return (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)), info
@@ -451,14 +491,13 @@ def _frame_slack(info: AudioInfo) -> int:
 
 
 def _native_blocks(
-    path: PathLike, info: AudioInfo, block_frames: int, allow_silent: bool
+    path: PathLike, info: AudioInfo, block_frames: int, allow_silent: bool, f: sf.SoundFile
 ) -> Iterator[np.ndarray]:
-    """Mono float32 blocks at the file's own rate, with every content check on the way."""
+    """Mono float32 blocks at the file's own rate, from `f` (the file as `_probe_open`
+    opened it; closed here), with every content check on the way."""
     check_finite = info.subtype in _FLOAT_SUBTYPES
     read = 0
     heard = False
-    with _quiet_decoder():
-        f = sf.SoundFile(_native(path))
     with f:
         while True:
             try:

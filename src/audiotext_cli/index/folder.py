@@ -1,7 +1,8 @@
 """Embedding jobs that fill an EmbeddingStore: audio folders and caption lists.
 
 Audio is decoded in worker processes (decoding only, so the model is loaded once, in this
-process) and embedded in batches. Work is committed every `commit_every` files, so a killed
+process) when the job has enough decoding to pay for starting them, else inline, and
+embedded in batches. Work is committed every `commit_every` files, so a killed
 job loses at most that many files of work and a re-run embeds exactly what is missing or
 changed: a file is skipped when its (size, mtime) or its sha256 matches the stored row.
 
@@ -27,7 +28,7 @@ import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,19 @@ from audiotext_cli.hashing import file_sha256
 from audiotext_cli.index.store import EmbeddingStore
 from audiotext_cli.locks import writer_lock
 
-# Spawned decoders take 1-3 s to start on a busy 2-core box; below this, decode inline.
-MIN_FILES_FOR_WORKERS = 16
+# Decode inline while the rest of the job would take less than this to decode here: two
+# spawned decoders cost ~0.25 s to start on an idle 2-core box (1-3 s on a busy one), CPU
+# the model then lacks, and a short WAV decodes in ~0.6 ms (400 of them: ~0.25 s).
+INLINE_DECODE_SECONDS = 2.0
 CHUNK_FILES = 16  # files per decoder task (see `_chunks`)
 CHUNK_BYTES = 4 << 20
-BATCH_SECONDS = 120.0  # audio per model call, at least (see `embed_folder`)
+# Audio per model call, at least (see `embed_folder`). A call ends in part-empty fixed
+# passes (the student: one per length bucket, each up to 41 s of audio), so 400 clips of
+# 1.5 s cost its tower 27 % more in calls of 120 s than in one call (measured); 600 s holds
+# 38 MB of 16 kHz samples (106 MB at 44.1 kHz).
+BATCH_SECONDS = 600.0
+# Files a commit (each forces a model call, so it is larger than a call of short clips).
+COMMIT_FILES = 1024
 AUDIO_GLOBS = ("*.wav", "*.flac", "*.ogg", "*.mp3", "*.opus", "*.aif", "*.aiff")
 
 
@@ -212,15 +221,6 @@ def _decode(path: str, sr: int, known_sha: str | None) -> dict[str, Any]:
     }
 
 
-class _InlineExecutor(Executor):
-    """workers=0: decode in this process (debugging, tiny folders)."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        future: Future = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
-
-
 def store_meta(embedder: Embedder, kind: str) -> dict[str, Any]:
     """What a store records about the model that filled it."""
     return {
@@ -244,7 +244,7 @@ def embed_folder(
     workers: int = 2,
     shard: tuple[int, int] | None = None,
     progress: ProgressFn | None = None,
-    commit_every: int = 256,
+    commit_every: int = COMMIT_FILES,
     batch_seconds: float = BATCH_SECONDS,
 ) -> EmbedReport:
     """Embed every matching audio file under `root` into the store at `out`, resumably.
@@ -304,7 +304,10 @@ def _embed_files(
         report.failed += 1
         meter.tick(1, 0.0)
 
+    held = 0.0  # seconds of audio in `pending`
+
     def embed_pending() -> None:
+        nonlocal held
         if pending:
             waves = [item.pop("wave") for item in pending]
             emb = embed_contents(embedder, waves, [item["sha256"] for item in pending])
@@ -319,6 +322,7 @@ def _embed_files(
             report.embedded += len(good)
             meter.tick(len(pending), _seconds(good))
             pending.clear()
+            held = 0.0
 
     def commit() -> None:
         embed_pending()
@@ -345,7 +349,8 @@ def _embed_files(
             meter.tick(1, 0.0)
             continue
         pending.append(result)
-        if len(pending) >= batch_size and _seconds(pending) >= batch_seconds:
+        held += result["duration"]
+        if len(pending) >= batch_size and held >= batch_seconds:
             embed_pending()
         if len(rows) + len(pending) >= commit_every:
             commit()
@@ -355,46 +360,62 @@ def _embed_files(
 
 def _chunks(
     todo: list[tuple[Path, os.stat_result, str | None]],
-) -> Iterator[list[tuple[str, str | None]]]:
-    """Consecutive runs of `todo` as decoder tasks: up to CHUNK_FILES files and CHUNK_BYTES
-    of file bytes (a larger file goes alone), so short files share a round trip and long
-    ones do not pile up in one worker's memory."""
+) -> Iterator[tuple[list[tuple[str, str | None]], int]]:
+    """Consecutive runs of `todo` as decoder tasks, with their file bytes: up to CHUNK_FILES
+    files and CHUNK_BYTES of file bytes (a larger file goes alone), so short files share a
+    round trip and long ones do not pile up in one worker's memory."""
     chunk: list[tuple[str, str | None]] = []
     held = 0
     for path, st, sha in todo:
         if chunk and (len(chunk) >= CHUNK_FILES or held + st.st_size > CHUNK_BYTES):
-            yield chunk
+            yield chunk, held
             chunk, held = [], 0
         chunk.append((str(path), sha))
         held += st.st_size
     if chunk:
-        yield chunk
+        yield chunk, held
 
 
 def _decoded(
     todo: list[tuple[Path, os.stat_result, str | None]], sr: int, workers: int
 ) -> Iterator[dict[str, Any]]:
-    """Decode results in input order, with a bounded number of chunks in flight: about
-    three per worker (one decoding, the next ones queued), so the workers keep decoding
-    while this process runs the model."""
-    if not todo:
-        return
-    if workers > 0 and len(todo) >= MIN_FILES_FOR_WORKERS:
-        import multiprocessing
+    """Decode results in input order. Chunks decode inline while what is left would take
+    under INLINE_DECODE_SECONDS at the rate measured so far (files and bytes, whichever
+    projects longer: a library of short clips, or a few long files); the rest goes to
+    `workers` processes, which pay off only on a job that long."""
+    chunks = list(_chunks(todo))
+    files_left, bytes_left = len(todo), sum(held for _, held in chunks)
+    files_done = bytes_done = 0
+    spent = 0.0
+    for start, (chunk, held) in enumerate(chunks):
+        share = max(files_left / max(files_done, 1), bytes_left / max(bytes_done, 1))
+        if workers > 0 and spent * share >= INLINE_DECODE_SECONDS:
+            yield from _pooled([c for c, _ in chunks[start:]], sr, workers)
+            return
+        began = time.perf_counter()
+        results = _decode_chunk(chunk, sr)
+        spent += time.perf_counter() - began
+        files_done, bytes_done = files_done + len(chunk), bytes_done + held
+        files_left, bytes_left = files_left - len(chunk), bytes_left - held
+        yield from results
 
-        os.environ["AUDIOTEXT_JOB_PID"] = str(os.getpid())
-        context = multiprocessing.get_context("spawn")
-        executor: Executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_die_with_parent
-        )
-    else:
-        executor = _InlineExecutor()
-    window = 3 * max(workers, 1)
+
+def _pooled(
+    chunks: list[list[tuple[str, str | None]]], sr: int, workers: int
+) -> Iterator[dict[str, Any]]:
+    """`_decode_chunk` of each chunk in `workers` spawned processes, results in input
+    order, with about three chunks per worker in flight (one decoding, the next ones
+    queued), so the workers keep decoding while this process runs the model."""
+    import multiprocessing
+
+    os.environ["AUDIOTEXT_JOB_PID"] = str(os.getpid())
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent)
     with executor:
         queue: deque[Future] = deque()
-        for chunk in _chunks(todo):
+        for chunk in chunks:
             queue.append(executor.submit(_decode_chunk, chunk, sr))
-            if len(queue) >= window:
+            if len(queue) >= 3 * workers:
                 yield from queue.popleft().result()
         while queue:
             yield from queue.popleft().result()
