@@ -37,8 +37,23 @@ def machine() -> str:
         cpu += f" ({matrix_isa(set(info['flags'].split()))})"
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads){blas_kernel()}"
     )
+
+
+def blas_kernel() -> str:
+    """ ", numpy OpenBLAS <kernel>" as loaded, and the OPENBLAS_CORETYPE that forced it: a VM
+    may set Haswell on an AVX-512 CPU, which halves numpy's (and faiss's) sgemm rate."""
+    from threadpoolctl import threadpool_info
+
+    arch = next(
+        (i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"),
+        None,
+    )
+    if not arch:
+        return ""
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return f", numpy OpenBLAS {arch}" + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
 
 
 def matrix_isa(flags: set[str]) -> str:
