@@ -85,7 +85,11 @@ def write_summary() -> None:
         "Each row is written by the benchmark that measures it (`summary_row` in "
         "benchmarks/_report.py; data in docs/benchmarks-summary.json); the sections below "
         "hold the details and commands. The machine is a shared 2-core VM: compare within a "
-        "row (ours, the reference and the floor are measured in the same run).\n\n"
+        "row (ours, the reference and the floor are measured in the same run). This VM sets "
+        "OPENBLAS_CORETYPE=Haswell, which halves numpy's and faiss's sgemm on its AVX-512 "
+        "CPU (222 against 416 GFLOP/s), so the BLAS-bound rows ran as `env -u "
+        "OPENBLAS_CORETYPE python benchmarks/...`, OpenBLAS choosing its own kernel as on "
+        "any machine that does not force one (each section's machine line names it).\n\n"
         + markdown_table(["question", "ours", "reference (same run)", "floor", "ratios"], table)
     )
     _write(DOC, "summary", body, HEADER)
