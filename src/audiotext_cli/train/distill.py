@@ -17,6 +17,8 @@ its own teacher block than the other blocks': the relations retrieval uses).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +78,21 @@ class DistillData:
         return len(self.logmel)
 
 
+TRIM_EVERY = 16  # files decoded between heap trims (`release_free_heap`)
+
+
+def release_free_heap() -> None:
+    """Hand glibc's free heap pages back to the system (malloc_trim; no-op elsewhere).
+
+    Each file's decode and front end free MBs of temporaries between the small log-mel
+    tensors kept for training; once glibc's dynamic mmap threshold has risen, those
+    temporaries come from the heap and the kept tensors pin it, so RSS grew ~0.8 MB per
+    file (18 GB for an 8,800-clip corpus, killed by the OOM killer) against 0.02 MB kept.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def distill_data(
     paths: Sequence[str | Path],
     teacher: Tower,
@@ -86,7 +103,9 @@ def distill_data(
     frontend = StudentFrontend()
     data = DistillData([], [], [])
     with torch.inference_mode():
-        for path, blocks in zip(paths, targets, strict=True):
+        for n, (path, blocks) in enumerate(zip(paths, targets, strict=True)):
+            if n % TRIM_EVERY == TRIM_EVERY - 1:
+                release_free_heap()
             wave = load_audio(path, SAMPLE_RATE)
             ranges = block_ranges(len(wave))
             if len(ranges) != len(blocks):
