@@ -86,8 +86,11 @@ class Hit:
 
 def _faiss():
     """Import faiss once, with the BLAS path on for batches of 20+ queries
-    (faiss 1.15 defaults to 128k, which made 100-query flat batches 5x slower here)."""
-    import faiss
+    (faiss 1.15 defaults to 128k, which made 100-query flat batches 5x slower here), and
+    its OpenBLAS on the CPU's best kernel (`blas.import_faiss`)."""
+    from audiotext_cli.blas import import_faiss
+
+    faiss = import_faiss()
 
     faiss.cvar.distance_compute_blas_threshold = SMALL_BATCH
     faiss.cvar.distance_compute_blas_database_bs = 65536

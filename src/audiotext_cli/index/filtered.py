@@ -49,7 +49,9 @@ def search_subset(
 
 def exact_copy(raw: Any) -> Any | None:
     """The IndexFlat holding the exact vectors of `raw` (row r = row r), if it has one."""
-    import faiss
+    from audiotext_cli.blas import import_faiss
+
+    faiss = import_faiss()
 
     for candidate in (raw, getattr(raw, "storage", None), getattr(raw, "refine_index", None)):
         if candidate is None:

@@ -54,7 +54,9 @@ def load_vectors(source: str | Path) -> tuple[list[dict[str, Any]], np.ndarray, 
 
 def near_pairs(vectors: np.ndarray, threshold: float, index: Any = None) -> list[tuple[int, int]]:
     """(i, j), i < j, with inner product >= threshold, by range search."""
-    import faiss
+    from audiotext_cli.blas import import_faiss
+
+    faiss = import_faiss()
 
     if index is None:
         index = faiss.IndexFlatIP(vectors.shape[1])

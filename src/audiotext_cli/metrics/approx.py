@@ -99,7 +99,9 @@ def _join(L, R, probes: np.ndarray, nlist: int, k: int, metric: str):
 
 def _centroids(R: np.ndarray, nlist: int, params: ApproxParams, metric: str) -> np.ndarray:
     """faiss k-means on TRAIN_PER_CELL * nlist sampled rows (spherical for cosine)."""
-    import faiss
+    from audiotext_cli.blas import import_faiss
+
+    faiss = import_faiss()
 
     rng = np.random.default_rng(params.seed)
     sample = R[np.sort(rng.choice(len(R), min(len(R), nlist * TRAIN_PER_CELL), replace=False))]
