@@ -422,3 +422,28 @@ def test_distill_data_memory_stays_near_what_it_keeps(tmp_path):
 
     assert growth_mb("trim") < 100  # kept: 300 x ~40 KB = 12 MB; without trims ~400-500 MB
     assert growth_mb("no-trim") > 3 * growth_mb("trim")  # the test sees the failure mode
+
+
+def test_embed_folder_with_a_student_skips_the_feature_cache(tmp_path):
+    """A cache write costs about what the student's blocks do, so `embed folder` writes
+    none for it (`Tower.caches_jobs`; the aisfx tower's jobs do fill it); the rows are the
+    embedder's own."""
+    from audiotext_cli.index.folder import embed_folder
+    from audiotext_cli.index.store import EmbeddingStore
+    from audiotext_cli.models.config import ModelConfig
+    from audiotext_cli.models.inference import TrainedEmbedder
+    from audiotext_cli.models.model import AudioTextModel
+    from audiotext_cli.towers.cache import FeatureCache
+
+    name = f"student:{_student(tmp_path)}"
+    model = AudioTextModel(ModelConfig(audio_tower=name, sample_rate=16000, embed_dim=8))
+    embedder = TrainedEmbedder(model, "m", "s", tower=load_tower(name))
+    embedder.features = FeatureCache(embedder.tower, root=tmp_path / "features")
+    paths = _tone_folder(tmp_path / "audio", 6)
+    report = embed_folder(embedder, tmp_path / "audio", tmp_path / "lib.emb", workers=0)
+    assert report.embedded == 6 and not embedder.caches_content
+    assert not any((tmp_path / "features").rglob("*.safetensors"))
+    _, emb, rows = EmbeddingStore.open(tmp_path / "lib.emb").load()
+    by_name = {Path(p).name: p for p in paths}
+    want = embedder.embed_waveforms(_decoded([by_name[Path(r["path"]).name] for r in rows]))
+    np.testing.assert_array_equal(emb.mean, want.mean)

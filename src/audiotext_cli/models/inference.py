@@ -97,8 +97,9 @@ class TrainedEmbedder:
 
     @property
     def caches_content(self) -> bool:
-        """Whether `embed_waveforms` takes `content_keys` (`embedder.embed_contents`)."""
-        return self.features is not None
+        """Whether `embed_waveforms` takes `content_keys` (`embedder.embed_contents`): a
+        tower model whose tower is worth caching (`Tower.caches_jobs`)."""
+        return self.features is not None and bool(getattr(self.tower, "caches_jobs", True))
 
     def embed_waveforms(
         self, waves: Sequence[np.ndarray], content_keys: Sequence[str] | None = None

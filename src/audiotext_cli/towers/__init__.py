@@ -22,6 +22,10 @@ class Tower(Protocol):
     tower_id: str  # names weights and precision: the feature cache's key
     sample_rate: int
     dim: int
+    # whether `embed folder` fills the feature cache: worth it for a slow tower, whose
+    # features a re-embedding with other heads reuses; not where a cache write costs
+    # about what recomputing does (the student)
+    caches_jobs: bool
 
     def embed_blocks(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Mono float32 waveforms at `sample_rate` -> one (n_blocks_i, dim) array each."""

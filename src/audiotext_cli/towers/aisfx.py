@@ -36,6 +36,7 @@ class AisfxTower:
     name = "aisfx"
     sample_rate = SAMPLE_RATE
     dim = SfxCNN.out_dim
+    caches_jobs = True
 
     def __init__(
         self,

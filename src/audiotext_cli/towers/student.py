@@ -299,6 +299,9 @@ class StudentTower:
 
     name = "student"
     sample_rate = SAMPLE_RATE
+    # at ~5,000x real time its blocks cost about what their cache entries do: `embed
+    # folder` of 400 short files ran 10 % faster without the 400 cache writes
+    caches_jobs = False
 
     def __init__(
         self,
