@@ -88,8 +88,10 @@ def write_summary() -> None:
         "row (ours, the reference and the floor are measured in the same run). This VM sets "
         "OPENBLAS_CORETYPE=Haswell, which halves numpy's and faiss's sgemm on its AVX-512 "
         "CPU (222 against 416 GFLOP/s), so the BLAS-bound rows ran as `env -u "
-        "OPENBLAS_CORETYPE python benchmarks/...`, OpenBLAS choosing its own kernel as on "
-        "any machine that does not force one (each section's machine line names it).\n\n"
+        "OPENBLAS_CORETYPE python benchmarks/...`, numpy's OpenBLAS choosing its own kernel "
+        "as on any machine that does not force one (each section's machine line names it); "
+        "faiss's older bundled OpenBLAS would fall back to SSE3 on this CPU, so audiotext "
+        "names its kernel from the CPU flags (`audiotext_cli/blas.py`).\n\n"
         + markdown_table(["question", "ours", "reference (same run)", "floor", "ratios"], table)
     )
     _write(DOC, "summary", body, HEADER)
