@@ -66,12 +66,16 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 
 # BENCH_1M=1 adds compare-spaces --approx at n = 1M (minutes, ~10 GB) to `make bench`.
+# OpenBLAS picks its own kernel, as on a machine that forces none (some VMs set Haswell on
+# AVX-512 CPUs, halving numpy's sgemm; docs/benchmarks.md says so).
+BENCH_PY := env -u OPENBLAS_CORETYPE $(BIN)/python
+
 bench: setup
 	@for f in benchmarks/bench_*.py; do [ $$f = benchmarks/bench_index.py ] && continue; \
 	  args=""; [ $$f = benchmarks/bench_compare_spaces.py ] && [ -n "$(BENCH_1M)" ] && args=--million; \
-	  echo "== $$f $$args"; $(BIN)/python $$f $$args || exit 1; done
-	$(BIN)/python benchmarks/bench_index.py --n 1000000 --kind auto hnsw
-	$(BIN)/python benchmarks/bench_index.py --n 200000
+	  echo "== $$f $$args"; $(BENCH_PY) $$f $$args || exit 1; done
+	$(BENCH_PY) benchmarks/bench_index.py --n 1000000 --kind auto hnsw
+	$(BENCH_PY) benchmarks/bench_index.py --n 200000
 
 # The demo's searches: two instrument queries, then sound effects of the held-out libraries.
 DEMO_QUERIES := "violin" "drums" "a dog barking" "a cat meowing" "laughter" "a car passing" "a door closing" "footsteps" \
