@@ -131,11 +131,13 @@ def embed_faults(work: Path, kills: int, rng: random.Random, n: int = 120) -> di
     folder, out = work / "audio", work / "kill.emb"
     for i in range(n):
         write_sine(folder / f"d{i % 4}" / f"t{i:03d}.wav", 150 + 7 * i, 0.1)
-    code = (
+    code = (  # the decoder pool, as a large job runs (a job this small decodes inline and
+        # ends before most kills are due, so rounds would repeat)
         "from fake_embedder import FakeEmbedder\n"
-        "from audiotext_cli.index.folder import embed_folder\n"
-        f"embed_folder(FakeEmbedder(delay=0.05), {str(folder)!r}, {str(out)!r}, batch_size=4,"
-        " workers=2, commit_every=8)\n"
+        "from audiotext_cli.index import folder\n"
+        "folder.INLINE_DECODE_SECONDS = 0\n"
+        f"folder.embed_folder(FakeEmbedder(delay=0.05), {str(folder)!r}, {str(out)!r},"
+        " batch_size=4, workers=2, commit_every=8)\n"
     )
     landed = lost = duplicated = 0
     while landed < kills:  # rounds on a fresh store until enough kills landed
