@@ -258,7 +258,7 @@ def _sequential_top_k(X: np.ndarray, k: int, metric: str, block: int):
                     best.offer(S[:, 512:], i, i + 512, mask)
                 else:
                     best.offer(S, i, j, mask)
-                    best.offer(S, i, j, mask, transposed=True)
+                    best.offer(S.T, j, i, mask)
     return best.ids, best.scores
 
 
@@ -296,7 +296,7 @@ def test_offer_both_equals_the_two_offers_bit_for_bit():
         best.merge(rows, 2400 + np.arange(len(rows)), scores.astype(np.float32))
     mask = np.empty(S.size, dtype=bool)
     plain.offer(S, 0, 400, mask)
-    plain.offer(S, 0, 400, mask, transposed=True)
+    plain.offer(S.T, 400, 0, mask)
     fused.offer_both(S, 0, 400, mask)
     np.testing.assert_array_equal(fused.ids, plain.ids)
     np.testing.assert_array_equal(fused.scores, plain.scores)

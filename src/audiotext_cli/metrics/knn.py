@@ -4,8 +4,9 @@ Search is exact and blocked: numpy sgemm over (block x block) tiles of the symme
 similarity matrix, with a running top-k, so memory stays O(workers * block^2 + n * k +
 n * d) and never O(n^2). numpy's OpenBLAS picks its AVX-512 (SkylakeX) kernel unless
 OPENBLAS_CORETYPE forces another (some VMs set Haswell: about half the sgemm rate), faiss's
-bundled one does not, and faiss's flat search below 128000 queries skips BLAS altogether
-(perf-anchors in the project's reference notes), so the GEMM is numpy's.
+older bundled one only because `blas.import_faiss` names it, and faiss's flat search below
+128000 queries skips BLAS altogether (perf-anchors in the project's reference notes), so
+the GEMM is numpy's.
 """
 
 from __future__ import annotations
@@ -165,31 +166,24 @@ class TopK:
         row0: int,
         col0: int,
         mask: np.ndarray,
-        transposed: bool = False,
         floor: np.ndarray | None = None,
     ) -> None:
         """Merge the entries of block S that reach their row's k-th best score.
 
-        S's rows are rows row0.. with ids col0.. or, `transposed`, its columns are rows
-        col0.. with ids row0.. (the same similarities seen from the other side; comparing
-        against a column threshold keeps the reads in memory order). `mask` is a reused
-        bool buffer of S's size; `floor` raises each row's bar, e.g. to the block's k-th.
+        S's rows are rows row0.. with ids col0.. (its columns' side is `offer_both`'s, or
+        `offer(S.T, col0, row0)`). `mask` is a reused bool buffer of S's size; `floor`
+        raises each row's bar, e.g. to the block's k-th.
         """
-        first, count = (col0, S.shape[1]) if transposed else (row0, len(S))
-        bar = self.threshold(slice(first, first + count))
+        bar = self.threshold(slice(row0, row0 + len(S)))
         if floor is not None:
             bar = np.maximum(bar, floor)
         hits = mask[: S.size].reshape(S.shape)
-        np.greater_equal(S, bar[None, :] if transposed else bar[:, None], out=hits)
+        np.greater_equal(S, bar[:, None], out=hits)
         r, c = np.divmod(np.flatnonzero(hits), S.shape[1])
-        values = S[r, c]
-        if transposed:
-            self.merge(c + col0, r + row0, values)
-        else:
-            self.merge(r + row0, c + col0, values)
+        self.merge(r + row0, c + col0, S[r, c])
 
     def offer_both(self, S: np.ndarray, row0: int, col0: int, mask: np.ndarray) -> None:
-        """`offer(S, row0, col0)` then `offer(S, row0, col0, transposed=True)`, in one pass.
+        """`offer(S, row0, col0)` then `offer(S.T, col0, row0)`, in one pass over S.
 
         An entry must reach its row's bar or its column's, so each chunk of S's rows (in
         cache while it is read) is compared once, with the lower of the two (the column
